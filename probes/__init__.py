@@ -1,0 +1,1 @@
+"""Hardware probes: each returns frozen dataclasses and never raises for a missing sensor."""
