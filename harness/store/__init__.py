@@ -1,0 +1,39 @@
+"""Results store: runs and a long table of metrics in SQLite (default) or PostgreSQL.
+
+Public API (also what the CLI uses)::
+
+    save_result(result, url=None) -> run_id        open_store(url) -> Store
+    load_runs(url=None, **tags) -> DataFrame        load_samples(url=None, **tags) -> DataFrame
+    fingerprint(machine_dict) -> str                compare_selectors(base, cand, url=...)
+    run_check(baseline, url=..., run=...)           import_results(paths, url=...)
+
+``url`` None means ``$MOEBENCH_STORE``, else a SQLite file in the user data directory.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from harness.store._engine import ENV_VAR, default_url, display_url, resolve_url
+from harness.store.core import RunInfo, Store, open_store, parse_time
+from harness.store.fingerprint import fingerprint, identity
+from harness.store.frames import load_runs, load_samples
+from harness.store.gate import Side, compare_selectors, parse_tags, resolve_side, run_check
+from harness.store.io import ImportReport, export_run, import_results
+from harness.store.results import (RESULT_SCHEMA_VERSION, MetricRecord, check_result,
+                                   iter_result_files, load_result_file, result_metrics)
+
+
+def save_result(result: Mapping[str, Any], url: str | None = None) -> str:
+    """Store one result document and return its run id (idempotent per run id)."""
+    with open_store(url) as store:
+        return store.save(result)
+
+
+__all__ = [
+    "ENV_VAR", "ImportReport", "MetricRecord", "RESULT_SCHEMA_VERSION", "RunInfo", "Side",
+    "Store", "check_result", "compare_selectors", "default_url", "display_url", "export_run",
+    "fingerprint", "identity", "import_results", "iter_result_files", "load_result_file",
+    "load_runs", "load_samples", "open_store", "parse_tags", "parse_time", "resolve_side",
+    "resolve_url", "result_metrics", "run_check", "save_result",
+]

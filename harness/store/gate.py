@@ -1,0 +1,148 @@
+"""What ``compare`` and ``check`` do around the pure detector: resolve each side to samples.
+
+A side is a run id (or unique prefix), a result.json file or run directory, or a tag selector
+``k=v[,k=v...]`` that pools the samples of every matching run. In a selector the keys
+``fingerprint`` (a prefix) and ``machine`` (the machine name) match the run's hardware instead of
+its tags. The store is opened only when a side needs it, so comparing two files touches no
+database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from harness.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, Comparison, compare_samples
+from harness.errors import HarnessError
+from harness.store.core import Store, open_store
+from harness.store.results import MetricRecord, load_result_file, result_metrics
+
+log = logging.getLogger("moebench.store")
+
+RunBenchmark = Callable[..., Mapping[str, Any]]
+_SPECIAL_KEYS = ("fingerprint", "machine")
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: where it came from and its pooled samples per metric."""
+
+    label: str
+    run_ids: tuple[str, ...]
+    samples: dict[str, list[float]] = field(default_factory=dict)
+
+
+def parse_tags(items: Iterable[str]) -> dict[str, str]:
+    """``["bios=A", "dimm=x,nps=4"]`` -> dict; HarnessError on an item without ``=``."""
+    tags: dict[str, str] = {}
+    for item in items:
+        for part in filter(None, (p.strip() for p in item.split(","))):
+            key, sep, value = part.partition("=")
+            if not sep or not key.strip():
+                raise HarnessError(f"bad tag {part!r}: write key=value, e.g. bios=A")
+            tags[key.strip()] = value.strip()
+    return tags
+
+
+def pool(records_per_run: Iterable[Iterable[MetricRecord]]) -> dict[str, list[float]]:
+    """All samples of each metric over several runs, in run order."""
+    pooled: dict[str, list[float]] = {}
+    for records in records_per_run:
+        for r in records:
+            pooled.setdefault(r.name, []).extend(r.samples)
+    return pooled
+
+
+def side_from_result(result: Mapping[str, Any], label: str) -> Side:
+    return Side(label, (str(result["run_id"]),), pool([result_metrics(result, label)]))
+
+
+def _side_from_tags(selector: str, store: Store) -> Side:
+    wanted = parse_tags([selector])
+    special = {k: wanted.pop(k) for k in _SPECIAL_KEYS if k in wanted}
+    runs = store.runs(wanted, **special)
+    if not runs:
+        raise HarnessError(f"no run matches {selector!r} in the store; "
+                           "`moebench history` lists runs and their tags")
+    if len({r.fingerprint for r in runs}) > 1:
+        log.warning("%s pools runs from %d different machines (add fingerprint=... to narrow it)",
+                    selector, len({r.fingerprint for r in runs}))
+    metrics = store.metrics(r.run_id for r in runs)
+    return Side(selector, tuple(r.run_id for r in runs), pool(metrics[r.run_id] for r in runs))
+
+
+def resolve_side(selector: str, store: Callable[[], Store]) -> Side:
+    """The samples a selector stands for; ``store`` is called only if the store is needed."""
+    path = Path(selector)
+    if path.exists():
+        return side_from_result(load_result_file(path), selector)
+    if selector.endswith(".json") or "/" in selector:
+        raise HarnessError(f"no such file: {selector}")
+    if "=" in selector:
+        return _side_from_tags(selector, store())
+    run_id = store().find_run(selector)
+    records = store().metrics([run_id])[run_id]
+    return Side(f"run {run_id[:12]}", (run_id,), pool([records]))
+
+
+class _LazyStore:
+    """Opens the store on first use, closes it on exit."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url, self._store = url, None
+
+    def __call__(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.url)
+        return self._store
+
+    def __enter__(self) -> "_LazyStore":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def _comparison(base: Side, cand: Side, threshold: float, alpha: float) -> Comparison:
+    changes = compare_samples(base.samples, cand.samples, threshold=threshold, alpha=alpha)
+    return Comparison(base.label, cand.label, base.run_ids, cand.run_ids, changes, threshold, alpha)
+
+
+def compare_selectors(base: str, cand: str, *, url: str | None = None,
+                      threshold: float = DEFAULT_THRESHOLD,
+                      alpha: float = DEFAULT_ALPHA) -> Comparison:
+    """Compare two sides given as run ids, result files or tag selectors."""
+    with _LazyStore(url) as store:
+        return _comparison(resolve_side(base, store), resolve_side(cand, store), threshold, alpha)
+
+
+def _default_runner() -> RunBenchmark:
+    try:
+        from harness.runner import run_benchmark
+    except ModuleNotFoundError as exc:
+        if exc.name != "harness.runner":
+            raise
+        raise HarnessError("this moebench has no run pipeline (harness.runner is missing)") from exc
+    return run_benchmark
+
+
+def run_check(baseline: str, *, url: str | None = None, quick: bool = True,
+              tags: Mapping[str, str] | None = None, out_dir: str | Path | None = None,
+              threshold: float = DEFAULT_THRESHOLD, alpha: float = DEFAULT_ALPHA,
+              run: RunBenchmark | None = None) -> tuple[str, Comparison]:
+    """Run the benchmark, store the result, compare it with ``baseline``: the CI gate.
+
+    The baseline is resolved first, so a typo fails in a second rather than after a full run,
+    and a tag baseline never pools the new run itself. ``run`` defaults to
+    ``harness.runner.run_benchmark``; tests pass a function returning a result dict.
+    """
+    with _LazyStore(url) as store:
+        base = resolve_side(baseline, store)
+        runner = run or _default_runner()
+        result = runner(quick=quick, tags=dict(tags or {}), out_dir=out_dir)
+        run_id = store().save(result)
+        cand = side_from_result(result, f"run {run_id[:12]}")
+        return run_id, _comparison(base, cand, threshold, alpha)

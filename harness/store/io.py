@@ -1,0 +1,73 @@
+"""Moving runs between result.json files and a store (``moebench import`` / ``export``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from harness.errors import HarnessError
+from harness.store.core import open_store
+from harness.store.results import expand_paths, load_result_file
+
+log = logging.getLogger("moebench.store")
+
+
+@dataclass
+class ImportReport:
+    """What an import did, file by file."""
+
+    added: list[str] = field(default_factory=list)  # run ids
+    present: list[str] = field(default_factory=list)  # run ids already in the store
+    skipped: list[str] = field(default_factory=list)  # "path: reason"
+
+    def summary(self) -> str:
+        return (f"imported {len(self.added)} run(s), {len(self.present)} already present, "
+                f"{len(self.skipped)} file(s) skipped")
+
+
+def import_results(paths: Iterable[str | Path], url: str | None = None) -> ImportReport:
+    """Store every result file under ``paths``; broken files are skipped with a warning."""
+    report = ImportReport()
+    files = expand_paths(paths)
+    with open_store(url) as store:
+        for path in files:
+            try:
+                result = load_result_file(path)
+                existed = store.has_run(result["run_id"])
+                run_id = store.save(result)
+            except HarnessError as exc:
+                log.warning("skipped %s", exc)
+                report.skipped.append(str(exc))
+                continue
+            (report.present if existed else report.added).append(run_id)
+    return report
+
+
+def write_json_atomic(path: Path, document: object) -> None:
+    """Write JSON next to ``path`` and rename it into place, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_run(ref: str, out: str | Path, url: str | None = None) -> Path:
+    """Write the stored result of run ``ref`` (id or unique prefix) to ``out`` as result.json."""
+    out = Path(out)
+    if out.is_dir():
+        out = out / "result.json"
+    with open_store(url) as store:
+        document = store.load_result(store.find_run(ref))
+    write_json_atomic(out, document)
+    return out

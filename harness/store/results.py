@@ -1,0 +1,144 @@
+"""Reading ``result.json`` documents: version check, metric extraction, tolerant file scans.
+
+Newer documents are refused with a clear message; older ones would be migrated here, explicitly,
+one ``_upgrade_from_<n>`` per version (there is only version 1 so far). A scan over many files
+skips a broken one with a warning instead of aborting, as asv's ``iter_results`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+from typing import Any, Iterable, Iterator, Mapping
+
+from harness.errors import HarnessError
+from harness.metrics import get_metric, prediction_metric_name
+
+log = logging.getLogger("moebench.store")
+
+RESULT_SCHEMA_VERSION = 1
+PREDICTED = ("decode_tokens_per_s", "prefill_tokens_per_s", "ttft_s")
+
+
+@dataclass(frozen=True)
+class MetricRecord:
+    """One metric of one run: its samples (a prediction has exactly one)."""
+
+    name: str
+    unit: str
+    kind: str  # "probe" or "prediction"
+    samples: tuple[float, ...]
+    best: float | None = None
+
+    @property
+    def value(self) -> float:
+        return median(self.samples)
+
+
+def check_result(result: Any, source: str = "result") -> dict[str, Any]:
+    """The document, validated and upgraded to ``RESULT_SCHEMA_VERSION``; HarnessError if unusable."""
+    if not isinstance(result, Mapping):
+        raise HarnessError(f"{source}: not a moebench result (expected a JSON object)")
+    version = result.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise HarnessError(f"{source}: not a moebench result (no integer schema_version)")
+    if version > RESULT_SCHEMA_VERSION:
+        raise HarnessError(f"{source}: schema_version {version} is newer than this moebench "
+                           f"reads ({RESULT_SCHEMA_VERSION}); upgrade moebench")
+    if version < 1:
+        raise HarnessError(f"{source}: schema_version {version} predates moebench 0.1; rerun")
+    run_id = result.get("run_id")
+    if not isinstance(run_id, str) or not run_id.strip():
+        raise HarnessError(f"{source}: result has no run_id")
+    return dict(result)
+
+
+def _samples(values: Any) -> tuple[float, ...] | None:
+    if not isinstance(values, (list, tuple)) or not values:
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return None
+    floats = tuple(float(v) for v in values)
+    return floats if all(math.isfinite(v) for v in floats) else None
+
+
+def _probe_record(name: str, probe: Any, source: str) -> MetricRecord | None:
+    probe = probe if isinstance(probe, Mapping) else {}
+    samples = _samples(probe.get("samples"))
+    if samples is None and isinstance(probe.get("median"), (int, float)):
+        samples = _samples([probe["median"]])
+    if samples is None:
+        log.warning("%s: probe %r has no usable samples; skipped", source, name)
+        return None
+    best = probe.get("best") if isinstance(probe.get("best"), (int, float)) else None
+    return MetricRecord(name, str(probe.get("unit") or get_metric(name).unit), "probe", samples, best)
+
+
+def _prediction_records(pred: Any, source: str) -> list[MetricRecord]:
+    inputs = pred.get("inputs") if isinstance(pred, Mapping) else None
+    if not isinstance(inputs, Mapping) or not all(inputs.get(k) for k in ("model", "quant")):
+        log.warning("%s: a prediction without model/quant inputs; skipped", source)
+        return []
+    records = []
+    for metric in PREDICTED:
+        samples = _samples([pred.get(metric)])
+        if samples is not None:
+            name = prediction_metric_name(str(inputs["model"]), str(inputs["quant"]),
+                                          str(inputs.get("placement") or "auto"), metric)
+            records.append(MetricRecord(name, get_metric(metric).unit, "prediction", samples))
+    return records
+
+
+def result_metrics(result: Mapping[str, Any], source: str = "result") -> list[MetricRecord]:
+    """Every probe and predicted figure of a result, as long-table rows (first one wins a name)."""
+    found: dict[str, MetricRecord] = {}
+    probes = result.get("probes") if isinstance(result.get("probes"), Mapping) else {}
+    candidates = [_probe_record(str(n), p, source) for n, p in probes.items()]
+    for pred in result.get("predictions") or []:
+        candidates.extend(_prediction_records(pred, source))
+    for record in candidates:
+        if record is not None and record.name not in found:
+            found[record.name] = record
+    return list(found.values())
+
+
+def load_result_file(path: str | Path) -> dict[str, Any]:
+    """One result.json (or a run directory holding one), checked; HarnessError when unusable."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "result.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise HarnessError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise HarnessError(f"{path}: not valid JSON ({exc})") from exc
+    return check_result(document, str(path))
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; directories searched recursively for ``*.json``."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(p.rglob("*.json")))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise HarnessError(f"no such file or directory: {p}")
+    return out
+
+
+def iter_result_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(path, document) for every readable result; broken ones are skipped with a warning."""
+    for path in expand_paths(paths):
+        try:
+            yield path, load_result_file(path)
+        except HarnessError as exc:
+            log.warning("skipped %s", exc)
