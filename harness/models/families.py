@@ -1,0 +1,410 @@
+"""Read a Hugging Face ``config.json`` (as a dict) into a ``ModelShape``, family by family.
+
+Each family reader turns the config into one normalised ``Arch``; ``count_params`` turns an
+``Arch`` into weights by tensor class. Tensor lists follow the transformers modelling files
+(``modeling_deepseek_v3.py``, ``modeling_qwen3_moe.py``, ``modeling_gpt_oss.py``, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from harness.errors import HarnessError
+from harness.models.shape import TENSOR_CLASSES, ModelShape
+
+
+@dataclass(frozen=True)
+class Attn:
+    """Attention block shape. ``head_dim`` is the query/key head size; ``v_head_dim`` the value's."""
+
+    kind: str  # "mla" | "gqa" | "mha"
+    n_heads: int
+    n_kv_heads: int
+    head_dim: int
+    v_head_dim: int
+    q_lora_rank: int | None = None
+    kv_lora_rank: int | None = None
+    rope_dim: int | None = None
+    qkv_bias: bool = False
+    o_bias: bool = False
+    qk_norm: int = 0  # norm weights inside attention per layer (q/k norms, MLA latent norms)
+    sinks: bool = False  # gpt-oss: one learned sink logit per head
+
+
+@dataclass(frozen=True)
+class Arch:
+    """A config reduced to the numbers the counts need."""
+
+    family: str
+    n_layers: int
+    hidden: int
+    vocab: int
+    tied: bool
+    attn: Attn
+    moe_layers: tuple[int, ...]  # indices of MoE layers
+    dense_ff: int  # intermediate size of dense-MLP layers
+    n_experts: int = 0
+    k: int = 0
+    expert_ff: int = 0
+    shared_ff: int = 0  # total intermediate size of the shared expert block (n_shared · f)
+    n_shared: int = 0
+    shared_gate: bool = False  # Qwen2-MoE: sigmoid gate d -> 1 on the shared expert
+    router_bias: bool = False  # gpt-oss router bias; DeepSeek-V3 e_score_correction_bias
+    expert_bias: bool = False  # gpt-oss expert biases
+    mlp_bias: bool = False
+    n_mtp: int = 0
+    sliding_window: int | None = None
+    n_sliding: int = 0
+    vision: int = 0
+
+
+# ---------------------------------------------------------------------------- config access
+
+def _get(cfg: dict[str, Any], key: str, default: Any = None) -> Any:
+    value = cfg.get(key)
+    return default if value is None else value
+
+
+def _req(cfg: dict[str, Any], key: str, what: str = "") -> Any:
+    value = cfg.get(key)
+    if value is None:
+        model_type = cfg.get("model_type", "?")
+        raise HarnessError(f"config.json (model_type {model_type}) lacks '{key}'{what} — "
+                           "use the model's complete config.json from its Hugging Face repository")
+    return value
+
+
+def _int(cfg: dict[str, Any], key: str) -> int:
+    value = _req(cfg, key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise HarnessError(f"config.json field '{key}' is {value!r}, expected a non-negative "
+                           "integer — fix the file")
+    return value
+
+
+def _head_dim(cfg: dict[str, Any]) -> int:
+    heads = _int(cfg, "num_attention_heads")
+    if cfg.get("head_dim"):
+        return int(cfg["head_dim"])
+    hidden = _int(cfg, "hidden_size")
+    if heads == 0 or hidden % heads:
+        raise HarnessError(f"config.json: hidden_size {hidden} is not a multiple of "
+                           f"num_attention_heads {heads} and no head_dim is given — add head_dim")
+    return hidden // heads
+
+
+def _gqa(cfg: dict[str, Any], *, qkv_bias: bool = False, o_bias: bool = False,
+         qk_norm: bool = False, sinks: bool = False) -> Attn:
+    heads = _int(cfg, "num_attention_heads")
+    kv = int(_get(cfg, "num_key_value_heads", heads))
+    if kv == 0 or heads % kv:
+        raise HarnessError(f"config.json: num_attention_heads {heads} is not a multiple of "
+                           f"num_key_value_heads {kv} — fix the file")
+    hd = _head_dim(cfg)
+    return Attn("mha" if kv == heads else "gqa", heads, kv, hd, hd, qkv_bias=qkv_bias,
+                o_bias=o_bias, qk_norm=2 * hd if qk_norm else 0, sinks=sinks)
+
+
+def _check_experts(cfg: dict[str, Any], n_experts: int, k: int) -> None:
+    if n_experts and not 0 < k <= n_experts:
+        raise HarnessError(f"config.json: {k} experts per token but {n_experts} routed experts — "
+                           "num_experts_per_tok must be between 1 and the expert count")
+
+
+def _sliding(cfg: dict[str, Any], n_layers: int) -> tuple[int | None, int]:
+    """(window, number of window layers) from ``layer_types`` or ``sliding_window``."""
+    window = cfg.get("sliding_window")
+    types = cfg.get("layer_types")
+    if types is not None:
+        if len(types) != n_layers:
+            raise HarnessError(f"config.json: layer_types has {len(types)} entries but "
+                               f"num_hidden_layers is {n_layers} — fix one of them")
+        n = sum(1 for t in types if t == "sliding_attention")
+        if n and not window:
+            raise HarnessError("config.json: layer_types names sliding_attention layers but "
+                               "sliding_window is not set — add sliding_window")
+        return (window if n else None), n
+    if not window or cfg.get("use_sliding_window") is False:
+        return None, 0
+    # Qwen2: layers from max_window_layers on use the window (modeling_qwen2.py).
+    first = int(_get(cfg, "max_window_layers", 0)) if "max_window_layers" in cfg else 0
+    return window, max(0, n_layers - first)
+
+
+# ---------------------------------------------------------------------------- families
+
+def _deepseek(cfg: dict[str, Any]) -> Arch:
+    """DeepSeek-V2/V3/R1 and Kimi-K2 (``modeling_deepseek.py``): MLA, shared + routed experts."""
+    n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
+    heads = _int(cfg, "num_attention_heads")
+    nope, rope, v = (_int(cfg, "qk_nope_head_dim"), _int(cfg, "qk_rope_head_dim"),
+                     _int(cfg, "v_head_dim"))
+    q_lora = cfg.get("q_lora_rank")  # null in DeepSeek-V2-Lite: q_proj is d -> H·(nope+rope)
+    kv_lora = _int(cfg, "kv_lora_rank")
+    attn = Attn("mla", heads, heads, nope + rope, v, q_lora_rank=q_lora, kv_lora_rank=kv_lora,
+                rope_dim=rope, qkv_bias=bool(cfg.get("attention_bias")),
+                qk_norm=(q_lora or 0) + kv_lora)
+    n_experts, k = int(_get(cfg, "n_routed_experts", 0)), int(_get(cfg, "num_experts_per_tok", 0))
+    _check_experts(cfg, n_experts, k)
+    first_dense = int(_get(cfg, "first_k_dense_replace", 0))
+    freq = int(_get(cfg, "moe_layer_freq", 1))
+    moe = tuple(i for i in range(n_layers) if n_experts and i >= first_dense and i % freq == 0)
+    f = _int(cfg, "moe_intermediate_size") if n_experts else 0
+    n_shared = int(_get(cfg, "n_shared_experts", 0))
+    return Arch(cfg["model_type"], n_layers, d, _int(cfg, "vocab_size"),
+                bool(cfg.get("tie_word_embeddings")), attn, moe, _int(cfg, "intermediate_size"),
+                n_experts, k, f, n_shared * f, n_shared,
+                router_bias=cfg.get("topk_method") == "noaux_tc",
+                n_mtp=int(_get(cfg, "num_nextn_predict_layers", 0)))
+
+
+def _glm4_moe(cfg: dict[str, Any]) -> Arch:
+    """GLM-4.5 / 4.5-Air (``modeling_glm4_moe.py``): GQA with q/k/v biases, DeepSeek-style MoE."""
+    n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
+    attn = _gqa(cfg, qkv_bias=bool(cfg.get("attention_bias")), qk_norm=bool(cfg.get("use_qk_norm")))
+    n_experts, k = _int(cfg, "n_routed_experts"), _int(cfg, "num_experts_per_tok")
+    _check_experts(cfg, n_experts, k)
+    first_dense = int(_get(cfg, "first_k_dense_replace", 0))
+    f, n_shared = _int(cfg, "moe_intermediate_size"), int(_get(cfg, "n_shared_experts", 0))
+    return Arch("glm4_moe", n_layers, d, _int(cfg, "vocab_size"),
+                bool(cfg.get("tie_word_embeddings")), attn,
+                tuple(range(first_dense, n_layers)), _int(cfg, "intermediate_size"),
+                n_experts, k, f, n_shared * f, n_shared, router_bias=True,  # e_score_correction_bias
+                n_mtp=int(_get(cfg, "num_nextn_predict_layers", 0)))
+
+
+def _qwen_moe(cfg: dict[str, Any]) -> Arch:
+    """Qwen2-MoE / Qwen3-MoE: decoder_sparse_step and mlp_only_layers pick the MoE layers."""
+    n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
+    qwen3 = cfg["model_type"] == "qwen3_moe"
+    # Qwen2 has q/k/v biases (modeling_qwen2_moe.py); Qwen3 has none but q/k RMSNorm per head.
+    attn = _gqa(cfg, qkv_bias=not qwen3 or bool(cfg.get("attention_bias")), qk_norm=qwen3)
+    n_experts, k = _int(cfg, "num_experts"), _int(cfg, "num_experts_per_tok")
+    _check_experts(cfg, n_experts, k)
+    step = int(_get(cfg, "decoder_sparse_step", 1))
+    only_mlp = set(_get(cfg, "mlp_only_layers", []))
+    bad = [i for i in only_mlp if not 0 <= i < n_layers]
+    if bad or step < 1:
+        raise HarnessError(f"config.json: mlp_only_layers {sorted(bad)} or decoder_sparse_step "
+                           f"{step} do not fit {n_layers} layers — fix the file")
+    moe = tuple(i for i in range(n_layers) if i not in only_mlp and (i + 1) % step == 0)
+    shared_ff = int(_get(cfg, "shared_expert_intermediate_size", 0))
+    window, n_sliding = _sliding(cfg, n_layers)
+    return Arch(cfg["model_type"], n_layers, d, _int(cfg, "vocab_size"),
+                bool(cfg.get("tie_word_embeddings")), attn, moe,
+                int(_get(cfg, "intermediate_size", 0)), n_experts, k,
+                _int(cfg, "moe_intermediate_size"), shared_ff, 1 if shared_ff else 0,
+                shared_gate=bool(shared_ff), sliding_window=window, n_sliding=n_sliding)
+
+
+def _mixtral(cfg: dict[str, Any]) -> Arch:
+    """Mixtral (``modeling_mixtral.py``): every layer MoE, w1/w2/w3 experts, no shared expert."""
+    n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
+    n_experts, k = _int(cfg, "num_local_experts"), _int(cfg, "num_experts_per_tok")
+    _check_experts(cfg, n_experts, k)
+    window, n_sliding = _sliding(cfg, n_layers)
+    return Arch("mixtral", n_layers, d, _int(cfg, "vocab_size"),
+                bool(cfg.get("tie_word_embeddings")), _gqa(cfg), tuple(range(n_layers)), 0,
+                n_experts, k, _int(cfg, "intermediate_size"),
+                sliding_window=window, n_sliding=n_sliding)
+
+
+def _olmoe(cfg: dict[str, Any]) -> Arch:
+    """OLMoE (``modeling_olmoe.py``): every layer MoE; q_norm over d, k_norm over n_kv·head_dim."""
+    n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
+    n_experts, k = _int(cfg, "num_experts"), _int(cfg, "num_experts_per_tok")
+    _check_experts(cfg, n_experts, k)
+    attn = _gqa(cfg, qkv_bias=bool(cfg.get("attention_bias")))
+    attn = Attn(attn.kind, attn.n_heads, attn.n_kv_heads, attn.head_dim, attn.v_head_dim,
+                qkv_bias=attn.qkv_bias, o_bias=attn.qkv_bias,
+                qk_norm=d + attn.n_kv_heads * attn.head_dim)
+    return Arch("olmoe", n_layers, d, _int(cfg, "vocab_size"),
+                bool(cfg.get("tie_word_embeddings")), attn, tuple(range(n_layers)), 0,
+                n_experts, k, _int(cfg, "intermediate_size"))
+
+
+def _gpt_oss(cfg: dict[str, Any]) -> Arch:
+    """gpt-oss (``modeling_gpt_oss.py``): biased q/k/v/o, attention sinks, biased router and
+    experts (gate_up d×2f + 2f, down f×d + d), alternating sliding/full layers."""
+    n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
+    n_experts = _int(cfg, "num_local_experts")
+    k = int(_get(cfg, "num_experts_per_tok", _get(cfg, "experts_per_token", 0)))
+    _check_experts(cfg, n_experts, k)
+    attn = _gqa(cfg, qkv_bias=bool(cfg.get("attention_bias")),
+                o_bias=bool(cfg.get("attention_bias")), sinks=True)
+    window, n_sliding = _sliding(cfg, n_layers)
+    return Arch("gpt_oss", n_layers, d, _int(cfg, "vocab_size"),
+                bool(cfg.get("tie_word_embeddings")), attn, tuple(range(n_layers)), 0,
+                n_experts, k, _int(cfg, "intermediate_size"), router_bias=True, expert_bias=True,
+                sliding_window=window, n_sliding=n_sliding)
+
+
+def _llama4(cfg: dict[str, Any]) -> Arch:
+    """Llama 4 (``modeling_llama4.py``): MoE every ``interleave_moe_layer_step`` layers (one
+    shared expert, experts of ``intermediate_size``), dense layers of ``intermediate_size_mlp``;
+    chunked local attention on rope layers (3 of 4), counted as a window of attention_chunk_size.
+    The qk norm is a weightless L2 norm."""
+    text = cfg.get("text_config") or cfg
+    n_layers, d = _int(text, "num_hidden_layers"), _int(text, "hidden_size")
+    n_experts, k = _int(text, "num_local_experts"), _int(text, "num_experts_per_tok")
+    _check_experts(text, n_experts, k)
+    step = int(_get(text, "interleave_moe_layer_step", 1))
+    moe = tuple(_get(text, "moe_layers", range(step - 1, n_layers, step)))
+    f = _int(text, "intermediate_size")
+    chunk = text.get("attention_chunk_size")
+    no_rope = _get(text, "no_rope_layers",
+                   [int((i + 1) % int(_get(text, "no_rope_layer_interval", 4)) != 0)
+                    for i in range(n_layers)])
+    n_chunked = sum(1 for x in no_rope if x) if chunk else 0
+    return Arch("llama4", n_layers, d, _int(text, "vocab_size"),
+                bool(text.get("tie_word_embeddings")),
+                _gqa(text, qkv_bias=bool(text.get("attention_bias"))), moe,
+                int(_get(text, "intermediate_size_mlp", f)), n_experts, k, f, f, 1,
+                sliding_window=chunk if n_chunked else None, n_sliding=n_chunked,
+                vision=_llama4_vision(cfg.get("vision_config"), d))
+
+
+def _llama4_vision(vc: dict[str, Any] | None, text_hidden: int) -> int:
+    """Vision tower + projector of Llama 4 (``modeling_llama4.py`` Llama4Vision*)."""
+    if not vc:
+        return 0
+    h, f, n = _int(vc, "hidden_size"), _int(vc, "intermediate_size"), _int(vc, "num_hidden_layers")
+    patches = (_int(vc, "image_size") // _int(vc, "patch_size")) ** 2 + 1
+    layer = 4 * (h * h + h) + (h * f + f) + (f * h + h) + 4 * h  # biased attn, fc1/fc2, 2 LayerNorms
+    stem = _int(vc, "num_channels") * _int(vc, "patch_size") ** 2 * h + h + patches * h + 4 * h
+    shuffled = int(h / _get(vc, "pixel_shuffle_ratio", 0.5) ** 2)
+    adapter = shuffled * _int(vc, "projector_input_dim") + \
+        _int(vc, "projector_input_dim") * _int(vc, "projector_output_dim")
+    projector = _int(vc, "vision_output_dim") * text_hidden
+    return n * layer + stem + adapter + projector
+
+
+def _dense(cfg: dict[str, Any]) -> Arch:
+    """Dense Llama / Mistral / Qwen2 (q/k/v biases) / Qwen3 (q/k norms), for contrast."""
+    n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
+    kind = cfg["model_type"]
+    bias = kind == "qwen2" or bool(cfg.get("attention_bias"))
+    attn = _gqa(cfg, qkv_bias=bias, o_bias=kind == "llama" and bias, qk_norm=kind == "qwen3")
+    window, n_sliding = _sliding(cfg, n_layers)
+    return Arch(kind, n_layers, d, _int(cfg, "vocab_size"), bool(cfg.get("tie_word_embeddings")),
+                attn, (), _int(cfg, "intermediate_size"), mlp_bias=bool(cfg.get("mlp_bias")),
+                sliding_window=window, n_sliding=n_sliding)
+
+
+FAMILIES: dict[str, Callable[[dict[str, Any]], Arch]] = {
+    "deepseek_v2": _deepseek, "deepseek_v3": _deepseek, "kimi_k2": _deepseek,
+    "glm4_moe": _glm4_moe, "qwen2_moe": _qwen_moe, "qwen3_moe": _qwen_moe,
+    "mixtral": _mixtral, "olmoe": _olmoe, "gpt_oss": _gpt_oss,
+    "llama4": _llama4, "llama4_text": _llama4,
+    "llama": _dense, "mistral": _dense, "qwen2": _dense, "qwen3": _dense,
+}
+
+
+def parse_arch(cfg: dict[str, Any]) -> Arch:
+    """The family reader for ``cfg['model_type']``; a one-line error for unknown families."""
+    if not isinstance(cfg, dict):
+        raise HarnessError("config.json is not a JSON object — pass a Hugging Face config.json")
+    model_type = cfg.get("model_type")
+    reader = FAMILIES.get(model_type)  # type: ignore[arg-type]
+    if reader is None:
+        raise HarnessError(f"config.json model_type {model_type!r} is not a family moebench reads "
+                           f"— supported: {', '.join(sorted(FAMILIES))}")
+    return reader(cfg)
+
+
+# ---------------------------------------------------------------------------- counting
+
+def attention_weights(a: Attn, d: int) -> int:
+    """Projection weights (+ biases, sinks) of one attention block, norms excluded."""
+    if a.kind == "mla":
+        q_out = a.n_heads * a.head_dim
+        q = d * a.q_lora_rank + a.q_lora_rank * q_out if a.q_lora_rank else d * q_out
+        kv = d * (a.kv_lora_rank + a.rope_dim) + a.kv_lora_rank * a.n_heads * (
+            a.head_dim - a.rope_dim + a.v_head_dim)
+        return q + kv + a.n_heads * a.v_head_dim * d
+    q_out, kv_out = a.n_heads * a.head_dim, a.n_kv_heads * a.head_dim
+    weights = d * (q_out + 2 * kv_out) + q_out * d
+    bias = (q_out + 2 * kv_out if a.qkv_bias else 0) + (d if a.o_bias else 0)
+    return weights + bias + (a.n_heads if a.sinks else 0)
+
+
+def expert_weights(arch: Arch) -> int:
+    """One routed expert in one layer: gate, up, down = 3·d·f (+ gpt-oss biases 2f + d)."""
+    d, f = arch.hidden, arch.expert_ff
+    return 3 * d * f + ((2 * f + d) if arch.expert_bias else 0)
+
+
+def _moe_block(arch: Arch) -> dict[str, int]:
+    d = arch.hidden
+    return {
+        "routed_experts": arch.n_experts * expert_weights(arch),
+        "shared_experts": 3 * d * arch.shared_ff + (d if arch.shared_gate else 0),
+        "router": arch.n_experts * d + (arch.n_experts if arch.router_bias else 0),
+    }
+
+
+def _mtp_weights(arch: Arch) -> int:
+    """One DeepSeek-V3 MTP module (paper sec. 2.2): a full MoE decoder layer, eh_proj 2d×d,
+    enorm, hnorm and the shared head's norm; embedding and output head are shared, not counted."""
+    d = arch.hidden
+    layer = attention_weights(arch.attn, d) + arch.attn.qk_norm + 2 * d
+    return layer + sum(_moe_block(arch).values()) + 2 * d * d + 3 * d
+
+
+def count_params(arch: Arch) -> dict[str, int]:
+    """Total weights by tensor class."""
+    d, n_moe = arch.hidden, len(arch.moe_layers)
+    n_dense = arch.n_layers - n_moe
+    moe = _moe_block(arch)
+    dense = 3 * d * arch.dense_ff + ((2 * arch.dense_ff + d) if arch.mlp_bias else 0)
+    return {
+        "embedding": arch.vocab * d,
+        "attention": arch.n_layers * attention_weights(arch.attn, d),
+        "dense_mlp": n_dense * dense,
+        "shared_experts": n_moe * moe["shared_experts"],
+        "routed_experts": n_moe * moe["routed_experts"],
+        "router": n_moe * moe["router"],
+        "lm_head": 0 if arch.tied else arch.vocab * d,
+        "norms": arch.n_layers * (2 * d + arch.attn.qk_norm) + d,
+        "mtp": arch.n_mtp * _mtp_weights(arch),
+    }
+
+
+def active_from(params: dict[str, int], n_experts: int, k: int) -> dict[str, int]:
+    """Activated per token, model-card convention: routed experts scaled by k/E, MTP left out."""
+    active = dict(params)
+    if n_experts:
+        active["routed_experts"] = params["routed_experts"] * k // n_experts
+    active["mtp"] = 0
+    return active
+
+
+def read_from(active: dict[str, int], hidden: int, vocab: int) -> dict[str, int]:
+    """Read per decode token at batch 1: one embedding row, the whole output head (tied or not)."""
+    read = dict(active)
+    read["embedding"] = hidden
+    read["lm_head"] = vocab * hidden
+    return read
+
+
+def shape_from_config(cfg: dict[str, Any], model_id: str, source: str) -> ModelShape:
+    """``ModelShape`` of a parsed config.json."""
+    arch = parse_arch(cfg)
+    params = count_params(arch)
+    assert set(params) == set(TENSOR_CLASSES)
+    active = active_from(params, arch.n_experts, arch.k)
+    a = arch.attn
+    return ModelShape(
+        id=model_id, family=arch.family, source=source, n_layers=arch.n_layers,
+        n_moe_layers=len(arch.moe_layers), n_dense_layers=arch.n_layers - len(arch.moe_layers),
+        hidden_size=arch.hidden, vocab_size=arch.vocab, n_routed_experts=arch.n_experts,
+        experts_per_token=arch.k, n_shared_experts=arch.n_shared,
+        expert_params=expert_weights(arch) if arch.n_experts else 0,
+        attention_kind=a.kind, n_heads=a.n_heads, n_kv_heads=a.n_kv_heads, head_dim=a.head_dim,
+        kv_lora_rank=a.kv_lora_rank, qk_rope_head_dim=a.rope_dim,
+        sliding_window=arch.sliding_window, n_sliding_layers=arch.n_sliding,
+        params=params, active_params=active, read_params=read_from(active, arch.hidden, arch.vocab),
+        v_head_dim=a.v_head_dim if a.v_head_dim != a.head_dim else None,
+        n_mtp_layers=arch.n_mtp, vision_params=arch.vision,
+    )

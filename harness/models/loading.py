@@ -1,0 +1,84 @@
+"""``load_model``: dispatch a model spec (catalog id or path) to the right reader."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.models.catalog import CATALOG, catalog_source, load_catalog_config
+from harness.models.families import shape_from_config
+from harness.models.shape import ModelShape
+
+
+def load_model(spec: str) -> ModelShape:
+    """A ``ModelShape`` from a catalog id, a config.json (or a folder holding one), a ``.gguf``
+    file, or a ``model.safetensors.index.json``."""
+    if spec in CATALOG:
+        return shape_from_config(load_catalog_config(spec), spec, catalog_source(spec))
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise HarnessError(f"unknown model {spec!r}: not a catalog id and no such file — use one of "
+                           f"{', '.join(CATALOG)}, or a path to a config.json, .gguf or "
+                           "model.safetensors.index.json")
+    if path.is_dir():
+        return _load_dir(path)
+    if path.suffix.lower() == ".gguf" or _has_gguf_magic(path):
+        from harness.models.gguf_reader import load_gguf
+
+        return load_gguf(path)
+    if path.name.endswith(".index.json"):
+        from harness.models.safetensors_index import load_safetensors_index
+
+        return load_safetensors_index(path)
+    return load_config(path)
+
+
+def load_config(path: Path, model_id: str | None = None) -> ModelShape:
+    """A ``ModelShape`` from a config.json file."""
+    cfg = read_json(path)
+    if "weight_map" in cfg:
+        from harness.models.safetensors_index import load_safetensors_index
+
+        return load_safetensors_index(path)
+    return shape_from_config(cfg, model_id or _id_from_path(path), f"config.json:{path}")
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Parse a JSON file, turning unreadable or truncated files into one-line errors."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise HarnessError(f"cannot read {path}: {exc.strerror} — check the path") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HarnessError(f"{path} is not valid JSON ({exc}) — is it truncated? Download the "
+                           "file again") from None
+    if not isinstance(data, dict):
+        raise HarnessError(f"{path} holds a JSON {type(data).__name__}, not an object — "
+                           "pass a Hugging Face config.json")
+    return data
+
+
+def _load_dir(path: Path) -> ModelShape:
+    for name in ("config.json", "model.safetensors.index.json"):
+        if (path / name).is_file():
+            return load_model(str(path / name))
+    ggufs = sorted(path.glob("*.gguf"))
+    if ggufs:
+        return load_model(str(ggufs[0]))
+    raise HarnessError(f"{path} is a folder without config.json, model.safetensors.index.json or "
+                       ".gguf — point --model at one of those files")
+
+
+def _has_gguf_magic(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"GGUF"
+    except OSError:
+        return False
+
+
+def _id_from_path(path: Path) -> str:
+    """A readable id: the folder name for ``.../<model>/config.json``, else the file stem."""
+    return path.parent.name if path.name == "config.json" and path.parent.name else path.stem

@@ -1,0 +1,111 @@
+"""``ModelShape``: what one token of a model touches, by tensor class (pure data, no I/O).
+
+Built by ``harness.models.families`` from a Hugging Face ``config.json``, by
+``harness.models.gguf_reader`` from a GGUF header, or from the catalog. Parameter counts are
+derived from the shape keys, never typed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The tensor classes every count and every quant recipe is keyed by.
+TENSOR_CLASSES: tuple[str, ...] = (
+    "embedding", "attention", "dense_mlp", "shared_experts", "routed_experts",
+    "router", "lm_head", "norms", "mtp",
+)
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """The shape of one model and its weights by tensor class.
+
+    ``params``: total weights by class; the multi-token-prediction module (DeepSeek-V3, GLM-4.5)
+    is under ``"mtp"`` and kept out of ``total_params``, as the model cards do.
+    ``active_params``: weights activated per token (model-card convention: all non-expert weights,
+    embedding and lm_head included, plus k routed experts per MoE layer; MTP excluded).
+    ``read_params``: weights read from memory per decode token at batch 1: as active, but the
+    embedding is one row (d weights) and the lm_head is read in full even when tied.
+    """
+
+    id: str
+    family: str
+    source: str
+    n_layers: int
+    n_moe_layers: int
+    n_dense_layers: int
+    hidden_size: int
+    vocab_size: int
+    n_routed_experts: int
+    experts_per_token: int
+    n_shared_experts: int
+    expert_params: int
+    attention_kind: str
+    n_heads: int
+    n_kv_heads: int
+    head_dim: int
+    kv_lora_rank: int | None
+    qk_rope_head_dim: int | None
+    sliding_window: int | None
+    n_sliding_layers: int
+    params: dict[str, int]
+    active_params: dict[str, int]
+    read_params: dict[str, int]
+    tensor_bytes: dict[str, int] | None = None
+    # Extensions beyond the first contract (all defaulted).
+    v_head_dim: int | None = None  # value head size when it differs from head_dim (MLA: 128)
+    n_mtp_layers: int = 0
+    vision_params: int = 0  # vision tower + projector (Llama 4); not read when decoding text
+    file_bytes: int | None = None  # safetensors index total_size or GGUF tensor data size
+
+    @property
+    def total_params(self) -> int:
+        """Total weights, MTP module and vision tower excluded."""
+        return sum(v for k, v in self.params.items() if k != "mtp")
+
+    @property
+    def active_total(self) -> int:
+        """Activated weights per token (model-card convention)."""
+        return sum(v for k, v in self.active_params.items() if k != "mtp")
+
+    @property
+    def read_total(self) -> int:
+        """Weights read per decode token at batch 1."""
+        return sum(v for k, v in self.read_params.items() if k != "mtp")
+
+    @property
+    def n_full_layers(self) -> int:
+        """Layers that attend over the whole context."""
+        return self.n_layers - self.n_sliding_layers
+
+    def kv_bytes_per_token(self, dtype_bytes: float = 2.0) -> float:
+        """KV-cache bytes one token adds over all layers.
+
+        MLA (DeepSeek-V2/V3 paper, sec. 2.1.2) caches the compressed latent and the decoupled
+        rope key: L·(kv_lora_rank + qk_rope_head_dim). GQA/MHA caches K and V: 2·L·n_kv·head_dim.
+        """
+        return self.n_layers * self._kv_elems_per_layer() * dtype_bytes
+
+    def kv_cache_bytes(self, context: int, dtype_bytes: float = 2.0) -> float:
+        """KV-cache bytes for one sequence of ``context`` tokens; window layers keep their window."""
+        return self._kv_elems_per_layer() * self._attended_tokens(context) * dtype_bytes
+
+    def attention_flops_per_token(self, context: int) -> float:
+        """FLOPs of QK^T and AV for one new token attending over ``context`` positions.
+
+        Per layer 2·H·(qk_dim + v_dim)·positions (multiply-add = 2 FLOPs). MLA is counted in its
+        un-absorbed form (qk_dim = nope + rope = 192, v_dim = 128), the model's own arithmetic.
+        """
+        qk_dim = self.head_dim
+        v_dim = self.v_head_dim or self.head_dim
+        return 2.0 * self.n_heads * (qk_dim + v_dim) * self._attended_tokens(context)
+
+    def _kv_elems_per_layer(self) -> int:
+        if self.attention_kind == "mla":
+            return (self.kv_lora_rank or 0) + (self.qk_rope_head_dim or 0)
+        return 2 * self.n_kv_heads * self.head_dim
+
+    def _attended_tokens(self, context: int) -> int:
+        """Σ over layers of the positions each layer attends to (window layers capped)."""
+        window = min(context, self.sliding_window) if self.sliding_window else context
+        return self.n_full_layers * context + self.n_sliding_layers * window

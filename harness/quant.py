@@ -1,0 +1,244 @@
+"""Quant recipes: bytes per weight by tensor class, as real releases store them.
+
+Storage formats are costed from their block layouts; recipes say which class gets which format,
+following what common releases do (llama.cpp's ``llama_tensor_get_type`` mixes, DeepSeek's FP8
+checkpoint, gpt-oss's MXFP4 experts). A recipe may mix formats by class
+(``experts=q4_k_m,attention=q8_0``) or state an average size (``3.54bpw``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from harness.errors import HarnessError
+from harness.models.shape import TENSOR_CLASSES
+
+if TYPE_CHECKING:
+    from harness.models.shape import ModelShape
+
+# Bits per weight of each storage format, from its block layout.
+# ggml formats: struct sizes in ggml/src/ggml-common.h (QK_K = 256 weights per super-block).
+FORMAT_BPW: dict[str, float] = {
+    "f32": 32.0,
+    "bf16": 16.0,
+    "f16": 16.0,
+    # DeepSeek-V3 FP8 checkpoint: e4m3 weights + one fp32 `weight_scale_inv` per 128×128 block.
+    "fp8_b128": 8.0 + 32.0 / (128 * 128),
+    # W8A8 int8 with a per-output-channel scale: < 0.01 bit per weight for rows of ≥ 2048.
+    "int8": 8.0,
+    # AWQ/GPTQ int4, group 128: 4-bit weights + fp16 scale + 4-bit zero point per 128 weights.
+    "int4_g128": 4.0 + (16.0 + 4.0) / 128,
+    "q8_0": 34 * 8 / 32,  # block_q8_0: fp16 d + 32 int8 = 34 B / 32 w = 8.5
+    "q6_k": 210 * 8 / 256,  # block_q6_K: ql[128] qh[64] scales[16] d(2) = 210 B -> 6.5625
+    "q5_k": 176 * 8 / 256,  # block_q5_K: d,dmin(4) scales[12] qh[32] qs[128] = 176 B -> 5.5
+    "q4_k": 144 * 8 / 256,  # block_q4_K: d,dmin(4) scales[12] qs[128] = 144 B -> 4.5
+    "q4_0": 18 * 8 / 32,  # block_q4_0: fp16 d + 16 B = 18 B / 32 w -> 4.5
+    "q3_k": 110 * 8 / 256,  # block_q3_K: hmask[32] qs[64] scales[12] d(2) = 110 B -> 3.4375
+    "q2_k": 84 * 8 / 256,  # block_q2_K: scales[16] qs[64] d,dmin(4) = 84 B -> 2.625
+    "iq2_xxs": 66 * 8 / 256,  # block_iq2_xxs: d(2) + qs[32] uint16 = 66 B -> 2.0625
+    "iq1_s": 50 * 8 / 256,  # block_iq1_s: d(2) qs[32] qh[8] uint16 = 50 B -> 1.5625
+    # OCP MX spec: 32 fp4 (e2m1) weights share one e8m0 scale: 17 B / 32 w -> 4.25.
+    "mxfp4": 17 * 8 / 32,
+}
+
+# llama.cpp ffn_down / attn_v "use_more_bits": i < n/8 or i >= 7n/8 or (i - n/8) % 3 == 2,
+# about half of the layers.
+_MORE_BITS = 0.5
+
+QUANT_NAMES: tuple[str, ...] = (
+    "bf16", "fp16", "fp8", "int8", "int4", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0",
+    "q3_k_m", "q2_k", "iq2_xxs", "iq1_s", "mxfp4",
+)
+
+_WEIGHT_CLASSES = ("attention", "dense_mlp", "shared_experts", "routed_experts", "mtp")
+
+
+def _ffn(gate_up: str, down: str, down_more: str | None = None, more: float = _MORE_BITS) -> float:
+    """bpw of a gated MLP (gate, up, down equal in size) whose down matrix is partly bumped."""
+    down_bpw = FORMAT_BPW[down] if down_more is None else (
+        more * FORMAT_BPW[down_more] + (1 - more) * FORMAT_BPW[down])
+    return (2 * FORMAT_BPW[gate_up] + down_bpw) / 3
+
+
+def _table(linear: float, *, embedding: float, lm_head: float, norms: float = 32.0,
+           router: float = 32.0, attention: float | None = None,
+           ffn: float | None = None) -> dict[str, float]:
+    """bpw by class. GGUF defaults: norms and ffn_gate_inp stay F32 (llama.cpp never quantizes
+    1-D tensors or the expert router)."""
+    table = {c: linear for c in _WEIGHT_CLASSES}
+    if ffn is not None:
+        table.update(dense_mlp=ffn, shared_experts=ffn, routed_experts=ffn, mtp=ffn)
+    if attention is not None:
+        table["attention"] = attention
+    table.update(embedding=embedding, lm_head=lm_head, norms=norms, router=router)
+    return table
+
+
+def _native(linear: str, keep: str = "bf16") -> dict[str, float]:
+    """A safetensors checkpoint: linear layers in ``linear``; embedding, lm_head, norms and
+    router in BF16 (DeepSeek-V3 FP8, AWQ/GPTQ and W8A8 releases all keep those unquantized)."""
+    k = FORMAT_BPW[keep]
+    return _table(FORMAT_BPW[linear], embedding=k, lm_head=k, norms=k, router=k)
+
+
+def _uniform(bpw: float) -> dict[str, float]:
+    return {c: bpw for c in TENSOR_CLASSES}
+
+
+# Named recipes: bpw by class. k-quant mixes follow llama.cpp src/llama-quant.cpp
+# (llama_tensor_get_type): the output tensor goes to Q6_K (Q5_K for IQ1/IQ2 ftypes), ffn_down
+# and attn_v get more bits in some layers. attn_v exists only in GQA models (< 6% of attention);
+# its bump is left out here and is exact when a GGUF header is read.
+RECIPES: dict[str, dict[str, float]] = {
+    "bf16": _uniform(16.0),
+    "fp16": _uniform(16.0),
+    "fp8": _native("fp8_b128"),
+    "int8": _native("int8"),
+    "int4": _native("int4_g128"),
+    "q8_0": _table(8.5, embedding=8.5, lm_head=8.5),
+    "q6_k": _table(FORMAT_BPW["q6_k"], embedding=FORMAT_BPW["q6_k"], lm_head=FORMAT_BPW["q6_k"]),
+    # Q5_K_M: Q5_K, ffn_down and attn_v at Q6_K where use_more_bits.
+    "q5_k_m": _table(5.5, ffn=_ffn("q5_k", "q5_k", "q6_k"), embedding=5.5,
+                     lm_head=FORMAT_BPW["q6_k"]),
+    # Q4_K_M: Q4_K, ffn_down and attn_v at Q6_K where use_more_bits.
+    "q4_k_m": _table(4.5, ffn=_ffn("q4_k", "q4_k", "q6_k"), embedding=4.5,
+                     lm_head=FORMAT_BPW["q6_k"]),
+    "q4_0": _table(4.5, embedding=4.5, lm_head=FORMAT_BPW["q6_k"]),
+    # Q3_K_M: Q3_K; ffn_down Q4_K (Q5_K in the first n/16 layers); attn_output Q4_K.
+    "q3_k_m": _table(FORMAT_BPW["q3_k"], embedding=FORMAT_BPW["q3_k"], lm_head=FORMAT_BPW["q6_k"],
+                     ffn=_ffn("q3_k", "q4_k", "q5_k", 1 / 16),
+                     attention=(FORMAT_BPW["q3_k"] + FORMAT_BPW["q4_k"]) / 2),
+    # Q2_K: Q2_K; ffn_down and attn_output at Q3_K.
+    "q2_k": _table(FORMAT_BPW["q2_k"], embedding=FORMAT_BPW["q2_k"], lm_head=FORMAT_BPW["q6_k"],
+                   ffn=_ffn("q2_k", "q3_k"),
+                   attention=(FORMAT_BPW["q2_k"] + FORMAT_BPW["q3_k"]) / 2),
+    # IQ2_XXS / IQ1_S: token_embd Q2_K, output Q5_K, ffn_down Q2_K in the first n/8 layers.
+    "iq2_xxs": _table(FORMAT_BPW["iq2_xxs"], embedding=FORMAT_BPW["q2_k"], lm_head=5.5,
+                      ffn=_ffn("iq2_xxs", "iq2_xxs", "q2_k", 1 / 8)),
+    "iq1_s": _table(FORMAT_BPW["iq1_s"], embedding=FORMAT_BPW["q2_k"], lm_head=5.5,
+                    ffn=_ffn("iq1_s", "iq1_s", "q2_k", 1 / 8)),
+    # gpt-oss release: MoE expert weights MXFP4, everything else BF16
+    # (config.json quantization_config.modules_to_not_convert).
+    "mxfp4": {**_uniform(16.0), "routed_experts": FORMAT_BPW["mxfp4"], "mtp": FORMAT_BPW["mxfp4"]},
+}
+
+# llama.cpp's convert_hf_to_gguf.py drops DeepSeek's MTP layers, so GGUF recipes hold none
+# (a GGUF header that does carry them, e.g. GLM-4.5's nextn layer, is counted exactly).
+_GGUF = {"q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0", "q3_k_m", "q2_k", "iq2_xxs", "iq1_s"}
+
+# Names a mixed recipe may use for tensor classes.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    **{c: (c,) for c in TENSOR_CLASSES},
+    "experts": ("routed_experts",), "routed": ("routed_experts",), "exps": ("routed_experts",),
+    "shared": ("shared_experts",), "shexp": ("shared_experts",),
+    "attn": ("attention",), "dense": ("dense_mlp",), "mlp": ("dense_mlp",),
+    "embed": ("embedding",), "token_embd": ("embedding",), "output": ("lm_head",),
+    "head": ("lm_head",), "norm": ("norms",), "gate": ("router",),
+}
+
+
+@dataclass(frozen=True)
+class QuantRecipe:
+    """Bits per weight for each tensor class; ``name`` is the canonical recipe text."""
+
+    name: str
+    bits: tuple[tuple[str, float], ...]  # (tensor class, bits per weight) for every class
+    ships_mtp: bool = True  # whether files in this recipe carry the MTP module
+
+    def bits_per_weight(self, tensor_class: str) -> float:
+        """Bits per weight of one tensor class."""
+        for cls, bpw in self.bits:
+            if cls == tensor_class:
+                return bpw
+        raise HarnessError(f"unknown tensor class {tensor_class!r} — use one of "
+                           f"{', '.join(TENSOR_CLASSES)}")
+
+    def bytes_per_param(self, tensor_class: str) -> float:
+        """Bytes per weight of one tensor class (scales and block headers included)."""
+        return self.bits_per_weight(tensor_class) / 8.0
+
+    def weight_bytes(self, model: ModelShape) -> dict[str, float]:
+        """Resident bytes by class; exact from ``model.tensor_bytes`` when a GGUF header gave them."""
+        if model.tensor_bytes is not None:
+            return {c: float(model.tensor_bytes.get(c, 0)) for c in TENSOR_CLASSES}
+        sizes = {c: model.params[c] * self.bytes_per_param(c) for c in TENSOR_CLASSES}
+        if not self.ships_mtp:
+            sizes["mtp"] = 0.0
+        return sizes
+
+    def read_bytes(self, model: ModelShape) -> dict[str, float]:
+        """Bytes read per decode token at batch 1 by class (k routed experts, one embedding row,
+        the whole lm_head; MTP not read)."""
+        return {c: model.read_params[c] * self._read_rate(model, c) for c in TENSOR_CLASSES}
+
+    def _read_rate(self, model: ModelShape, cls: str) -> float:
+        if model.tensor_bytes is None:
+            return self.bytes_per_param(cls)
+        # A tied output head is the embedding matrix: read it at the embedding's stored size.
+        src = "embedding" if cls == "lm_head" and not model.params.get("lm_head") else cls
+        n = model.params.get(src, 0)
+        return model.tensor_bytes.get(src, 0) / n if n else self.bytes_per_param(cls)
+
+
+def parse_quant(text: str) -> QuantRecipe:
+    """A recipe from a name (``q4_k_m``), an average size (``3.54bpw``), or a mix by class
+    (``experts=q4_k_m,attention=q8_0``; unnamed classes take a bare name in the mix if given,
+    else the attention recipe, else bf16)."""
+    spec = _normalise(text)
+    if "=" not in spec:
+        return _single(spec)
+    base, parts = _split_mix(spec)
+    default = base or dict(parts).get("attention") or "bf16"
+    bits = dict(_single(default).bits)
+    for cls, part in parts:
+        bits[cls] = _single(part).bits_per_weight(cls)
+    ships = all(_single(p).ships_mtp for p in [default, *(p for _, p in parts)])
+    return QuantRecipe(spec, tuple((c, bits[c]) for c in TENSOR_CLASSES), ships)
+
+
+def format_recipe(recipe: QuantRecipe) -> dict[str, float]:
+    """Bits per weight by class, for reports."""
+    return dict(recipe.bits)
+
+
+def _normalise(text: str) -> str:
+    spec = re.sub(r"\s+", "", str(text)).lower().replace("-", "_")
+    if not spec:
+        raise HarnessError(f"empty quant recipe — use one of {', '.join(QUANT_NAMES)}, "
+                           "'<N>bpw', or a mix like 'experts=q4_k_m,attention=q8_0'")
+    return spec
+
+
+def _single(name: str) -> QuantRecipe:
+    if name in RECIPES:
+        table = RECIPES[name]
+        return QuantRecipe(name, tuple((c, table[c]) for c in TENSOR_CLASSES), name not in _GGUF)
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)bpw", name)
+    if match:
+        bpw = float(match.group(1))
+        if not 0.5 <= bpw <= 32:
+            raise HarnessError(f"quant {name!r}: bits per weight must be between 0.5 and 32")
+        return QuantRecipe(f"{bpw:g}bpw", tuple((c, bpw) for c in TENSOR_CLASSES), False)
+    raise HarnessError(f"unknown quant {name!r} — use one of {', '.join(QUANT_NAMES)}, "
+                       "'<N>bpw' (e.g. 3.54bpw), or a mix like 'experts=q4_k_m,attention=q8_0'")
+
+
+def _split_mix(spec: str) -> tuple[str | None, list[tuple[str, str]]]:
+    """(bare base recipe or None, [(tensor class, recipe)]) of a comma-separated mix."""
+    base, parts = None, []
+    for item in filter(None, spec.split(",")):
+        if "=" not in item:
+            if base is not None:
+                raise HarnessError(f"quant mix {spec!r} names two base recipes ({base}, {item}) "
+                                   "— give at most one bare name")
+            base = item
+            continue
+        key, _, value = item.partition("=")
+        classes = _ALIASES.get(key)
+        if classes is None:
+            raise HarnessError(f"quant mix {spec!r}: unknown tensor class {key!r} — use one of "
+                               f"{', '.join(sorted(_ALIASES))}")
+        parts.extend((c, value) for c in classes)
+    return base, parts
