@@ -1,0 +1,183 @@
+"""Published, measured tokens/s (``data/calibration/measurements.csv``) turned into cases that
+``predict`` can run: a ``Machine`` from the row's hardware columns and a scenario from its model,
+quant, engine, placement and context columns. Parsing is here; fitting and scoring are elsewhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from harness.gpu_catalog import rating_for
+from harness.machine import GpuSpec, Machine
+
+# Model names in the rows → catalog ids (same architecture; fine-tunes share the shape).
+_MODEL_IDS = (
+    ("deepseek", "deepseek-v3"), ("kimi-k2", "kimi-k2"), ("gpt-oss-120b", "gpt-oss-120b"),
+    ("gpt-oss-20b", "gpt-oss-20b"), ("qwen3-coder-30b", "qwen3-30b-a3b"), ("qwen3-30b", "qwen3-30b-a3b"),
+    ("qwen3-235b", "qwen3-235b-a22b"), ("glm-4.5-air", "glm-4.5-air"), ("llama-4-scout", "llama-4-scout"),
+    ("llama-4-maverick", "llama-4-maverick"), ("mixtral-8x7b", "mixtral-8x7b"), ("llama-3.3-70b", "llama-3.1-70b"),
+    ("qwen2.5-coder-7b", "qwen2.5-7b"), ("llama-2-7b", "llama-2-7b"),
+)
+# Engines named in the rows → engine profiles.
+_ENGINES = (("ik_llama", "ik_llama.cpp"), ("ktransformers", "ktransformers"), ("llama.cpp", "llama.cpp"),
+            ("vllm", "vllm"), ("sglang", "sglang"), ("ktransformers-style", "ktransformers"))
+_PLACEMENTS = (("hybrid", "hybrid"), ("cpu_only", "cpu"), ("gpu_only", "gpu"), ("multi_gpu", "gpu"),
+               ("multi_node", "multi-node"))
+# Fastest DIMM speed a platform of this memory type commonly runs, assumed when a row omits it
+# (DDR4-3200: AMD EPYC 7003 / Intel Xeon 3rd gen; DDR5-4800: EPYC 9004 / Xeon 4th gen).
+_DEFAULT_MTS = {"DDR4": 3200, "DDR5": 4800}
+
+
+_RECIPES = ("bf16", "fp16", "fp8", "int8", "int4", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0", "q3_k_m",
+            "q2_k", "mxfp4")
+
+
+@dataclass(frozen=True)
+class CalibrationCase:
+    id: str
+    model_id: str | None
+    quant: str | None
+    engine: str
+    placement: str
+    context: int
+    batch: int
+    measured_decode: float | None
+    measured_prefill: float | None
+    machine: Machine | None
+    usable: bool
+    why_not: str
+    row: dict[str, str]
+
+
+def _num(text: str | None) -> float | None:
+    m = re.search(r"[-+]?\d+(?:\.\d+)?", (text or "").replace(",", ""))
+    return float(m.group()) if m else None
+
+
+def _lead_int(text: str | None) -> int | None:
+    m = re.match(r"\s*(\d+)", text or "")
+    return int(m.group(1)) if m else None
+
+
+def _lookup(text: str, table: tuple[tuple[str, str], ...]) -> str | None:
+    low = text.lower()
+    return next((v for k, v in table if k in low), None)
+
+
+def parse_quant_column(row: dict[str, str]) -> str | None:
+    """A quant recipe name for the row: the stated bits/weight when given, else the quant label."""
+    label = row.get("quant", "").strip()
+    head = re.split(r"[(,]", label, maxsplit=1)[0].strip().lower()
+    if head in _RECIPES:
+        return head  # a plain format name: use its real layout (scales, tensors kept at higher precision)
+    stated = re.search(r"(\d+(?:\.\d+)?)\s*bpw", label.lower())
+    bpw = _num(row.get("bits_per_weight_if_stated")) or (float(stated.group(1)) if stated else None)
+    if bpw:
+        return f"{bpw:g}bpw"  # a custom mix: only its average size is known
+    if "4-bit gguf" in label.lower():
+        return "q4_k_m"
+    return None
+
+
+def parse_context(text: str) -> int:
+    """Tokens in the KV cache while decoding, from the row's free-text context column."""
+    t = (text or "").lower().replace(",", "")
+    for pattern, scale in ((r"depth (\d+)", 1), (r"n_kv=(\d+)", 1), (r"prompt (\d+)", 1),
+                           (r"(\d+)k context", 1000), (r"(\d+) prompt", 1), (r"avg kv length (\d+)", 1)):
+        m = re.search(pattern, t)
+        if m:
+            return int(m.group(1)) * scale
+    return 0
+
+
+def _gpus(row: dict[str, str], placement_text: str) -> tuple[GpuSpec, ...]:
+    name = row.get("gpu_model", "").strip()
+    count = _lead_int(row.get("gpu_count")) or 0
+    rating = rating_for(name)
+    if not name or count == 0 or "not used" in name or rating is None:
+        return ()
+    unified = rating.unified or "unified" in placement_text
+    bw = rating.bandwidth_gbs
+    return (GpuSpec(model=name, count=count, memory_gb=rating.memory_gb, bandwidth_gbs=bw,
+                    bf16_tflops=rating.bf16_tflops, unified_memory=unified),)
+
+
+def row_machine(row: dict[str, str]) -> tuple[Machine | None, str]:
+    """The row's machine, or None and why it cannot be built."""
+    placement_text = row.get("placement", "")
+    sockets = _lead_int(row.get("sockets")) or 1
+    channels = _lead_int(row.get("mem_channels_total"))
+    if channels and "bit" in (row.get("mem_channels_total") or ""):
+        channels = None  # a bus width (unified memory), not a channel count
+    speed = _lead_int(row.get("dimm_speed_MTs"))
+    theo = _num(row.get("theoretical_mem_bw_GBs"))
+    measured = _num(row.get("measured_stream_bw_GBs_if_stated"))
+    notes = []
+    mem_type = (row.get("mem_type") or "").split()[0] if row.get("mem_type") else None
+    if not theo and not measured and channels and not speed and mem_type in _DEFAULT_MTS:
+        speed = _DEFAULT_MTS[mem_type]
+        notes.append(f"DIMM speed not stated: {mem_type}-{speed} assumed")
+    if theo and "per gpu" in (row.get("theoretical_mem_bw_GBs") or "").lower():
+        theo = None  # that figure is the GPU's, not the host's
+    gpus = _gpus(row, placement_text)
+    cpu = row.get("cpu_model", "").strip()
+    needs_host = any(p in placement_text for p in ("cpu_only", "hybrid"))
+    if needs_host and not (theo or measured or (channels and speed)):
+        return None, "host memory not specified"
+    if needs_host and "unspecified" in cpu.lower():
+        return None, "CPU not specified"
+    if not needs_host and not gpus:
+        return None, "GPU not specified or unknown"
+    cores = _lead_int(re.search(r"\((\d+)C", cpu).group(1)) if re.search(r"\((\d+)C", cpu) else None
+    return Machine(
+        name=cpu or row.get("gpu_model", "machine"), source=f"calibration:{row['id']}", cpu_model=cpu or None,
+        sockets=sockets, cores_per_socket=cores, numa_nodes=sockets, memory_type=mem_type, channels=channels,
+        speed_mts=speed, theoretical_bandwidth_gbs=theo if not measured else theo,
+        measured_bandwidth_gbs=measured, gpus=gpus, capacity_gb=None, notes=tuple(notes),
+    ), ""
+
+
+def load_rows() -> list[dict[str, str]]:
+    text = (resources.files("harness") / "data" / "calibration" / "measurements.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def to_case(row: dict[str, str]) -> CalibrationCase:
+    placement_text = row.get("placement", "")
+    placement = _lookup(placement_text, _PLACEMENTS) or "cpu"
+    engine = _lookup(row.get("engine", ""), _ENGINES) or "llama.cpp"
+    model_id = _lookup(row.get("model", ""), _MODEL_IDS)
+    quant = parse_quant_column(row)
+    machine, why = row_machine(row)
+    batch_text = row.get("batch_or_concurrency", "")
+    batch = _lead_int(batch_text) or 1
+    decode = _num(row.get("decode_tok_s"))
+    reasons = [why] if why else []
+    if "aggregate" in (row.get("decode_tok_s") or "") or "large batch" in batch_text or placement == "multi-node":
+        reasons.append("aggregate throughput at large batch, not batch-1 decode")
+    if model_id is None:
+        reasons.append("model not in the catalog")
+    if quant is None:
+        reasons.append("quant not understood")
+    return CalibrationCase(
+        id=row["id"], model_id=model_id, quant=quant, engine=engine, placement=placement,
+        context=parse_context(row.get("context_or_prompt_len", "")), batch=batch,
+        measured_decode=decode, measured_prefill=_num(row.get("prefill_tok_s")), machine=machine,
+        usable=not reasons, why_not="; ".join(reasons), row=row,
+    )
+
+
+def load_cases() -> list[CalibrationCase]:
+    """Every calibration row as a case (unusable ones say why)."""
+    return [to_case(r) for r in load_rows()]
+
+
+def case_summary(case: CalibrationCase) -> dict[str, Any]:
+    return {"id": case.id, "model": case.model_id, "quant": case.quant, "engine": case.engine,
+            "placement": case.placement, "context": case.context, "measured_decode_tok_s": case.measured_decode,
+            "source": case.row.get("source_url_or_repo_path"), "confidence": case.row.get("confidence")}

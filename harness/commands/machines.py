@@ -1,0 +1,36 @@
+"""``moebench machines``: the built-in catalog of machine specs, usable as ``--machine <id>``."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from harness.commands._common import console, fmt, print_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command("machines")(machines)
+
+
+def machines(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """List the machine specs shipped with moebench."""
+    from harness.predict import theoretical_bandwidth
+    from harness.specs import load_machine, machine_ids
+
+    rows = []
+    for mid in machine_ids():
+        m = load_machine(mid)
+        rows.append({"id": mid, "name": m.name, "cpu": m.cpu_model, "sockets": m.sockets,
+                     "memory_gb": m.capacity_gb, "host_bandwidth_gbs": theoretical_bandwidth(m),
+                     "gpus": [f"{g.count}x {g.model}" for g in m.gpus], "nodes": m.nodes,
+                     "price": m.price, "currency": m.currency, "machine": m.to_dict()})
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title="Machine catalog (use with --machine ID)", title_justify="left")
+    for col in ("id", "name", "host GB/s", "memory GB", "GPUs", "nodes"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["name"], fmt(r["host_bandwidth_gbs"], 0), fmt(r["memory_gb"], 0),
+                      ", ".join(r["gpus"]) or "—", str(r["nodes"]))
+    console.print(table)

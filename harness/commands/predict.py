@@ -1,0 +1,60 @@
+"""``moebench predict``: tokens/s of a model on a described (or probed) machine, no probing."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from harness.commands._common import console, fmt, print_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command("predict")(predict_cmd)
+
+
+def predict_cmd(
+    machine: str = typer.Option(..., "--machine", help="Machine spec (TOML/JSON), probe JSON, result.json, or a catalog id (see `moebench machines`)."),
+    model: str = typer.Option("deepseek-v3", "--model", "-m", help="Catalog id, config.json, GGUF or safetensors index."),
+    quant: str = typer.Option("fp8", "--quant", "-q", help="Quant name, <N>bpw, or a mix like experts=q4_k_m,attention=q8_0."),
+    engine: str = typer.Option("auto", "--engine", help="auto, ideal, llama.cpp, ik_llama.cpp, ktransformers, vllm, sglang."),
+    placement: str = typer.Option("auto", "--placement", help="auto, cpu, gpu, hybrid, multi-node."),
+    context: int = typer.Option(4096, "--context", help="Tokens in the KV cache while decoding."),
+    prompt: int = typer.Option(1024, "--prompt", help="Prompt length for prefill and time to first token."),
+    batch: int = typer.Option(1, "--batch", help="Concurrent sequences decoded together."),
+    kv_bytes: float = typer.Option(2.0, "--kv-bytes", help="Bytes per KV-cache element (2 = fp16/bf16, 1 = fp8/q8)."),
+    mtp: bool = typer.Option(False, "--mtp", help="Use DeepSeek multi-token prediction where the engine supports it."),
+    json_out: bool = typer.Option(False, "--json", help="Print the prediction as JSON."),
+) -> None:
+    """Predict decode/prefill tokens/s, TTFT, fit and bottleneck for a model on a machine."""
+    from harness.api import predict_on
+
+    pred = predict_on(machine, model=model, quant=quant, engine=engine, placement=placement, context=context,
+                      prompt=prompt, batch=batch, kv_dtype_bytes=kv_bytes, mtp=mtp)
+    if json_out:
+        print_json(pred)
+        return
+    print_prediction(pred)
+
+
+def print_prediction(p: dict) -> None:
+    inp = p["inputs"]
+    table = Table(title=f"{inp['model']} · {inp['quant']} on {p.get('machine', {}).get('name', 'machine')}",
+                  title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("placement / engine", f"{p['placement']} / {p['engine']}")
+    table.add_row("decode tok/s (per user)", fmt(p["decode_tokens_per_s"], 2))
+    if inp["batch"] > 1:
+        table.add_row(f"aggregate tok/s (batch {inp['batch']})", fmt(p["aggregate_tokens_per_s"], 1))
+    table.add_row("prefill tok/s", fmt(p["prefill_tokens_per_s"], 1))
+    table.add_row(f"TTFT s (prompt {inp['prompt']})", fmt(p["ttft_s"], 2))
+    table.add_row("fits", "yes" if p["fits"] else "[red]no[/]")
+    table.add_row("bottleneck", p["bottleneck"])
+    for dev, classes in p["memory"].items():
+        if classes:
+            table.add_row(f"memory on {dev}", f"{sum(classes.values()) / 1e9:,.1f} GB")
+    for part, t in p["time_per_token_s"].items():
+        table.add_row(f"time/token: {part}", f"{t * 1000:,.2f} ms")
+    console.print(table)
+    for a in p["assumptions"]:
+        console.print(f"  · {a}")

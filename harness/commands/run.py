@@ -1,0 +1,64 @@
+"""``moebench run``: probe this machine, predict, write result.json and report.html."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from harness.commands._common import console, fmt, print_json, progress_bars
+from harness.results import parse_tags
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+
+
+def run(
+    quick: bool = typer.Option(False, "--quick", help="Smaller arrays, fewer repeats (still far beyond the caches)."),
+    model: Optional[list[str]] = typer.Option(None, "--model", "-m", help="Model id or config path (repeatable). Default: deepseek-v3."),
+    quant: Optional[list[str]] = typer.Option(None, "--quant", "-q", help="Quant recipe (repeatable). Default: fp8 and q4_k_m."),
+    tag: Optional[list[str]] = typer.Option(None, "--tag", "-t", help="key=value recorded with the run, e.g. bios=A (repeatable)."),
+    out: Path = typer.Option(Path("moebench-out"), "--out", "-o", help="Folder for result.json and report.html."),
+    engine: str = typer.Option("auto", "--engine", help="Engine profile for the predictions."),
+    store: Optional[str] = typer.Option(None, "--store", help="Results store URL (SQLite path/URL or PostgreSQL URL); default: MOEBENCH_STORE or the user data folder."),
+    no_store: bool = typer.Option(False, "--no-store", help="Do not record the run in the results store."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result JSON instead of the table."),
+) -> None:
+    """Probe this machine, predict DeepSeek-V3 tokens/s, write result.json and report.html."""
+    from harness.runner import run_benchmark, store_result
+
+    tags = parse_tags(tag)
+    with progress_bars(not json_out) as progress:
+        result = run_benchmark(quick=quick, models=model, quants=quant, tags=tags, out_dir=out,
+                               engine=engine, progress=progress)
+    stored = None if no_store else store_result(result, store)
+    if json_out:
+        print_json(result)
+        return
+    print_summary(result)
+    console.print(f"wrote {out / 'result.json'} and {out / 'report.html'}"
+                  + (f"; stored as run {stored}" if stored else ""))
+
+
+def print_summary(result: dict) -> None:
+    m = result["machine"]
+    triad = result["probes"].get("stream_triad", {})
+    gpus = ", ".join(f"{g['count']}× {g['model']}" for g in m.get("gpus", [])) or "no NVIDIA GPU"
+    console.print(f"[bold]{m.get('name')}[/]: {m.get('cpu_model')}, {m.get('sockets')} socket(s), "
+                  f"{fmt(m.get('capacity_gb'), 0)} GB RAM, {gpus}")
+    if triad:
+        console.print(f"measured STREAM triad: [bold]{fmt(triad.get('best'))} GB/s[/] best, "
+                      f"{fmt(triad.get('median'))} median, CV {100 * (triad.get('cv') or 0):.1f}%")
+    else:
+        console.print("measured STREAM triad: missing (see notes in result.json)")
+    table = Table(title="Predicted decode speed, batch 1", title_justify="left")
+    for col in ("model", "quant", "placement", "engine", "decode tok/s", "prefill tok/s", "fits", "bottleneck"):
+        table.add_column(col, justify="right" if "tok" in col else "left")
+    for p in result["predictions"]:
+        inp = p["inputs"]
+        table.add_row(inp["model"], inp["quant"], p["placement"], p["engine"], fmt(p["decode_tokens_per_s"], 2),
+                      fmt(p["prefill_tokens_per_s"]), "yes" if p["fits"] else "[red]no[/]", p["bottleneck"])
+    console.print(table)

@@ -1,0 +1,386 @@
+"""Prediction: decode/prefill tokens/s, TTFT, fit and bottleneck for a model on a machine.
+
+Pure functions over ``Machine``, ``ModelShape``, ``QuantRecipe`` and ``EngineProfile``: no I/O,
+no clock. Formulas follow ../shared/DESIGN.md "Workload formulas":
+
+- bytes per token on each device = Σ weights resident there and read per token × bytes/weight,
+  plus the KV cache read for the current context;
+- device time = max(bytes / effective bandwidth, FLOPs / effective FLOP/s)  (roofline);
+- token time = Σ device times (CPU and GPU take turns in a hybrid) + layers × engine overhead;
+- batch B touches E·(1 − (1 − k/E)^B) routed experts per MoE layer (uniform routing).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from harness.engines import ENGINES, EngineProfile, auto_engine, get_engine
+from harness.errors import HarnessError
+from harness.machine import GpuSpec, Machine
+
+PLACEMENTS = ("auto", "cpu", "gpu", "hybrid", "multi-node")
+
+# STREAM triad reaches about this share of channels × MT/s × 8 B on servers: calibration rows
+# ik_9355_qwen235_iq6k_cpu / lcpp_9355_qwen235_q6k_cpu (likwid ~500 of 576 GB/s = 0.87) and
+# ik_6980p_* (mlc 554.8 of 614.4 GB/s for 12ch DDR5-6400 = 0.90); we take the lower, 0.87.
+PLATFORM_STREAM_EFF = 0.87
+# Host memory a running OS and engine keep for themselves (page cache, buffers, runtime).
+HOST_RESERVE_FRAC = 0.05
+HOST_RESERVE_MIN_GB = 4.0
+# Per-GPU runtime reserve: CUDA context, activations, allocator slack (vLLM's default
+# gpu_memory_utilization 0.9 leaves 10%).
+GPU_RESERVE_FRAC = 0.10
+# CPU peak FP32 FLOP/cycle/core when no GEMM was measured: AVX-512 two FMA units = 2·16·2,
+# AVX2 two FMA units = 2·8·2 (Intel/AMD optimisation manuals); clock assumed 2.5 GHz.
+FLOPS_PER_CYCLE = {"avx512f": 64.0, "avx2": 32.0}
+DEFAULT_FLOPS_PER_CYCLE = 32.0
+ASSUMED_CLOCK_GHZ = 2.5
+# DeepSeek-V3 technical report §5.4.3: the MTP token is accepted 85–90% of the time, 1.8× TPS.
+MTP_ACCEPTANCE = 0.85
+GB = 1e9
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What to predict: model, quant recipe, engine, placement and load."""
+
+    model: Any  # harness.models.ModelShape
+    quant: Any  # harness.quant.QuantRecipe
+    engine: str = "auto"
+    placement: str = "auto"
+    context: int = 4096
+    prompt: int = 1024
+    batch: int = 1
+    kv_dtype_bytes: float = 2.0
+    mtp: bool = False
+
+    def inputs(self) -> dict[str, Any]:
+        return {"model": self.model.id, "quant": self.quant.name, "engine": self.engine,
+                "placement": self.placement, "context": self.context, "prompt": self.prompt,
+                "batch": self.batch, "kv_dtype_bytes": self.kv_dtype_bytes, "mtp": self.mtp}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    inputs: dict[str, Any]
+    engine: str
+    placement: str
+    decode_tokens_per_s: float | None  # per user (= aggregate at batch 1)
+    aggregate_tokens_per_s: float | None
+    prefill_tokens_per_s: float | None
+    ttft_s: float | None
+    fits: bool
+    bottleneck: str
+    time_per_token_s: dict[str, float]  # where a decode step's time goes
+    bytes_per_token: dict[str, float]  # bytes read per decode step by device
+    memory: dict[str, dict[str, float]]  # resident bytes by device and tensor class
+    capacity: dict[str, Any]
+    assumptions: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Devices:
+    """Effective rates of the devices a placement uses."""
+
+    host_bw: float  # effective bytes/s for weight streaming on the CPU side
+    host_flops: float
+    gpu_bw: float  # effective bytes/s of the GPU side (all GPUs that stream at once)
+    gpu_flops: float
+    host_capacity: float
+    gpu_capacity: float  # total over GPUs (or the host's, for unified memory)
+    unified: bool
+
+
+def host_stream_bandwidth(machine: Machine) -> tuple[float | None, str]:
+    """All-socket STREAM bandwidth in GB/s: measured when probed, else estimated from DIMMs."""
+    if machine.measured_bandwidth_gbs:
+        return machine.measured_bandwidth_gbs, (
+            f"host bandwidth {machine.measured_bandwidth_gbs:.1f} GB/s measured (STREAM triad, all cores)")
+    theo = theoretical_bandwidth(machine)
+    if theo:
+        est = theo * PLATFORM_STREAM_EFF
+        return est, (f"host bandwidth not measured: {theo:.0f} GB/s theoretical (channels × MT/s × 8 B) "
+                     f"× {PLATFORM_STREAM_EFF} platform STREAM efficiency = {est:.0f} GB/s")
+    return None, "host memory bandwidth unknown (no measurement, no channels/speed in the spec)"
+
+
+def theoretical_bandwidth(machine: Machine) -> float | None:
+    """Peak host bandwidth in GB/s from the DIMM population, or the spec's own figure."""
+    if machine.theoretical_bandwidth_gbs:
+        return machine.theoretical_bandwidth_gbs
+    if machine.channels and machine.speed_mts:
+        return machine.channels * machine.speed_mts * 8 / 1000
+    return None
+
+
+def cpu_peak_flops(machine: Machine) -> tuple[float, str]:
+    """CPU FP32 FLOP/s: measured GEMM when probed, else cores × clock × FLOP/cycle."""
+    if machine.cpu_gflops_fp32:
+        return machine.cpu_gflops_fp32 * 1e9, f"CPU GEMM {machine.cpu_gflops_fp32:.0f} GFLOP/s measured (fp32)"
+    cores = (machine.cores_per_socket or 16) * machine.sockets
+    fpc = next((v for k, v in FLOPS_PER_CYCLE.items() if k in machine.cpu_flags), DEFAULT_FLOPS_PER_CYCLE)
+    peak = cores * ASSUMED_CLOCK_GHZ * 1e9 * fpc
+    return peak, (f"CPU compute not measured: {cores} cores × {ASSUMED_CLOCK_GHZ} GHz × {fpc:.0f} FLOP/cycle "
+                  f"= {peak / 1e12:.1f} TFLOP/s peak assumed")
+
+
+def _gpu_bandwidth(gpu: GpuSpec, host_stream: float | None) -> float | None:
+    if gpu.measured_bandwidth_gbs:
+        return gpu.measured_bandwidth_gbs
+    if gpu.bandwidth_gbs:
+        return gpu.bandwidth_gbs
+    return host_stream if gpu.unified_memory else None
+
+
+def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[str]) -> _Devices:
+    stream, note = host_stream_bandwidth(machine)
+    notes.append(note)
+    sockets = max(1, machine.sockets)
+    per_socket = (stream or 0.0) / sockets
+    host_bw = per_socket * max(0.05, 1 + eng.numa_gain * (sockets - 1)) * eng.cpu_bw_frac * GB
+    if sockets > 1 and placement in ("cpu", "hybrid"):
+        notes.append(f"{sockets} sockets: {eng.name} gains {eng.numa_gain:+.2f}× of a socket's bandwidth "
+                     f"per extra socket (NUMA behaviour of the engine profile)")
+    flops, fnote = cpu_peak_flops(machine)
+    if placement in ("cpu", "hybrid"):
+        notes.append(fnote)
+    host_cap = (machine.capacity_gb or 0.0) * GB
+    gpus = list(machine.gpus)
+    gpu_bw = gpu_flops = gpu_cap = 0.0
+    unified = any(g.unified_memory for g in gpus)
+    if gpus:
+        g = gpus[0]
+        bw = _gpu_bandwidth(g, stream / PLATFORM_STREAM_EFF if (stream and not machine.measured_bandwidth_gbs) else stream)
+        if g.unified_memory and not g.bandwidth_gbs:
+            bw = theoretical_bandwidth(machine) or bw
+        n = sum(x.count for x in gpus)
+        streams_at_once = n if (eng.multi_gpu == "tensor" and placement != "hybrid") else 1
+        gpu_bw = (bw or 0.0) * streams_at_once * eng.gpu_bw_frac * GB
+        gpu_flops = (g.bf16_tflops or 0.0) * 1e12 * n * eng.gpu_flops_frac
+        gpu_cap = host_cap if unified else sum(x.count * x.memory_gb for x in gpus) * GB
+        if n > 1 and placement in ("gpu", "multi-node"):
+            notes.append(f"{n} GPUs, {'tensor/expert parallel (stream at once)' if streams_at_once > 1 else 'layer split (one GPU streams at a time)'}")
+        if unified:
+            notes.append(f"{g.model} shares host memory ({bw or 0:.0f} GB/s, {host_cap / GB:.0f} GB)")
+    return _Devices(host_bw, flops * eng.cpu_flops_frac, gpu_bw, gpu_flops, host_cap, gpu_cap, unified)
+
+
+def resolve_placement(machine: Machine, requested: str) -> str:
+    if requested not in PLACEMENTS:
+        raise HarnessError(f"unknown placement {requested!r} — use one of: {', '.join(PLACEMENTS)}")
+    if requested in ("gpu", "hybrid") and not machine.gpus:
+        raise HarnessError(f"placement {requested!r} needs a GPU, and this machine has none — use --placement cpu")
+    if requested == "multi-node" and (machine.nodes < 2 or not machine.gpus):
+        raise HarnessError("placement 'multi-node' needs a [cluster] with nodes >= 2 and GPUs in the machine spec")
+    return requested
+
+
+def unique_experts(n_experts: int, k: int, batch: int) -> float:
+    """Routed experts one MoE layer touches for a batch, uniform routing: E·(1 − (1 − k/E)^B)."""
+    if n_experts <= 0 or k <= 0:
+        return 0.0
+    return n_experts * (1 - (1 - k / n_experts) ** max(1, batch))
+
+
+GPU_SIDE_CLASSES = ("embedding", "attention", "dense_mlp", "shared_experts", "router", "lm_head", "norms")
+
+
+def _device_of(cls: str, placement: str, unified: bool) -> str:
+    if placement == "cpu":
+        return "host"
+    if placement == "hybrid":
+        return "host" if cls == "routed_experts" else "gpu"
+    return "host" if unified else "gpu"
+
+
+def _step_bytes(sc: Scenario, placement: str, unified: bool) -> dict[str, dict[str, float]]:
+    """Bytes read per decode step by device and class, at batch B."""
+    read = sc.quant.read_bytes(sc.model)
+    m = sc.model
+    scale = unique_experts(m.n_routed_experts, m.experts_per_token, sc.batch) / max(1, m.experts_per_token)
+    out: dict[str, dict[str, float]] = {"host": {}, "gpu": {}}
+    for cls, b in read.items():
+        if cls == "mtp" or not b:
+            continue
+        b = b * scale if cls == "routed_experts" else b
+        out[_device_of(cls, placement, unified)][cls] = b
+    kv_dev = _device_of("attention", placement, unified)
+    out[kv_dev]["kv_cache"] = m.kv_cache_bytes(sc.context, sc.kv_dtype_bytes) * sc.batch
+    return out
+
+
+def _step_flops(sc: Scenario, placement: str, unified: bool) -> dict[str, float]:
+    m = sc.model
+    flops = {"host": 0.0, "gpu": 0.0}
+    read_params = getattr(m, "read_params", m.active_params)
+    for cls, p in read_params.items():
+        if cls in ("mtp", "embedding"):
+            continue
+        flops[_device_of(cls, placement, unified)] += 2.0 * p * sc.batch
+    flops[_device_of("attention", placement, unified)] += m.attention_flops_per_token(sc.context) * sc.batch
+    return flops
+
+
+def memory_breakdown(sc: Scenario, placement: str, unified: bool) -> dict[str, dict[str, float]]:
+    """Resident bytes by device and tensor class (weights + KV cache for context × batch)."""
+    out: dict[str, dict[str, float]] = {"host": {}, "gpu": {}}
+    for cls, b in sc.quant.weight_bytes(sc.model).items():
+        if cls == "mtp" and not sc.mtp:
+            continue
+        if b:
+            out[_device_of(cls, placement, unified)][cls] = b
+    out[_device_of("attention", placement, unified)]["kv_cache"] = (
+        sc.model.kv_cache_bytes(sc.context, sc.kv_dtype_bytes) * sc.batch)
+    return out
+
+
+def _fit(mem: dict[str, dict[str, float]], dev: _Devices, placement: str) -> tuple[bool, dict[str, Any]]:
+    host_need = sum(mem["host"].values())
+    gpu_need = sum(mem["gpu"].values())
+    host_res = max(HOST_RESERVE_MIN_GB * GB, HOST_RESERVE_FRAC * dev.host_capacity)
+    if dev.unified:
+        host_need += gpu_need
+        gpu_need = 0.0
+    host_free = dev.host_capacity - host_res
+    gpu_free = dev.gpu_capacity * (1 - GPU_RESERVE_FRAC) if not dev.unified else 0.0
+    ok_host = host_need <= host_free if dev.host_capacity else True  # capacity unknown: not checked
+    ok_gpu = gpu_need <= gpu_free
+    info = {"host_needed_bytes": host_need, "host_usable_bytes": max(0.0, host_free),
+            "gpu_needed_bytes": gpu_need, "gpu_usable_bytes": gpu_free,
+            "host_fits": ok_host, "gpu_fits": ok_gpu}
+    return ok_host and ok_gpu, info
+
+
+def _decode_step(sc: Scenario, placement: str, dev: _Devices, eng: EngineProfile) -> tuple[float, dict[str, float], dict[str, float]]:
+    """Seconds per decode step and where they go."""
+    by = _step_bytes(sc, placement, dev.unified)
+    fl = _step_flops(sc, placement, dev.unified)
+    times: dict[str, float] = {}
+    host_bytes = sum(by["host"].values())
+    gpu_bytes = sum(by["gpu"].values())
+    if host_bytes:
+        mem_t = host_bytes / dev.host_bw if dev.host_bw else math.inf
+        cmp_t = fl["host"] / dev.host_flops if dev.host_flops else 0.0
+        times["host memory" if mem_t >= cmp_t else "host compute"] = max(mem_t, cmp_t)
+    if gpu_bytes:
+        mem_t = gpu_bytes / dev.gpu_bw if dev.gpu_bw else math.inf
+        cmp_t = fl["gpu"] / dev.gpu_flops if dev.gpu_flops else 0.0
+        times["GPU memory" if mem_t >= cmp_t else "GPU compute"] = max(mem_t, cmp_t)
+    m = sc.model
+    if placement == "cpu":
+        overhead = m.n_layers * eng.cpu_layer_us * 1e-6
+    elif placement == "hybrid":
+        overhead = (m.n_layers * eng.gpu_layer_us + m.n_moe_layers * eng.cpu_layer_us) * 1e-6
+    elif dev.unified or placement in ("gpu", "multi-node"):
+        overhead = m.n_layers * eng.gpu_layer_us * 1e-6
+    else:
+        overhead = 0.0
+    times["engine overhead"] = overhead
+    bytes_total = {"host": host_bytes, "gpu": gpu_bytes}
+    return sum(times.values()), times, bytes_total
+
+
+def _prefill_rate(sc: Scenario, placement: str, dev: _Devices) -> float | None:
+    """Prompt tokens/s: compute bound at the effective FLOP/s of the device doing the matmuls."""
+    m = sc.model
+    per_token = 2.0 * sum(v for k, v in m.active_params.items() if k not in ("mtp", "embedding"))
+    per_token += m.attention_flops_per_token(max(1, sc.prompt // 2))
+    if placement == "cpu" or (placement == "hybrid" and not dev.gpu_flops):
+        rate = dev.host_flops
+    elif placement == "hybrid":
+        # experts on the CPU (KTransformers runs expert GEMMs with AMX/AVX-512), the rest on GPU
+        routed = 2.0 * m.active_params.get("routed_experts", 0)
+        t = routed / dev.host_flops + (per_token - routed) / dev.gpu_flops if dev.host_flops else math.inf
+        return 1.0 / t if t > 0 else None
+    else:
+        rate = dev.gpu_flops or (dev.host_flops if dev.unified else 0.0)
+    return rate / per_token if rate and per_token else None
+
+
+def predict(machine: Machine, sc: Scenario) -> Prediction:
+    """Predict decode and prefill for one scenario on one machine."""
+    if sc.batch < 1:
+        raise HarnessError(f"batch must be >= 1, got {sc.batch} — pass --batch 1 or more")
+    if sc.context < 0 or sc.prompt < 0:
+        raise HarnessError("context and prompt lengths must be >= 0 — pass e.g. --context 4096")
+    requested = sc.placement
+    placement = auto_placement(machine, sc) if requested == "auto" else resolve_placement(machine, requested)
+    eng_name = auto_engine(placement, machine.gpu_count, machine.nodes) if sc.engine == "auto" else sc.engine
+    eng = get_engine(eng_name)
+    notes: list[str] = []
+    if requested == "auto":
+        notes.append(f"placement auto → {placement} (the fastest that fits)")
+    if sc.engine == "auto":
+        notes.append(f"engine auto → {eng.name} (usual engine for {placement} placement)")
+    notes.append(f"engine profile {eng.name}: {eng.note}")
+    dev = _devices(machine, eng, placement, notes)
+    mem = memory_breakdown(sc, placement, dev.unified)
+    fits, cap = _fit(mem, dev, placement)
+    cap.update(_capacity_limits(sc, placement, dev, mem))
+    step, times, by = _decode_step(sc, placement, dev, eng)
+    per_user = 1.0 / step if step and math.isfinite(step) else None
+    if per_user and sc.mtp and eng.mtp and sc.model.params.get("mtp"):
+        per_user *= 1 + MTP_ACCEPTANCE
+        notes.append(f"DeepSeek MTP: ×{1 + MTP_ACCEPTANCE:.2f} (acceptance {MTP_ACCEPTANCE}, DeepSeek-V3 report §5.4.3)")
+    prefill = _prefill_rate(sc, placement, dev)
+    ttft = (sc.prompt / prefill + (1 / per_user if per_user else 0.0)) if prefill else None
+    notes += _workload_notes(sc)
+    bottleneck = "does not fit" if not fits else max(times, key=times.get)
+    return Prediction(
+        inputs=sc.inputs() | {"placement_resolved": placement, "engine_resolved": eng.name},
+        engine=eng.name, placement=placement,
+        decode_tokens_per_s=per_user, aggregate_tokens_per_s=(per_user * sc.batch if per_user else None),
+        prefill_tokens_per_s=prefill, ttft_s=ttft, fits=fits, bottleneck=bottleneck,
+        time_per_token_s=times, bytes_per_token=by, memory=mem, capacity=cap, assumptions=notes,
+    )
+
+
+def _capacity_limits(sc: Scenario, placement: str, dev: _Devices, mem: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Largest context (at this batch) and largest batch (at this context) that fit."""
+    kv_dev = "host" if dev.unified else _device_of("attention", placement, dev.unified)
+    weights = sum(v for d in mem.values() for k, v in d.items() if k != "kv_cache") if dev.unified else \
+        sum(v for k, v in mem[kv_dev].items() if k != "kv_cache")
+    if kv_dev == "host" or dev.unified:
+        usable = dev.host_capacity - max(HOST_RESERVE_MIN_GB * GB, HOST_RESERVE_FRAC * dev.host_capacity)
+    else:
+        usable = dev.gpu_capacity * (1 - GPU_RESERVE_FRAC)
+    per_token = sc.model.kv_bytes_per_token(sc.kv_dtype_bytes)
+    room = usable - weights
+    if room <= 0 or per_token <= 0:
+        return {"max_context": 0, "max_batch": 0, "kv_bytes_per_token": per_token}
+    max_ctx = int(room / (per_token * sc.batch))
+    kv_seq = sc.model.kv_cache_bytes(sc.context, sc.kv_dtype_bytes)
+    max_batch = int(room / kv_seq) if kv_seq > 0 else None
+    return {"max_context": max_ctx, "max_batch": max_batch, "kv_bytes_per_token": per_token}
+
+
+def _workload_notes(sc: Scenario) -> list[str]:
+    m = sc.model
+    notes = [f"model {m.id}: {m.total_params / 1e9:.1f}B total, {m.active_total / 1e9:.1f}B activated per token",
+             f"quant {sc.quant.name}; KV cache {sc.kv_dtype_bytes:g} bytes/element, context {sc.context} tokens"]
+    if m.n_routed_experts:
+        notes.append(f"routing uniform: batch {sc.batch} touches "
+                     f"{unique_experts(m.n_routed_experts, m.experts_per_token, sc.batch):.1f} of "
+                     f"{m.n_routed_experts} experts per MoE layer")
+    return notes
+
+
+def auto_placement(machine: Machine, sc: Scenario) -> str:
+    """The fastest placement that fits (cpu when nothing fits, so the answer says why)."""
+    options = ["cpu"]
+    if machine.gpus:
+        options += ["gpu", "hybrid"]
+    if machine.nodes > 1 and machine.gpus:
+        options.append("multi-node")
+    best, best_rate = "cpu", -1.0
+    for p in options:
+        pred = predict(machine, Scenario(**{**sc.__dict__, "placement": p}))
+        rate = pred.decode_tokens_per_s or 0.0
+        if pred.fits and rate > best_rate:
+            best, best_rate = p, rate
+    return best

@@ -1,0 +1,117 @@
+"""The ``moebench run`` pipeline: probe → Machine → predictions → result.json + report.html → store.
+
+Kept out of the CLI so Python users (and ``moebench check``) run exactly the same thing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from harness.errors import HarnessError
+from harness.machine import Machine
+from harness.predict import Scenario, predict
+from harness.results import build_result, save_result
+from harness.specs import machine_from_probe
+
+DEFAULT_MODELS = ("deepseek-v3",)
+DEFAULT_QUANTS = ("fp8", "q4_k_m")
+DEFAULT_CONTEXT = 4096
+DEFAULT_PROMPT = 1024
+
+Progress = Callable[[str, float, float], None]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def run_placements(machine: Machine) -> list[str]:
+    """cpu always; hybrid and all-GPU when the machine has a GPU."""
+    return ["cpu", "hybrid", "gpu"] if machine.gpus else ["cpu"]
+
+
+def predict_grid(machine: Machine, models: list[str], quants: list[str], *, engine: str = "auto",
+                 context: int = DEFAULT_CONTEXT, prompt: int = DEFAULT_PROMPT) -> list[dict[str, Any]]:
+    """Predictions for every model × quant × placement, as result.json entries."""
+    from harness.models import load_model
+    from harness.quant import parse_quant
+
+    shapes = [load_model(m) for m in models]
+    recipes = [parse_quant(q) for q in quants]
+    out = []
+    for shape in shapes:
+        for recipe in recipes:
+            for placement in run_placements(machine):
+                sc = Scenario(model=shape, quant=recipe, engine=engine, placement=placement,
+                              context=context, prompt=prompt)
+                out.append(predict(machine, sc).to_dict())
+    return out
+
+
+def machine_record(probe: dict[str, Any], machine: Machine) -> dict[str, Any]:
+    """What result.json keeps about the machine: the Machine, its fingerprint, the raw inventory."""
+    record = machine.to_dict()
+    record["system"] = probe.get("system", {})
+    record["gpu_probe"] = probe.get("gpu", {})
+    record["probe"] = probe
+    try:
+        from harness.store import fingerprint
+
+        record["fingerprint"] = fingerprint(record)
+    except ImportError:  # store not installed in this build
+        pass
+    return record
+
+
+def run_benchmark(*, quick: bool = False, models: list[str] | None = None, quants: list[str] | None = None,
+                  tags: dict[str, str] | None = None, out_dir: Path | None = None, engine: str = "auto",
+                  context: int = DEFAULT_CONTEXT, progress: Progress | None = None,
+                  probe_fn: Callable[..., Any] | None = None, write_report: bool = True) -> dict[str, Any]:
+    """Probe this machine, predict, and write ``out_dir/result.json`` and ``out_dir/report.html``."""
+    models = list(models or DEFAULT_MODELS)
+    quants = list(quants or DEFAULT_QUANTS)
+    # Validate model/quant names before spending a minute probing.
+    from harness.models import load_model
+    from harness.quant import parse_quant
+
+    for m in models:
+        load_model(m)
+    for q in quants:
+        parse_quant(q)
+    started = _now()
+    if probe_fn is None:
+        from probes.runner import run_probes as probe_fn
+    report = probe_fn(quick=quick, progress=progress)
+    probe = report.to_dict() if hasattr(report, "to_dict") else dict(report)
+    machine = machine_from_probe(probe)
+    predictions = predict_grid(machine, models, quants, engine=engine, context=context)
+    result = build_result(run_id=uuid.uuid4().hex, started_at=started, finished_at=_now(), tags=tags or {},
+                          machine=machine_record(probe, machine), probes=probe.get("probes", {}),
+                          predictions=predictions)
+    if out_dir is not None:
+        write_outputs(result, Path(out_dir), write_report=write_report)
+    return result
+
+
+def write_outputs(result: dict[str, Any], out_dir: Path, write_report: bool = True) -> dict[str, Path]:
+    """result.json and report.html into ``out_dir`` (each atomically)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise HarnessError(f"--out {out_dir} is a file — give a folder")
+    paths = {"result": save_result(result, out_dir / "result.json")}
+    if write_report:
+        from harness.report import write_report as _write
+
+        paths["report"] = _write(result, out_dir / "report.html")
+    return paths
+
+
+def store_result(result: dict[str, Any], url: str | None = None) -> str | None:
+    """Record the run in the results store; returns the stored run id (None if no store built in)."""
+    try:
+        from harness.store import save_result as _save
+    except ImportError:
+        return None
+    return _save(result, url)
