@@ -23,6 +23,9 @@ from harness.store.io import ImportReport, export_run, import_results
 from harness.store.results import (RESULT_SCHEMA_VERSION, MetricRecord, check_result,
                                    iter_result_files, load_result_file, result_metrics)
 
+STORE_HELP = ("Results store: a SQLite file path or an SQLAlchemy URL (postgresql://user@host/db). "
+              "Default: $MOEBENCH_STORE, else results.sqlite in the user data directory.")
+
 
 def save_result(result: Mapping[str, Any], url: str | None = None) -> str:
     """Store one result document and return its run id (idempotent per run id)."""
@@ -31,7 +34,7 @@ def save_result(result: Mapping[str, Any], url: str | None = None) -> str:
 
 
 __all__ = [
-    "ENV_VAR", "ImportReport", "MetricRecord", "RESULT_SCHEMA_VERSION", "RunInfo", "Side",
+    "ENV_VAR", "STORE_HELP", "ImportReport", "MetricRecord", "RESULT_SCHEMA_VERSION", "RunInfo", "Side",
     "Store", "check_result", "compare_selectors", "default_url", "display_url", "export_run",
     "fingerprint", "identity", "import_results", "iter_result_files", "load_result_file",
     "load_runs", "load_samples", "open_store", "parse_tags", "parse_time", "resolve_side",

@@ -177,9 +177,11 @@ class Store:
 
     def find_run(self, ref: str) -> str:
         """The full run id for an id or a unique prefix of one (at least 4 characters)."""
+        if len(ref) < 4:
+            raise HarnessError(f"run {ref!r}: give at least 4 characters of a run id")
         query = sa.select(S.runs.c.run_id).where(S.runs.c.run_id.startswith(ref, autoescape=True))
         with self.engine.connect() as conn:
-            ids = conn.execute(query.limit(2)).scalars().all() if len(ref) >= 4 else []
+            ids = conn.execute(query.limit(2)).scalars().all()
         if len(ids) == 1:
             return ids[0]
         what = "is ambiguous" if ids else "matches no run"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -48,17 +48,16 @@ def import_results(paths: Iterable[str | Path], url: str | None = None) -> Impor
     return report
 
 
-def write_json_atomic(path: Path, document: object) -> None:
-    """Write JSON next to ``path`` and rename it into place, so a reader never sees half a file."""
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write next to ``path`` and rename into place, so a reader never sees half a file."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")  # open() keeps the umask
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2, sort_keys=True)
-            handle.write("\n")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -69,5 +68,5 @@ def export_run(ref: str, out: str | Path, url: str | None = None) -> Path:
         out = out / "result.json"
     with open_store(url) as store:
         document = store.load_result(store.find_run(ref))
-    write_json_atomic(out, document)
+    write_text_atomic(out, json.dumps(document, indent=2, sort_keys=True) + "\n")
     return out

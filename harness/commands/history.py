@@ -1,0 +1,42 @@
+"""``moebench history``: stored runs as a table, trends per metric with change points."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from harness.compare import DEFAULT_THRESHOLD
+from harness.history import format_history, history_to_dict, load_history, render_html
+from harness.store import STORE_HELP, parse_tags
+from harness.store.io import write_text_atomic
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("history")
+    def history_cmd(
+        tag: List[str] = typer.Option([], "--tag", metavar="KEY=VALUE",
+                                      help="Only runs with this tag (repeatable; all must match)."),
+        metric: List[str] = typer.Option([], "--metric", metavar="NAME",
+                                         help="Metric to show; globs allowed, e.g. 'decode_tokens_per_s@*' (repeatable)."),
+        threshold: float = typer.Option(DEFAULT_THRESHOLD * 100, "--threshold", metavar="PCT",
+                                        help="Smallest step, in %, marked as a change point."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+        html: Optional[Path] = typer.Option(None, "--html", metavar="FILE",
+                                            help="Write an HTML page with a trend chart per metric."),
+        store: Optional[str] = typer.Option(None, "--store", metavar="URL", help=STORE_HELP),
+    ) -> None:
+        """List stored runs and the trend of each metric, with change points marked."""
+        tags = parse_tags(tag)
+        history = load_history(store, tags, metric, threshold / 100)
+        if html is not None:
+            selector = ",".join(f"{k}={v}" for k, v in tags.items())
+            write_text_atomic(html, render_html(history, selector))
+        if as_json:
+            typer.echo(json.dumps(history_to_dict(history), indent=2))
+        else:
+            typer.echo(format_history(history, explicit=bool(metric)), nl=False)
+        if html is not None:
+            typer.echo(f"wrote {html}", err=as_json)
