@@ -1,0 +1,81 @@
+"""``moebench models``: the model catalog, or the shape of a model file, with parameter counts."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from harness.commands._common import console, print_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command("models")(models)
+
+
+def models(
+    model: Optional[list[str]] = typer.Option(
+        None, "--model", "-m",
+        help="Catalog id or path to a config.json, .gguf or model.safetensors.index.json "
+             "(repeatable). Default: the whole catalog."),
+    quant: Optional[str] = typer.Option(
+        None, "--quant", "-q", help="Also show bytes under this quant recipe (e.g. q4_k_m, fp8)."),
+    kv_bytes: float = typer.Option(2.0, "--kv-bytes", help="Bytes per KV-cache element."),
+    breakdown: bool = typer.Option(False, "--breakdown", help="Per-class table for each model."),
+    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """List models with total and activated parameters, per-class breakdown and KV bytes/token."""
+    from harness.models import catalog_ids, load_model
+    from harness.models.summary import summarize_model
+    from harness.quant import parse_quant
+
+    recipe = parse_quant(quant) if quant else None
+    rows = [summarize_model(load_model(spec), recipe, kv_bytes) for spec in model or catalog_ids()]
+    if json_out:
+        print_json(rows)
+        return
+    console.print(_summary_table(rows, recipe is not None))
+    if breakdown or model:
+        for row in rows:
+            console.print(_class_table(row))
+
+
+def _b(n: float) -> str:
+    return f"{n / 1e9:,.2f}"
+
+
+def _summary_table(rows: list[dict], with_quant: bool) -> Table:
+    table = Table(title="Models (parameters in billions; GB = 1e9 bytes)", title_justify="left")
+    cols = ["id", "family", "total", "active", "layers/MoE", "E/k", "attn", "KV KiB/tok"]
+    cols += ["quant", "GB", "GB/tok"] if with_quant else []
+    for col in cols:
+        left = col in ("id", "family", "attn", "quant")
+        table.add_column(col, justify="left" if left else "right", no_wrap=col == "id")
+    for r in rows:
+        cells = [r["id"], r["family"], _b(r["total_params"]), _b(r["active_params"]),
+                 f"{r['layers']}/{r['moe_layers']}",
+                 f"{r['routed_experts']}/{r['experts_per_token']}", r["attention"],
+                 f"{r['kv_bytes_per_token'] / 1024:,.1f}"]
+        if with_quant:
+            cells += [r["quant"], _b(r["weight_bytes_total"]), _b(r["read_bytes_per_token_total"])]
+        table.add_row(*cells)
+    return table
+
+
+def _class_table(row: dict) -> Table:
+    table = Table(title=f"{row['id']}: by tensor class ({row['source']})", title_justify="left")
+    cols = ["class", "total B", "active B", "read/token B"]
+    cols += ["exact GB (file)"] if row.get("tensor_bytes") else []
+    cols += ["weights GB", "read GB/token"] if "weight_bytes" in row else []
+    for col in cols:
+        table.add_column(col, justify="left" if col == "class" else "right")
+    for cls, n in row["params"].items():
+        cells = [cls, _b(n), _b(row["active_params_by_class"][cls]),
+                 _b(row["read_params_by_class"][cls])]
+        if row.get("tensor_bytes"):
+            cells.append(_b(row["tensor_bytes"].get(cls, 0)))
+        if "weight_bytes" in row:
+            cells += [_b(row["weight_bytes"][cls]), _b(row["read_bytes_per_token"][cls])]
+        table.add_row(*cells)
+    return table

@@ -1,0 +1,35 @@
+"""A plain-dict summary of a ``ModelShape`` (what ``moebench models`` prints; pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.models.shape import ModelShape
+
+
+def summarize_model(shape: ModelShape, recipe: Any = None, kv_dtype_bytes: float = 2.0
+                    ) -> dict[str, Any]:
+    """id, family, totals, per-class breakdown and KV bytes per token; with a
+    ``harness.quant.QuantRecipe``, also resident and per-token bytes by class."""
+    row: dict[str, Any] = {
+        "id": shape.id, "family": shape.family, "source": shape.source,
+        "total_params": shape.total_params, "active_params": shape.active_total,
+        "read_params_per_token": shape.read_total,
+        "mtp_params": shape.params.get("mtp", 0), "vision_params": shape.vision_params,
+        "params": dict(shape.params), "active_params_by_class": dict(shape.active_params),
+        "read_params_by_class": dict(shape.read_params),
+        "layers": shape.n_layers, "moe_layers": shape.n_moe_layers,
+        "routed_experts": shape.n_routed_experts, "experts_per_token": shape.experts_per_token,
+        "shared_experts": shape.n_shared_experts, "expert_params": shape.expert_params,
+        "attention": shape.attention_kind,
+        "kv_bytes_per_token": shape.kv_bytes_per_token(kv_dtype_bytes),
+        "kv_dtype_bytes": kv_dtype_bytes,
+        "sliding_window": shape.sliding_window, "sliding_layers": shape.n_sliding_layers,
+        "tensor_bytes": shape.tensor_bytes, "file_bytes": shape.file_bytes,
+    }
+    if recipe is not None:
+        weights, read = recipe.weight_bytes(shape), recipe.read_bytes(shape)
+        row.update(quant=recipe.name, weight_bytes=weights, read_bytes_per_token=read,
+                   weight_bytes_total=sum(weights.values()),
+                   read_bytes_per_token_total=sum(v for k, v in read.items() if k != "mtp"))
+    return row
