@@ -11,12 +11,55 @@ import pkgutil
 import sys
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.20 vendors its own click; older typer uses the click package
+    from typer._click import exceptions as _cx
+    from typer._click import echo as _echo
+except ImportError:  # pragma: no cover
+    from click import echo as _echo
+    from click import exceptions as _cx
 
 import harness.commands
 from harness import __version__
 from harness.errors import HarnessError
 
+class _HarnessGroup(TyperGroup):
+    """The one exit path: an expected failure becomes one line on stderr and exit code 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        try:
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                              standalone_mode=False, **extra)
+        except HarnessError as exc:
+            _fail(str(exc), exc.exit_code)
+        except _NO_ARGS_HELP as exc:
+            _echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            sys.exit(0)
+        except typer.Exit as exc:
+            sys.exit(exc.exit_code)
+        except _cx.UsageError as exc:
+            hint = f" — see '{exc.ctx.command_path} --help'" if exc.ctx else ""
+            _fail(f"{exc.format_message()}{hint}", 2)
+        except _cx.ClickException as exc:
+            _fail(exc.format_message(), 2)
+        except (KeyboardInterrupt, typer.Abort):
+            _fail("interrupted — nothing was written", 130)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+_NO_ARGS_HELP = getattr(_cx, "NoArgsIsHelpError", ())
+
+
+def _fail(message: str, code: int) -> None:
+    _echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
 app = typer.Typer(
+    cls=_HarnessGroup,
     name="moebench",
     help="Probe this machine and predict how fast full-size MoE models (DeepSeek-V3/R1 671B) run on it.",
     no_args_is_help=True,
@@ -53,25 +96,5 @@ _register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app, turning HarnessError into one line and exit 2."""
-    try:
-        app(args=argv, standalone_mode=False)
-    except HarnessError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        print("error: aborted", file=sys.stderr)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        print("error: interrupted — nothing was written", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
-        raise
-    sys.exit(0)
+    """Console-script entry point."""
+    app(args=argv, prog_name="moebench")

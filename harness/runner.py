@@ -28,6 +28,13 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def default_probe(quick: bool = False, progress: Progress | None = None) -> Any:
+    """Probe the real machine (replaced by a fake in tests)."""
+    from probes.runner import run_probes
+
+    return run_probes(quick=quick, progress=progress)
+
+
 def run_placements(machine: Machine) -> list[str]:
     """cpu always; hybrid and all-GPU when the machine has a GPU."""
     return ["cpu", "hybrid", "gpu"] if machine.gpus else ["cpu"]
@@ -82,9 +89,7 @@ def run_benchmark(*, quick: bool = False, models: list[str] | None = None, quant
     for q in quants:
         parse_quant(q)
     started = _now()
-    if probe_fn is None:
-        from probes.runner import run_probes as probe_fn
-    report = probe_fn(quick=quick, progress=progress)
+    report = (probe_fn or default_probe)(quick=quick, progress=progress)
     probe = report.to_dict() if hasattr(report, "to_dict") else dict(report)
     machine = machine_from_probe(probe)
     predictions = predict_grid(machine, models, quants, engine=engine, context=context)

@@ -54,11 +54,14 @@ def print_summary(result: dict) -> None:
                       f"{fmt(triad.get('median'))} median, CV {100 * (triad.get('cv') or 0):.1f}%")
     else:
         console.print("measured STREAM triad: missing (see notes in result.json)")
-    table = Table(title="Predicted decode speed, batch 1", title_justify="left")
-    for col in ("model", "quant", "placement", "engine", "decode tok/s", "prefill tok/s", "fits", "bottleneck"):
-        table.add_column(col, justify="right" if "tok" in col else "left")
-    for p in result["predictions"]:
-        inp = p["inputs"]
-        table.add_row(inp["model"], inp["quant"], p["placement"], p["engine"], fmt(p["decode_tokens_per_s"], 2),
-                      fmt(p["prefill_tokens_per_s"]), "yes" if p["fits"] else "[red]no[/]", p["bottleneck"])
-    console.print(table)
+    models = list(dict.fromkeys(p["inputs"]["model"] for p in result["predictions"]))
+    for model in models:
+        table = Table(title=f"{model}: predicted decode speed, batch 1", title_justify="left")
+        for col in ("quant", "placement", "engine", "decode tok/s", "prefill tok/s", "fits", "bottleneck"):
+            table.add_column(col, justify="right" if "tok" in col else "left")
+        for p in result["predictions"]:
+            if p["inputs"]["model"] != model:
+                continue
+            table.add_row(p["inputs"]["quant"], p["placement"], p["engine"], fmt(p["decode_tokens_per_s"], 2),
+                          fmt(p["prefill_tokens_per_s"]), "yes" if p["fits"] else "[red]no[/]", p["bottleneck"])
+        console.print(table)

@@ -1,0 +1,109 @@
+"""Prediction formulas against hand-computed numbers (DeepSeek-V3 on known machines)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from harness.errors import HarnessError
+from harness.machine import GpuSpec, Machine
+from harness.models import load_model
+from harness.predict import Scenario, predict, unique_experts
+from harness.quant import parse_quant
+
+DSV3 = load_model("deepseek-v3")
+
+
+def cpu_box(bw: float = 400.0, **kw) -> Machine:
+    return Machine(name="box", source="test", sockets=1, cores_per_socket=32, capacity_gb=1024,
+                   measured_bandwidth_gbs=bw, cpu_gflops_fp32=5000.0, **kw)
+
+
+def test_unique_experts_formula():
+    assert unique_experts(256, 8, 1) == pytest.approx(8.0)
+    # E·(1 − (1 − k/E)^B) by hand for B=2: 256·(1 − (248/256)²) = 15.75
+    assert unique_experts(256, 8, 2) == pytest.approx(256 * (1 - (248 / 256) ** 2))
+    assert unique_experts(256, 8, 10_000) == pytest.approx(256.0)
+    assert unique_experts(0, 0, 4) == 0.0
+
+
+def test_deepseek_shape_is_671b_37b():
+    assert DSV3.total_params / 1e9 == pytest.approx(671, rel=0.01)
+    assert DSV3.active_total / 1e9 == pytest.approx(37, rel=0.05)
+
+
+def test_ideal_cpu_decode_is_bandwidth_over_bytes():
+    q = parse_quant("fp8")
+    sc = Scenario(model=DSV3, quant=q, engine="ideal", placement="cpu", context=0)
+    pred = predict(cpu_box(400.0), sc)
+    read = sum(v for k, v in q.read_bytes(DSV3).items() if k != "mtp")
+    # ~37.6B weights read at ~1 byte each: 400 GB/s / ~37.6 GB ≈ 10.6 tok/s
+    assert pred.decode_tokens_per_s == pytest.approx(400e9 / read, rel=1e-6)
+    assert 9.5 < pred.decode_tokens_per_s < 11.5
+    assert pred.bottleneck == "host memory"
+    assert pred.fits
+
+
+def test_context_adds_kv_reads():
+    q = parse_quant("fp8")
+    short = predict(cpu_box(), Scenario(model=DSV3, quant=q, engine="ideal", placement="cpu", context=0))
+    long = predict(cpu_box(), Scenario(model=DSV3, quant=q, engine="ideal", placement="cpu", context=32768))
+    kv = DSV3.kv_cache_bytes(32768, 2.0)
+    # MLA: 61 layers × (512 + 64) × 2 bytes = 70,272 bytes per token
+    assert DSV3.kv_bytes_per_token(2.0) == pytest.approx(61 * 576 * 2)
+    assert 1 / long.decode_tokens_per_s - 1 / short.decode_tokens_per_s == pytest.approx(kv / 400e9, rel=1e-6)
+
+
+def test_hybrid_puts_routed_experts_on_host_rest_on_gpu():
+    m = cpu_box(900.0, gpus=(GpuSpec(model="RTX 5090D", memory_gb=32, bandwidth_gbs=1792, bf16_tflops=209),))
+    pred = predict(m, Scenario(model=DSV3, quant=parse_quant("fp8"), engine="ideal", placement="hybrid"))
+    assert set(pred.memory["host"]) == {"routed_experts"}
+    assert "attention" in pred.memory["gpu"] and "kv_cache" in pred.memory["gpu"]
+    assert pred.time_per_token_s["host memory"] > pred.time_per_token_s["GPU memory"]
+    assert pred.fits
+
+
+def test_gpu_placement_that_does_not_fit_says_so():
+    m = cpu_box(gpus=(GpuSpec(model="RTX 4090", memory_gb=24, bandwidth_gbs=1008, bf16_tflops=165),))
+    pred = predict(m, Scenario(model=DSV3, quant=parse_quant("q4_k_m"), placement="gpu"))
+    assert not pred.fits and pred.bottleneck == "does not fit"
+
+
+def test_auto_placement_picks_hybrid_when_gpu_present():
+    m = cpu_box(900.0, gpus=(GpuSpec(model="RTX 5090D", memory_gb=32, bandwidth_gbs=1792, bf16_tflops=209),))
+    pred = predict(m, Scenario(model=DSV3, quant=parse_quant("fp8")))
+    assert pred.placement == "hybrid"
+    assert any("placement auto" in a for a in pred.assumptions)
+
+
+def test_batch_raises_aggregate_and_lowers_per_user():
+    q = parse_quant("q4_k_m")
+    one = predict(cpu_box(), Scenario(model=DSV3, quant=q, placement="cpu", batch=1))
+    eight = predict(cpu_box(), Scenario(model=DSV3, quant=q, placement="cpu", batch=8))
+    assert eight.aggregate_tokens_per_s > one.aggregate_tokens_per_s
+    assert eight.decode_tokens_per_s < one.decode_tokens_per_s
+
+
+def test_unified_memory_gpu_uses_host_memory():
+    m = Machine(name="spark", source="test", capacity_gb=128, theoretical_bandwidth_gbs=273,
+                gpus=(GpuSpec(model="GB10", memory_gb=0, bandwidth_gbs=273, bf16_tflops=100, unified_memory=True),))
+    pred = predict(m, Scenario(model=load_model("gpt-oss-120b"), quant=parse_quant("mxfp4"), placement="gpu"))
+    assert pred.fits
+    assert pred.memory["host"] and not pred.memory["gpu"]
+
+
+def test_spec_without_measurement_says_it_estimated():
+    m = Machine(name="spec", source="spec", sockets=2, cores_per_socket=32, channels=24, speed_mts=6400, capacity_gb=1152)
+    pred = predict(m, Scenario(model=DSV3, quant=parse_quant("fp8"), placement="cpu"))
+    assert any("not measured" in a and "1229 GB/s theoretical" in a for a in pred.assumptions)
+    assert math.isfinite(pred.decode_tokens_per_s)
+
+
+def test_bad_scenarios_raise_harness_error():
+    with pytest.raises(HarnessError):
+        predict(cpu_box(), Scenario(model=DSV3, quant=parse_quant("fp8"), placement="hybrid"))
+    with pytest.raises(HarnessError):
+        predict(cpu_box(), Scenario(model=DSV3, quant=parse_quant("fp8"), placement="warp"))
+    with pytest.raises(HarnessError):
+        predict(cpu_box(), Scenario(model=DSV3, quant=parse_quant("fp8"), batch=0))
