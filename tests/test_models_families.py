@@ -1,0 +1,166 @@
+"""Family readers beyond the catalog: config variants and one-line errors.
+
+The small configs below carry only the shape keys of the named models' config.json files;
+expected totals are those models' published figures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.errors import HarnessError
+from harness.models import load_model
+from harness.models.families import shape_from_config
+
+DEEPSEEK_V2_LITE = dict(
+    model_type="deepseek_v2", hidden_size=2048, num_hidden_layers=27, n_routed_experts=64,
+    num_experts_per_tok=6, n_shared_experts=2, moe_intermediate_size=1408,
+    intermediate_size=10944, first_k_dense_replace=1, moe_layer_freq=1, kv_lora_rank=512,
+    q_lora_rank=None, num_attention_heads=16, num_key_value_heads=16, vocab_size=102400,
+    qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128, topk_method="greedy")
+QWEN15_MOE = dict(  # Qwen1.5-MoE-A2.7B: 14.3B total, 2.7B activated (card)
+    model_type="qwen2_moe", hidden_size=2048, num_hidden_layers=24, num_experts=60,
+    num_experts_per_tok=4, moe_intermediate_size=1408, shared_expert_intermediate_size=5632,
+    intermediate_size=5632, num_attention_heads=16, num_key_value_heads=16, vocab_size=151936,
+    decoder_sparse_step=1, mlp_only_layers=[])
+OLMOE = dict(  # OLMoE-1B-7B-0924: 6.9B total, 1.3B active (paper)
+    model_type="olmoe", hidden_size=2048, num_hidden_layers=16, num_experts=64,
+    num_experts_per_tok=8, intermediate_size=1024, num_attention_heads=16,
+    num_key_value_heads=16, vocab_size=50304, tie_word_embeddings=False)
+QWEN25_05B = dict(  # Qwen2.5-0.5B: 0.49B, tied embeddings
+    model_type="qwen2", hidden_size=896, num_hidden_layers=24, intermediate_size=4864,
+    num_attention_heads=14, num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True)
+MISTRAL_7B = dict(  # Mistral-7B-v0.1: 7.24B, sliding window 4096 on every layer
+    model_type="mistral", hidden_size=4096, num_hidden_layers=32, intermediate_size=14336,
+    num_attention_heads=32, num_key_value_heads=8, vocab_size=32000, sliding_window=4096)
+
+
+def shape(cfg: dict[str, Any], **changes: Any):
+    return shape_from_config({**cfg, **changes}, "test", "test")
+
+
+def test_deepseek_v2_lite_without_q_lora() -> None:
+    # DeepSeek-V2 card: V2-Lite 15.7B total, 2.4B activated (activated without embedding).
+    m = shape(DEEPSEEK_V2_LITE)
+    assert m.total_params == pytest.approx(15.7e9, rel=0.01)
+    assert m.active_total - m.active_params["embedding"] == pytest.approx(2.4e9, rel=0.05)
+    assert m.params["router"] == 26 * 64 * 2048  # greedy top-k: no score-correction bias
+    assert m.n_shared_experts == 2 and m.n_dense_layers == 1
+
+
+def test_q_lora_changes_the_query_projection() -> None:
+    lora = shape(DEEPSEEK_V2_LITE, q_lora_rank=1536)
+    full = shape(DEEPSEEK_V2_LITE)
+    d, q_out = 2048, 16 * 192
+    assert full.params["attention"] - lora.params["attention"] == 27 * (
+        d * q_out - (d * 1536 + 1536 * q_out))
+
+
+def test_moe_layer_freq_and_first_k_dense() -> None:
+    m = shape(DEEPSEEK_V2_LITE, first_k_dense_replace=3, moe_layer_freq=2)
+    assert m.n_moe_layers == len([i for i in range(27) if i >= 3 and i % 2 == 0])
+
+
+def test_qwen2_moe_shared_expert_and_gate() -> None:
+    m = shape(QWEN15_MOE)
+    assert m.total_params == pytest.approx(14.3e9, rel=0.01)
+    assert m.active_total == pytest.approx(2.7e9, rel=0.05)
+    assert m.params["shared_experts"] == 24 * (3 * 2048 * 5632 + 2048)  # + sigmoid gate d -> 1
+    # q/k/v biases, no o bias
+    assert m.params["attention"] == 24 * (4 * 2048 * 2048 + 3 * 2048)
+
+
+def test_decoder_sparse_step_and_mlp_only_layers() -> None:
+    m = shape(QWEN15_MOE, decoder_sparse_step=2, mlp_only_layers=[1])
+    moe = [i for i in range(24) if i != 1 and (i + 1) % 2 == 0]
+    assert m.n_moe_layers == len(moe) and m.n_dense_layers == 24 - len(moe)
+    assert m.params["dense_mlp"] == m.n_dense_layers * 3 * 2048 * 5632
+
+
+def test_olmoe() -> None:
+    m = shape(OLMOE)
+    assert m.total_params == pytest.approx(6.9e9, rel=0.01)
+    assert m.active_total == pytest.approx(1.3e9, rel=0.05)
+
+
+def test_tied_embeddings_count_once_but_the_head_is_still_read() -> None:
+    m = shape(QWEN25_05B)
+    assert m.total_params == pytest.approx(0.494e9, rel=0.01)
+    assert m.params["lm_head"] == 0
+    assert m.read_params["lm_head"] == 151936 * 896
+    assert m.read_params["embedding"] == 896
+
+
+def test_dense_llama_mlp_bias() -> None:
+    base = dict(MISTRAL_7B, model_type="llama", sliding_window=None)
+    assert shape(base, mlp_bias=True).params["dense_mlp"] - shape(base).params["dense_mlp"] == \
+        32 * (2 * 14336 + 4096)
+    biased = shape(base, attention_bias=True).params["attention"] - shape(base).params["attention"]
+    assert biased == 32 * (4096 + 2 * 1024 + 4096)
+
+
+def test_mistral_sliding_window_on_every_layer() -> None:
+    m = shape(MISTRAL_7B)
+    assert m.total_params == pytest.approx(7.24e9, rel=0.01)
+    assert (m.sliding_window, m.n_sliding_layers) == (4096, 32)
+    assert m.kv_cache_bytes(32_000) == m.kv_cache_bytes(4096)
+
+
+def test_qwen_sliding_window_off_unless_enabled() -> None:
+    cfg = dict(QWEN25_05B, sliding_window=4096, max_window_layers=21)
+    assert shape(cfg, use_sliding_window=False).n_sliding_layers == 0
+    assert shape(cfg, use_sliding_window=True).n_sliding_layers == 3
+
+
+@pytest.mark.parametrize("missing", ["hidden_size", "num_hidden_layers", "kv_lora_rank",
+                                     "moe_intermediate_size", "vocab_size"])
+def test_missing_field_is_named(missing: str) -> None:
+    cfg = {k: v for k, v in DEEPSEEK_V2_LITE.items() if k != missing}
+    with pytest.raises(HarnessError, match=missing):
+        shape(cfg)
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"num_experts_per_tok": 99}, "num_experts_per_tok"),
+    ({"num_key_value_heads": 5}, "num_key_value_heads"),
+    ({"hidden_size": -1}, "hidden_size"),
+    ({"mlp_only_layers": [40]}, "mlp_only_layers"),
+])
+def test_contradictory_fields_are_named(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(HarnessError, match=field):
+        shape(QWEN15_MOE, **changes)
+
+
+def test_layer_types_must_cover_every_layer() -> None:
+    cfg = dict(model_type="gpt_oss", hidden_size=64, num_hidden_layers=4, num_local_experts=4,
+               num_experts_per_tok=2, intermediate_size=64, num_attention_heads=4,
+               num_key_value_heads=2, head_dim=16, vocab_size=100, sliding_window=8,
+               layer_types=["sliding_attention", "full_attention"], attention_bias=True)
+    with pytest.raises(HarnessError, match="layer_types"):
+        shape(cfg)
+
+
+def test_unknown_family_lists_supported_ones() -> None:
+    with pytest.raises(HarnessError, match="deepseek_v3.*"):
+        shape({"model_type": "mamba", "hidden_size": 1})
+
+
+def test_config_paths_truncated_and_folders(tmp_path: Path) -> None:
+    cfg = tmp_path / "my-model" / "config.json"
+    cfg.parent.mkdir()
+    cfg.write_text(json.dumps(OLMOE))
+    assert load_model(str(cfg)).id == "my-model"
+    assert load_model(str(cfg.parent)).total_params == shape(OLMOE).total_params
+    bad = tmp_path / "config.json"
+    bad.write_text(json.dumps(OLMOE)[:-40])
+    with pytest.raises(HarnessError, match="truncated"):
+        load_model(str(bad))
+    with pytest.raises(HarnessError, match="no such file"):
+        load_model(str(tmp_path / "nothing.json"))
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(HarnessError, match="not an object"):
+        load_model(str(tmp_path / "list.json"))
