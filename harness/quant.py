@@ -187,7 +187,7 @@ def parse_quant(text: str) -> QuantRecipe:
     (``experts=q4_k_m,attention=q8_0``; unnamed classes take a bare name in the mix if given,
     else the attention recipe, else bf16)."""
     spec = _normalise(text)
-    if "=" not in spec:
+    if "=" not in spec and "," not in spec:
         return _single(spec)
     base, parts = _split_mix(spec)
     default = base or dict(parts).get("attention") or "bf16"
