@@ -133,13 +133,31 @@ def row_machine(row: dict[str, str]) -> tuple[Machine | None, str]:
         return None, "CPU not specified"
     if not needs_host and not gpus:
         return None, "GPU not specified or unknown"
-    cores = _lead_int(re.search(r"\((\d+)C", cpu).group(1)) if re.search(r"\((\d+)C", cpu) else None
+    cores = _cores_per_socket(cpu, sockets)
     return Machine(
         name=cpu or row.get("gpu_model", "machine"), source=f"calibration:{row['id']}", cpu_model=cpu or None,
         sockets=sockets, cores_per_socket=cores, numa_nodes=sockets, memory_type=mem_type, channels=channels,
         speed_mts=speed, theoretical_bandwidth_gbs=theo if not measured else theo,
         measured_bandwidth_gbs=measured, gpus=gpus, capacity_gb=None, notes=tuple(notes),
     ), ""
+
+
+# Cores per socket of CPUs that rows name without a count (AMD and Intel product pages).
+_SKU_CORES = {"EPYC 9355": 32, "EPYC 9654": 96, "Platinum 8480+": 56, "Gold 6454S": 32, "Xeon 6980P": 128}
+
+
+def _cores_per_socket(cpu: str, sockets: int) -> int | None:
+    """Cores per socket the engine ran on: the thread count stated, else the core count."""
+    used = re.search(r"(\d+) threads", cpu)
+    if used:
+        return max(1, int(used.group(1)) // sockets)
+    for sku, n in _SKU_CORES.items():
+        if sku in cpu:
+            return n
+    per = re.search(r"\((\d+)C\b|\((\d+)C/|(\d+)-core|\((\d+)C ", cpu)
+    if per:
+        return int(next(g for g in per.groups() if g))
+    return None
 
 
 def load_rows() -> list[dict[str, str]]:

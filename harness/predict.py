@@ -94,6 +94,7 @@ class _Devices:
     host_capacity: float
     gpu_capacity: float  # total over GPUs (or the host's, for unified memory)
     unified: bool
+    cpu_threads: int  # threads an engine runs its CPU kernels on (one per physical core)
 
 
 def host_stream_bandwidth(machine: Machine) -> tuple[float | None, str]:
@@ -167,7 +168,15 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
             notes.append(f"{n} GPUs, {'tensor/expert parallel (stream at once)' if streams_at_once > 1 else 'layer split (one GPU streams at a time)'}")
         if unified:
             notes.append(f"{g.model} shares host memory ({bw or 0:.0f} GB/s, {host_cap / GB:.0f} GB)")
-    return _Devices(host_bw, flops * eng.cpu_flops_frac, gpu_bw, gpu_flops, host_cap, gpu_cap, unified)
+    return _Devices(host_bw, flops * eng.cpu_flops_frac, gpu_bw, gpu_flops, host_cap, gpu_cap, unified,
+                    cpu_threads(machine))
+
+
+def cpu_threads(machine: Machine) -> int:
+    """Threads inference engines use: one per physical core (llama.cpp's and KTransformers' default)."""
+    if machine.cores_per_socket:
+        return machine.cores_per_socket * max(1, machine.sockets)
+    return machine.threads or 16
 
 
 def resolve_placement(machine: Machine, requested: str) -> str:
@@ -191,11 +200,13 @@ GPU_SIDE_CLASSES = ("embedding", "attention", "dense_mlp", "shared_experts", "ro
 
 
 def _device_of(cls: str, placement: str, unified: bool) -> str:
+    """Which device streams a tensor class. A unified-memory GPU is still the GPU (its kernels,
+    its bandwidth); only the capacity check counts its bytes against host memory."""
     if placement == "cpu":
         return "host"
     if placement == "hybrid":
         return "host" if cls == "routed_experts" else "gpu"
-    return "host" if unified else "gpu"
+    return "gpu"
 
 
 def _step_bytes(sc: Scenario, placement: str, unified: bool) -> dict[str, dict[str, float]]:
@@ -271,18 +282,21 @@ def _decode_step(sc: Scenario, placement: str, dev: _Devices, eng: EngineProfile
         mem_t = gpu_bytes / dev.gpu_bw if dev.gpu_bw else math.inf
         cmp_t = fl["gpu"] / dev.gpu_flops if dev.gpu_flops else 0.0
         times["GPU memory" if mem_t >= cmp_t else "GPU compute"] = max(mem_t, cmp_t)
-    m = sc.model
-    if placement == "cpu":
-        overhead = m.n_layers * eng.cpu_layer_us * 1e-6
-    elif placement == "hybrid":
-        overhead = (m.n_layers * eng.gpu_layer_us + m.n_moe_layers * eng.cpu_layer_us) * 1e-6
-    elif dev.unified or placement in ("gpu", "multi-node"):
-        overhead = m.n_layers * eng.gpu_layer_us * 1e-6
-    else:
-        overhead = 0.0
-    times["engine overhead"] = overhead
+    times["engine overhead"] = engine_overhead(sc.model, placement, dev, eng)
     bytes_total = {"host": host_bytes, "gpu": gpu_bytes}
     return sum(times.values()), times, bytes_total
+
+
+def engine_overhead(model: Any, placement: str, dev: _Devices, eng: EngineProfile) -> float:
+    """Fixed seconds per decode step: per-layer work that bandwidth does not explain."""
+    cpu_layer = (eng.cpu_layer_us + eng.cpu_thread_us * dev.cpu_threads) * 1e-6
+    gpu_layer = eng.gpu_layer_us * 1e-6
+    moe = model.n_moe_layers * eng.moe_layer_us * 1e-6
+    if placement == "cpu":
+        return model.n_layers * cpu_layer + moe
+    if placement == "hybrid":
+        return model.n_layers * gpu_layer + model.n_moe_layers * cpu_layer + moe
+    return model.n_layers * gpu_layer + moe
 
 
 def _prefill_rate(sc: Scenario, placement: str, dev: _Devices) -> float | None:

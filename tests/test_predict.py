@@ -89,8 +89,10 @@ def test_unified_memory_gpu_uses_host_memory():
     m = Machine(name="spark", source="test", capacity_gb=128, theoretical_bandwidth_gbs=273,
                 gpus=(GpuSpec(model="GB10", memory_gb=0, bandwidth_gbs=273, bf16_tflops=100, unified_memory=True),))
     pred = predict(m, Scenario(model=load_model("gpt-oss-120b"), quant=parse_quant("mxfp4"), placement="gpu"))
-    assert pred.fits
-    assert pred.memory["host"] and not pred.memory["gpu"]
+    assert pred.fits and pred.capacity["gpu_needed_bytes"] == 0  # counted against host memory
+    assert pred.capacity["host_needed_bytes"] > 60e9
+    small = Machine(name="spark", source="test", capacity_gb=32, theoretical_bandwidth_gbs=273, gpus=m.gpus)
+    assert not predict(small, Scenario(model=load_model("gpt-oss-120b"), quant=parse_quant("mxfp4"), placement="gpu")).fits
 
 
 def test_spec_without_measurement_says_it_estimated():

@@ -1,0 +1,113 @@
+"""Fit the engine profiles on the calibration rows and print the fitted constants.
+
+    python bench/fit_engines.py
+
+Parameters are tied across engines that share kernels (llama.cpp and ik_llama.cpp share ggml's
+GPU kernels and thread pool), so there are far fewer constants than rows. The loss is the sum of
+|log(predicted / measured)| over the rows of the engines being fitted (robust to the few rows that
+no bandwidth model explains). Coordinate descent with shrinking multiplicative steps, in bounds.
+The printed values are what harness/engines.py holds; rerun after changing the model.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness.engines import ENGINES  # noqa: E402
+from harness.validate import score_case, usable_cases  # noqa: E402
+
+# parameter name -> (engines it applies to, field, lower, upper)
+PARAMS: dict[str, tuple[tuple[str, ...], str, float, float]] = {
+    "ggml.gpu_bw_frac": (("llama.cpp", "ik_llama.cpp"), "gpu_bw_frac", 0.3, 1.0),
+    "ggml.gpu_layer_us": (("llama.cpp", "ik_llama.cpp"), "gpu_layer_us", 0.0, 2000.0),
+    "ggml.moe_layer_us": (("llama.cpp", "ik_llama.cpp"), "moe_layer_us", 0.0, 3000.0),
+    "ggml.cpu_layer_us": (("llama.cpp", "ik_llama.cpp"), "cpu_layer_us", 0.0, 3000.0),
+    "ggml.cpu_thread_us": (("llama.cpp", "ik_llama.cpp"), "cpu_thread_us", 0.0, 50.0),
+    "ggml.numa_gain": (("llama.cpp", "ik_llama.cpp"), "numa_gain", -0.9, 1.0),
+    "llama.cpp.cpu_bw_frac": (("llama.cpp",), "cpu_bw_frac", 0.2, 1.0),
+    "ik_llama.cpp.cpu_bw_frac": (("ik_llama.cpp",), "cpu_bw_frac", 0.2, 1.0),
+    "kt.cpu_bw_frac": (("ktransformers",), "cpu_bw_frac", 0.1, 1.0),
+    "kt.numa_gain": (("ktransformers",), "numa_gain", -0.5, 1.0),
+    "kt.gpu_bw_frac": (("ktransformers",), "gpu_bw_frac", 0.3, 1.0),
+    "kt.moe_layer_us": (("ktransformers",), "moe_layer_us", 0.0, 3000.0),
+    "vllm.gpu_bw_frac": (("vllm",), "gpu_bw_frac", 0.3, 1.0),
+    "vllm.moe_layer_us": (("vllm",), "moe_layer_us", 0.0, 3000.0),
+    "vllm.gpu_layer_us": (("vllm",), "gpu_layer_us", 0.0, 2000.0),
+}
+
+
+def current() -> dict[str, float]:
+    return {name: getattr(ENGINES[engines[0]], fld) for name, (engines, fld, _, _) in PARAMS.items()}
+
+
+def profiles(values: dict[str, float]) -> dict:
+    out = dict(ENGINES)
+    for name, (engines, fld, _, _) in PARAMS.items():
+        for e in engines:
+            out[e] = replace(out[e], **{fld: values[name]})
+    return out
+
+
+def loss(values: dict[str, float], cases: list) -> float:
+    engines = profiles(values)
+    total = 0.0
+    for c in cases:
+        r = score_case(c, engines)
+        total += abs(math.log(max(r.predicted, 1e-9) / r.measured))
+    return total
+
+
+def fit(cases: list, sweeps: int = 40) -> dict[str, float]:
+    values = current()
+    best = loss(values, cases)
+    steps = {k: 0.5 for k in values}
+    for _ in range(sweeps):
+        improved = False
+        for name, (_, _, lo, hi) in PARAMS.items():
+            for direction in (+1, -1):
+                span = (hi - lo) * steps[name] * 0.25
+                trial = dict(values)
+                trial[name] = min(hi, max(lo, values[name] + direction * span))
+                val = loss(trial, cases)
+                if val < best - 1e-9:
+                    values, best, improved = trial, val, True
+                    break
+            else:
+                steps[name] *= 0.6
+        if not improved and max(steps.values()) < 1e-3:
+            break
+    return values
+
+
+def rows_used(cases: list) -> dict[str, list[str]]:
+    used: dict[str, list[str]] = {}
+    for c in cases:
+        used.setdefault(c.engine, []).append(c.id)
+    return used
+
+
+def main() -> None:
+    cases = usable_cases()
+    before = loss(current(), cases)
+    values = fit(cases)
+    print(f"loss (sum |log ratio|) over {len(cases)} rows: {before:.3f} -> {loss(values, cases):.3f}")
+    for name, v in values.items():
+        print(f"  {name:28s} {v:10.4f}")
+    for engine, ids in rows_used(cases).items():
+        print(f"{engine}: fitted on {', '.join(ids)}")
+
+
+if __name__ == "__main__":
+    main()
+
+
+def report(values: dict[str, float]) -> None:
+    engines = profiles(values)
+    for c in usable_cases():
+        r = score_case(c, engines)
+        print(f"  {r.id:36s} {r.engine:14s} meas {r.measured:8.2f} pred {r.predicted:8.2f} x{r.ratio:5.2f}")

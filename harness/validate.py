@@ -1,0 +1,112 @@
+"""``moebench validate``: predict every calibration row and score it against the measurement.
+
+Prints predicted vs measured, per-row error, MAPE, and the MAPE of the naive rule of thumb
+(peak bandwidth ÷ activated bytes) beside it, so users see how much the model adds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from harness.calibration import CalibrationCase, load_cases
+from harness.engines import ENGINES, EngineProfile
+from harness.predict import Scenario, predict, theoretical_bandwidth
+
+
+@dataclass(frozen=True)
+class RowScore:
+    id: str
+    engine: str
+    placement: str
+    model: str
+    quant: str
+    measured: float
+    predicted: float
+    rule_of_thumb: float | None
+
+    @property
+    def error(self) -> float:
+        return self.predicted / self.measured - 1
+
+    @property
+    def ratio(self) -> float:
+        return self.predicted / self.measured
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "engine": self.engine, "placement": self.placement, "model": self.model,
+                "quant": self.quant, "measured_tok_s": self.measured, "predicted_tok_s": self.predicted,
+                "error_pct": 100 * self.error, "rule_of_thumb_tok_s": self.rule_of_thumb,
+                "rule_of_thumb_error_pct": (100 * (self.rule_of_thumb / self.measured - 1)
+                                            if self.rule_of_thumb else None)}
+
+
+def rule_of_thumb(case: CalibrationCase, model: Any, quant: Any) -> float | None:
+    """Peak bandwidth of the memory holding the experts ÷ activated bytes per token."""
+    m = case.machine
+    if m is None:
+        return None
+    if case.placement in ("cpu", "hybrid"):
+        bw = m.measured_bandwidth_gbs or theoretical_bandwidth(m)
+    else:
+        bw = m.gpus[0].bandwidth_gbs if m.gpus else None
+    read = sum(v for k, v in quant.read_bytes(model).items() if k != "mtp")
+    return bw * 1e9 / read if bw and read else None
+
+
+def calibration_model(model_id: str) -> str:
+    """Catalog id, or the path of a calibration-only config (dense contrast models)."""
+    from importlib import resources
+
+    extra = resources.files("harness") / "data" / "calibration" / "models" / f"{model_id}.json"
+    return str(extra) if extra.is_file() else model_id
+
+
+def score_case(case: CalibrationCase, engines: dict[str, EngineProfile] | None = None) -> RowScore:
+    from harness.models import load_model
+    from harness.quant import parse_quant
+
+    model = load_model(calibration_model(case.model_id))
+    quant = parse_quant(case.quant)
+    sc = Scenario(model=model, quant=quant, engine=case.engine, placement=case.placement,
+                  context=case.context, batch=case.batch)
+    if engines is not None:
+        pred = predict_with(engines, case.machine, sc)
+    else:
+        pred = predict(case.machine, sc)
+    return RowScore(case.id, case.engine, case.placement, case.model_id, case.quant, case.measured_decode,
+                    pred.decode_tokens_per_s or 0.0, rule_of_thumb(case, model, quant))
+
+
+def predict_with(engines: dict[str, EngineProfile], machine: Any, sc: Scenario) -> Any:
+    """Predict with a candidate set of engine profiles (used by the fitter)."""
+    saved = dict(ENGINES)
+    ENGINES.update(engines)
+    try:
+        return predict(machine, sc)
+    finally:
+        ENGINES.clear()
+        ENGINES.update(saved)
+
+
+def usable_cases() -> list[CalibrationCase]:
+    return [c for c in load_cases() if c.usable]
+
+
+def mape(errors: Iterable[float]) -> float:
+    errs = [abs(e) for e in errors]
+    return 100 * sum(errs) / len(errs) if errs else float("nan")
+
+
+def validate() -> dict[str, Any]:
+    """Score every usable calibration row; list the unusable ones with the reason."""
+    rows = [score_case(c) for c in usable_cases()]
+    rot = [r for r in rows if r.rule_of_thumb]
+    return {
+        "rows": [r.to_dict() for r in rows],
+        "mape_pct": mape(r.error for r in rows),
+        "rule_of_thumb_mape_pct": mape(r.rule_of_thumb / r.measured - 1 for r in rot),
+        "within_1_5x": sum(1 for r in rows if 1 / 1.5 <= r.ratio <= 1.5),
+        "count": len(rows),
+        "skipped": [{"id": c.id, "why": c.why_not} for c in load_cases() if not c.usable],
+    }
