@@ -42,39 +42,45 @@ def models(
 
 
 def _b(n: float) -> str:
-    return f"{n / 1e9:,.2f}"
+    value = n / 1e9
+    return f"{value:,.1f}" if value >= 1000 else f"{value:,.2f}"
 
 
 def _summary_table(rows: list[dict], with_quant: bool) -> Table:
     table = Table(title="Models (parameters in billions; GB = 1e9 bytes)", title_justify="left")
-    cols = ["id", "family", "total", "active", "layers/MoE", "E/k", "attn", "KV KiB/tok"]
-    cols += ["quant", "GB", "GB/tok"] if with_quant else []
+    width = max(len(r["id"]) for r in rows)
+    table.add_column("id", no_wrap=True, min_width=min(width, 24))
+    cols = ["total", "active", "E/k"]
+    cols += ["quant", "GB", "GB/tok"] if with_quant else ["family", "layers/MoE", "attn"]
+    cols += ["KV KiB/tok"]
     for col in cols:
-        left = col in ("id", "family", "attn", "quant")
-        table.add_column(col, justify="left" if left else "right", no_wrap=col == "id")
+        text = col in ("family", "attn", "quant")
+        table.add_column(col, justify="left" if text else "right", min_width=None if text else 7)
     for r in rows:
-        cells = [r["id"], r["family"], _b(r["total_params"]), _b(r["active_params"]),
-                 f"{r['layers']}/{r['moe_layers']}",
-                 f"{r['routed_experts']}/{r['experts_per_token']}", r["attention"],
-                 f"{r['kv_bytes_per_token'] / 1024:,.1f}"]
+        cells = [r["id"], _b(r["total_params"]), _b(r["active_params"]),
+                 f"{r['routed_experts']}/{r['experts_per_token']}"]
         if with_quant:
             cells += [r["quant"], _b(r["weight_bytes_total"]), _b(r["read_bytes_per_token_total"])]
-        table.add_row(*cells)
+        else:
+            cells += [r["family"], f"{r['layers']}/{r['moe_layers']}", r["attention"]]
+        table.add_row(*cells, f"{r['kv_bytes_per_token'] / 1024:,.1f}")
     return table
 
 
 def _class_table(row: dict) -> Table:
     table = Table(title=f"{row['id']}: by tensor class ({row['source']})", title_justify="left")
     cols = ["class", "total B", "active B", "read/token B"]
-    cols += ["exact GB (file)"] if row.get("tensor_bytes") else []
+    exact = row.get("tensor_bytes") or row.get("file_class_bytes")
+    cols += ["file GB"] if exact else []
     cols += ["weights GB", "read GB/token"] if "weight_bytes" in row else []
-    for col in cols:
-        table.add_column(col, justify="left" if col == "class" else "right")
+    table.add_column("class", no_wrap=True, min_width=14)
+    for col in cols[1:]:
+        table.add_column(col, justify="right")
     for cls, n in row["params"].items():
         cells = [cls, _b(n), _b(row["active_params_by_class"][cls]),
                  _b(row["read_params_by_class"][cls])]
-        if row.get("tensor_bytes"):
-            cells.append(_b(row["tensor_bytes"].get(cls, 0)))
+        if exact:
+            cells.append(_b(exact.get(cls, 0)))
         if "weight_bytes" in row:
             cells += [_b(row["weight_bytes"][cls]), _b(row["read_bytes_per_token"][cls])]
         table.add_row(*cells)

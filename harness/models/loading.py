@@ -61,7 +61,7 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 def _load_dir(path: Path) -> ModelShape:
-    for name in ("config.json", "model.safetensors.index.json"):
+    for name in ("model.safetensors.index.json", "config.json"):
         if (path / name).is_file():
             return load_model(str(path / name))
     ggufs = sorted(path.glob("*.gguf"))

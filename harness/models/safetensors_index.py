@@ -37,7 +37,7 @@ def load_safetensors_index(path: Path) -> ModelShape:
     shape = load_config(config, model_id=path.parent.name or "model")
     nbytes = _shard_bytes(path.parent, weight_map, shape.n_layers)
     source = f"safetensors:{path} (total_size {int(total)} B)"
-    return replace(shape, source=source, file_bytes=int(total), tensor_bytes=nbytes)
+    return replace(shape, source=source, file_bytes=int(total), file_class_bytes=nbytes)
 
 
 def _shard_bytes(folder: Path, weight_map: dict[str, str], n_layers: int) -> dict[str, int] | None:

@@ -57,6 +57,10 @@ class ModelShape:
     n_mtp_layers: int = 0
     vision_params: int = 0  # vision tower + projector (Llama 4); not read when decoding text
     file_bytes: int | None = None  # safetensors index total_size or GGUF tensor data size
+    # Bytes by class of safetensors shards as stored (their own dtypes), when the shards are
+    # present. Informational: unlike ``tensor_bytes`` (a GGUF *is* its quant), quant recipes
+    # ignore it, so a safetensors model can still be costed under any recipe.
+    file_class_bytes: dict[str, int] | None = None
 
     @property
     def total_params(self) -> int:

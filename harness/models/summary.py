@@ -26,6 +26,7 @@ def summarize_model(shape: ModelShape, recipe: Any = None, kv_dtype_bytes: float
         "kv_dtype_bytes": kv_dtype_bytes,
         "sliding_window": shape.sliding_window, "sliding_layers": shape.n_sliding_layers,
         "tensor_bytes": shape.tensor_bytes, "file_bytes": shape.file_bytes,
+        "file_class_bytes": shape.file_class_bytes,
     }
     if recipe is not None:
         weights, read = recipe.weight_bytes(shape), recipe.read_bytes(shape)
