@@ -47,22 +47,23 @@ def _b(n: float) -> str:
 
 
 def _summary_table(rows: list[dict], with_quant: bool) -> Table:
-    table = Table(title="Models (parameters in billions; GB = 1e9 bytes)", title_justify="left")
+    table = Table(title="Models (parameters in billions; GB = 1e9 bytes; layers = all/MoE; E/k = "
+                  "experts/per token; KV KiB per token)", title_justify="left")
     width = max(len(r["id"]) for r in rows)
     table.add_column("id", no_wrap=True, min_width=min(width, 24))
     cols = ["total", "active", "E/k"]
-    cols += ["quant", "GB", "GB/tok"] if with_quant else ["family", "layers/MoE", "attn"]
-    cols += ["KV KiB/tok"]
+    cols += ["quant", "GB", "GB/tok"] if with_quant else ["layers", "attn"]
+    cols += ["KV KiB"]
     for col in cols:
         text = col in ("family", "attn", "quant")
-        table.add_column(col, justify="left" if text else "right", min_width=None if text else 7)
+        table.add_column(col, justify="left" if text else "right", min_width=None if text else 6)
     for r in rows:
         cells = [r["id"], _b(r["total_params"]), _b(r["active_params"]),
                  f"{r['routed_experts']}/{r['experts_per_token']}"]
         if with_quant:
             cells += [r["quant"], _b(r["weight_bytes_total"]), _b(r["read_bytes_per_token_total"])]
         else:
-            cells += [r["family"], f"{r['layers']}/{r['moe_layers']}", r["attention"]]
+            cells += [f"{r['layers']}/{r['moe_layers']}", r["attention"]]
         table.add_row(*cells, f"{r['kv_bytes_per_token'] / 1024:,.1f}")
     return table
 
