@@ -164,3 +164,11 @@ def test_config_paths_truncated_and_folders(tmp_path: Path) -> None:
     (tmp_path / "list.json").write_text("[1, 2]")
     with pytest.raises(HarnessError, match="not an object"):
         load_model(str(tmp_path / "list.json"))
+
+
+def test_mla_attention_bias() -> None:
+    # modeling_deepseek: attention_bias adds biases to q_a_proj (or q_proj), kv_a_proj_with_mqa
+    # and o_proj.
+    plain, biased = shape(DEEPSEEK_V2_LITE), shape(DEEPSEEK_V2_LITE, attention_bias=True)
+    assert biased.params["attention"] - plain.params["attention"] == 27 * (
+        16 * 192 + 512 + 64 + 2048)

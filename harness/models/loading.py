@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,15 @@ from harness.models.families import shape_from_config
 from harness.models.shape import ModelShape
 
 
-def load_model(spec: str) -> ModelShape:
+def load_model(spec: str | os.PathLike[str]) -> ModelShape:
     """A ``ModelShape`` from a catalog id, a config.json (or a folder holding one), a ``.gguf``
-    file, or a ``model.safetensors.index.json``."""
+    file, or a ``model.safetensors.index.json``.
+
+    A GGUF gives exact bytes per class (``tensor_bytes``), which quant recipes then use as they
+    are: the file *is* its quantization. A safetensors index gives its ``total_size`` (and, with
+    the shards present, bytes by class in ``file_class_bytes``) but recipes still apply to it.
+    """
+    spec = os.fspath(spec)
     if spec in CATALOG:
         return shape_from_config(load_catalog_config(spec), spec, catalog_source(spec))
     path = Path(spec).expanduser()
