@@ -1,0 +1,158 @@
+"""NVIDIA GPUs through NVML: what decides how fast a GPU (or a CPU+GPU hybrid) decodes.
+
+No GPU, no driver or no NVML library is a normal case: ``available`` is False and ``reason``
+says which, and nothing is raised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from probes._gpu_bandwidth import measure_bandwidth
+from probes._nvml import Nvml, NvmlUnavailable, PynvmlNvml
+
+__all__ = ["GpuInfo", "GpuReport", "collect_gpus", "data_rate", "vendor_sheet"]
+
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class GpuInfo:
+    """One GPU as NVML reports it, with the derived theoretical bandwidth."""
+
+    index: int
+    name: str | None = None
+    uuid: str | None = None
+    memory_total_bytes: int | None = None
+    memory_free_bytes: int | None = None
+    memory_type: str | None = None  # from the vendor-sheet table by name
+    bus_width_bits: int | None = None
+    max_memory_clock_mhz: int | None = None
+    theoretical_bandwidth_gbs: float | None = None
+    sm_clock_max_mhz: int | None = None
+    multiprocessor_count: int | None = None
+    compute_capability: str | None = None
+    pcie_gen_max: int | None = None
+    pcie_gen_current: int | None = None
+    pcie_width_max: int | None = None
+    pcie_width_current: int | None = None
+    power_limit_w: float | None = None
+    temperature_c: int | None = None
+    ecc_enabled: bool | None = None
+    mig_enabled: bool | None = None
+    numa_node: int | None = None
+    bf16_tflops: float | None = None  # dense, vendor sheet; None when the name is not in the table
+    measured_bandwidth_gbs: float | None = None  # device-to-device copy, torch or cupy only
+    measured_h2d_gbs: float | None = None  # pinned host-to-device copy, torch or cupy only
+
+
+@dataclass(frozen=True)
+class GpuReport:
+    """All NVIDIA GPUs of the machine, or why there are none."""
+
+    available: bool
+    reason: str | None = None
+    driver_version: str | None = None
+    cuda_version: str | None = None
+    gpus: tuple[GpuInfo, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the ``gpu`` block of the probe report, contract)."""
+        return {"available": self.available, "reason": self.reason,
+                "driver_version": self.driver_version, "cuda_version": self.cuda_version,
+                "gpus": [asdict(g) for g in self.gpus]}
+
+
+# Vendor sheets: (name pattern, memory type, dense BF16 tensor TFLOPS without sparsity).
+# Sources: NVIDIA H100 datasheet (SXM 989.4, PCIe 756.5, NVL 835.5 — half the "with sparsity"
+# figures 1979/1513/1671); H200 datasheet (989); A100 datasheet (312); A10 datasheet (125);
+# L40S datasheet (362.05); L4 datasheet (121); Ada GPU architecture whitepaper v2.1 Table 2
+# (RTX 4090: 165.2 BF16 with FP32 accumulate); Ampere GA102 whitepaper Table 9 (RTX 3090: 71);
+# Blackwell RTX whitepaper (RTX 5090: 209.5); B200 datasheet (2250 dense).
+_SHEET: tuple[tuple[str, str, float | None], ...] = (
+    (r"H200", "HBM3e", 989.0),
+    (r"H100.*NVL", "HBM3", 835.5),
+    (r"H100.*PCIe", "HBM2e", 756.5),
+    (r"H100", "HBM3", 989.4),
+    (r"GH200", "HBM3", 989.4),
+    (r"B200", "HBM3e", 2250.0),
+    (r"A100.*80GB", "HBM2e", 312.0),
+    (r"A100", "HBM2", 312.0),
+    (r"A10\b", "GDDR6", 125.0),
+    (r"L40S", "GDDR6", 362.05),
+    (r"L4\b", "GDDR6", 121.0),
+    (r"RTX 5090", "GDDR7", 209.5),
+    (r"RTX 4090", "GDDR6X", 165.2),
+    (r"RTX 3090", "GDDR6X", 71.0),
+)
+
+# Transfers per NVML memory-clock cycle. NVML reports HBM's real clock (double data rate) and,
+# for GDDR5/6/6X/7, a clock that is half the per-pin data rate: RTX 4090 reports 10501 MHz for
+# 21 Gbps GDDR6X, A10 6251 MHz for 12.5 Gbps GDDR6, H100 SXM 2619 MHz for its 5120-bit HBM3 at
+# 3.35 TB/s. So every type is 2 in NVML's convention; the table keeps the types explicit so that
+# a new memory type that breaks the convention is added here, not guessed.
+_DATA_RATE = {"HBM2": 2, "HBM2e": 2, "HBM3": 2, "HBM3e": 2, "GDDR5": 2, "GDDR5X": 2,
+              "GDDR6": 2, "GDDR6X": 2, "GDDR7": 2}
+DEFAULT_DATA_RATE = 2
+
+
+def vendor_sheet(name: str | None) -> tuple[str | None, float | None]:
+    """(memory type, dense BF16 TFLOPS) for a GPU name, (None, None) when unknown."""
+    for pattern, memory_type, tflops in _SHEET:
+        if name and re.search(pattern, name):
+            return memory_type, tflops
+    return None, None
+
+
+def data_rate(memory_type: str | None) -> int:
+    """Transfers per NVML memory clock cycle for this memory type (see ``_DATA_RATE``)."""
+    return _DATA_RATE.get(memory_type or "", DEFAULT_DATA_RATE)
+
+
+def theoretical_bandwidth(bus_bits: int | None, clock_mhz: int | None,
+                          memory_type: str | None) -> float | None:
+    """GB/s = bus width in bytes x memory clock x transfers per clock."""
+    if not bus_bits or not clock_mhz:
+        return None
+    return round(bus_bits / 8 * clock_mhz * 1e6 * data_rate(memory_type) / 1e9, 1)
+
+
+def collect_gpus(nvml: Nvml | None = None, measure: bool = True) -> GpuReport:
+    """Every GPU NVML sees; ``measure`` adds copy bandwidths when torch or cupy is importable."""
+    nv = nvml if nvml is not None else PynvmlNvml()
+    try:
+        nv.init()
+    except NvmlUnavailable as exc:
+        return GpuReport(available=False, reason=str(exc))
+    try:
+        count = nv.device_count()
+        if count == 0:
+            return GpuReport(available=False, reason="no NVIDIA GPU",
+                             driver_version=nv.driver_version(), cuda_version=nv.cuda_version())
+        gpus = tuple(_gpu(nv, i) for i in range(count))
+        report = GpuReport(True, None, nv.driver_version(), nv.cuda_version(), gpus)
+    finally:
+        nv.shutdown()
+    return _with_measurements(report) if measure and nvml is None else report
+
+
+def _gpu(nv: Nvml, index: int) -> GpuInfo:
+    values = {f: nv.query(index, f) for f in (
+        "name", "uuid", "memory_total_bytes", "memory_free_bytes", "bus_width_bits",
+        "max_memory_clock_mhz", "sm_clock_max_mhz", "multiprocessor_count", "compute_capability",
+        "pcie_gen_max", "pcie_gen_current", "pcie_width_max", "pcie_width_current",
+        "power_limit_w", "temperature_c", "ecc_enabled", "mig_enabled", "numa_node")}
+    memory_type, tflops = vendor_sheet(values["name"])
+    peak = theoretical_bandwidth(values["bus_width_bits"], values["max_memory_clock_mhz"], memory_type)
+    return GpuInfo(index=index, memory_type=memory_type, bf16_tflops=tflops,
+                   theoretical_bandwidth_gbs=peak, **values)
+
+
+def _with_measurements(report: GpuReport) -> GpuReport:
+    gpus = []
+    for g in report.gpus:
+        device, h2d = measure_bandwidth(g.index)
+        gpus.append(replace(g, measured_bandwidth_gbs=device, measured_h2d_gbs=h2d))
+    return replace(report, gpus=tuple(gpus))

@@ -1,0 +1,202 @@
+"""Memory bandwidth: STREAM's four kernels on numpy float64 arrays, one pinned thread per core.
+
+Byte counting follows STREAM exactly (McCalpin, stream.c): copy ``c = a`` and scale ``b = s*c``
+move 16 bytes per element, add ``c = a + b`` and triad ``a = b + s*c`` move 24; the extra read a
+write-allocate causes is not counted. numpy has no one-pass triad (``b + s*c`` is two ufunc
+calls with a full-size temporary: 5 words moved, not 3), so the triad is cut into cache-sized
+blocks: ``a_blk = s*c_blk`` then ``a_blk += b_blk`` while ``a_blk`` is still in cache. Memory
+then sees exactly what stream.c's loop makes it see: read b and c, write a (plus a's
+write-allocate, uncounted in both).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from probes._stats import Measurement
+from probes._team import Progress, Team, step_seconds
+from probes.moe import MoePlan, MoeResult, plan_moe_replay, run_moe_replay
+from probes.sources import Clock, RealClock, RealSources, Sources
+from probes.system import SystemInfo
+
+__all__ = [
+    "BYTE_COUNTING", "KERNELS", "MoePlan", "MoeResult", "StreamPlan", "StreamResult",
+    "plan_moe_replay", "plan_stream", "run_moe_replay", "run_stream",
+]
+
+KERNELS = ("copy", "scale", "add", "triad")
+BYTES_PER_ELEMENT = {"copy": 16, "scale": 16, "add": 24, "triad": 24}
+BYTE_COUNTING = "STREAM: copy/scale 16 B, add/triad 24 B per element; write-allocate not counted"
+# s = sqrt(2) - 1 makes one copy/scale/add/triad round map a to itself (a' = (2s + s^2) a = a),
+# so values neither overflow nor decay into slow denormals however many rounds run.
+SCALAR = math.sqrt(2.0) - 1.0
+MIB = 1 << 20
+GIB = 1 << 30
+ASSUMED_LLC = 32 * MIB
+MEMORY_SHARE = 0.25  # of MemAvailable, for all three arrays together
+BUDGET_FLOOR = 96 * MIB  # below this the machine is too small to say anything useful
+BUDGET_CEILING = {True: 2 * GIB, False: 12 * GIB}
+TARGET_ARRAY = {True: 64 * MIB, False: 256 * MIB}  # per array, raised to 4x LLC when larger
+SAMPLES = {True: 5, False: 12}
+PASSES = {True: 3, False: 8}
+BLOCK_BYTES = 1 * MIB  # triad block: a slice of ``a`` that stays in L2 between the two calls
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """What ``run_stream`` will do; every choice is visible in the report's settings."""
+
+    cpus: tuple[int, ...]  # one pinned worker per CPU listed
+    elements_per_thread: int
+    samples: int  # reported samples per kernel
+    passes: int  # timed passes per sample; a sample is the best pass (STREAM's convention)
+    block_elements: int
+    memory_budget_bytes: int
+    node_cpus: tuple[tuple[int, ...], ...] = ()  # per-NUMA-node triad runs (only when > 1 node)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def threads(self) -> int:
+        return len(self.cpus)
+
+    @property
+    def array_bytes(self) -> int:
+        """Bytes of one of the three arrays, summed over threads."""
+        return self.elements_per_thread * 8 * self.threads
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """GB/s samples per kernel; per-node triads are keyed ``triad@node<N>``."""
+
+    kernels: dict[str, Measurement]
+    plan: StreamPlan
+    notes: tuple[str, ...] = field(default=())
+
+
+def plan_stream(quick: bool, system: SystemInfo, sources: Sources | None = None,
+                cpus: Sequence[int] | None = None) -> StreamPlan:
+    """Array size at least 4x the total last-level cache, at most a bounded share of memory."""
+    notes: list[str] = []
+    chosen = tuple(cpus) if cpus is not None else one_cpu_per_core(sources or RealSources())
+    budget = memory_budget(quick, system.memory_available_bytes, notes)
+    llc = system.l3_cache_bytes or ASSUMED_LLC
+    if not system.l3_cache_bytes:
+        notes.append(f"last-level cache size unknown: assumed {ASSUMED_LLC // MIB} MiB")
+    array = max(TARGET_ARRAY[quick], 4 * llc)
+    if 3 * array > budget:
+        array = budget // 3
+        notes.append(f"memory budget allows arrays of only {array / llc:.1f}x the last-level "
+                     "cache (STREAM asks for 4x): bandwidth may be overstated")
+    per_thread = max(4096, array // 8 // len(chosen) // 512 * 512)
+    return StreamPlan(
+        cpus=chosen, elements_per_thread=per_thread, samples=SAMPLES[quick], passes=PASSES[quick],
+        block_elements=BLOCK_BYTES // 8, memory_budget_bytes=budget,
+        node_cpus=_node_cpus(system, chosen), notes=tuple(notes),
+    )
+
+
+def memory_budget(quick: bool, available: int | None, notes: list[str]) -> int:
+    """MEMORY_SHARE of available memory, clamped to [BUDGET_FLOOR, BUDGET_CEILING]; says so."""
+    if available is None:
+        notes.append("available memory unknown: memory budget set to the floor")
+        return BUDGET_FLOOR
+    budget = int(min(max(available * MEMORY_SHARE, BUDGET_FLOOR), BUDGET_CEILING[quick]))
+    notes.append(f"memory budget {budget / GIB:.2f} GiB: {MEMORY_SHARE:.0%} of "
+                 f"{available / GIB:.1f} GiB available, floor {BUDGET_FLOOR // MIB} MiB, "
+                 f"ceiling {BUDGET_CEILING[quick] // GIB} GiB")
+    return budget
+
+
+def one_cpu_per_core(sources: Sources) -> tuple[int, ...]:
+    """The CPUs this process may use, keeping the first SMT sibling of each physical core."""
+    allowed = sorted(os.sched_getaffinity(0))
+    seen: set[tuple[str, str]] = set()
+    chosen = []
+    for cpu in allowed:
+        base = f"/sys/devices/system/cpu/cpu{cpu}/topology"
+        key = ((sources.read_text(f"{base}/physical_package_id") or "?").strip(),
+               (sources.read_text(f"{base}/core_id") or str(cpu)).strip())
+        if key not in seen:
+            seen.add(key)
+            chosen.append(cpu)
+    return tuple(chosen)
+
+
+def _node_cpus(system: SystemInfo, chosen: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    if system.numa_nodes < 2:
+        return ()
+    nodes = tuple(tuple(c for c in cpus if c in chosen) for cpus in system.numa_node_cpus)
+    return nodes if sum(1 for n in nodes if n) > 1 else ()
+
+
+class _Arrays:
+    """One worker's slices of a, b, c, allocated and first-touched by that worker."""
+
+    def __init__(self, n: int, block: int) -> None:
+        self.a, self.b, self.c = np.empty(n), np.empty(n), np.empty(n)
+        self.a.fill(1.0)
+        self.b.fill(2.0)
+        self.c.fill(0.0)
+        self.blocks = [(self.a[i:i + block], self.b[i:i + block], self.c[i:i + block])
+                       for i in range(0, n, block)]
+
+    def run(self, kernel: str) -> None:
+        if kernel == "copy":
+            np.copyto(self.c, self.a)
+        elif kernel == "scale":
+            np.multiply(self.c, SCALAR, out=self.b)
+        elif kernel == "add":
+            np.add(self.a, self.b, out=self.c)
+        else:
+            self.triad()
+
+    def triad(self) -> None:
+        """a = b + s*c, block by block so that a's block is re-read from cache, not memory."""
+        multiply, add = np.multiply, np.add
+        for a, b, c in self.blocks:
+            multiply(c, SCALAR, out=a)
+            add(a, b, out=a)
+
+
+def run_stream(plan: StreamPlan, progress: Progress | None = None,
+               clock: Clock | None = None) -> StreamResult:
+    """All-core STREAM, then (on a multi-node machine) the triad on each NUMA node alone."""
+    clock = clock or RealClock()
+    kernels = _run_kernels(plan, plan.cpus, KERNELS, "stream", progress, clock)
+    for node, cpus in enumerate(plan.node_cpus):
+        if cpus:
+            node_plan_elements = plan.array_bytes // 8 // len(cpus)
+            found = _run_kernels(plan, cpus, ("triad",), f"stream node{node}", progress, clock,
+                                 elements=node_plan_elements)
+            kernels[f"triad@node{node}"] = found["triad"]
+    return StreamResult(kernels=kernels, plan=plan, notes=plan.notes)
+
+
+def _run_kernels(plan: StreamPlan, cpus: tuple[int, ...], kernels: Sequence[str], stage: str,
+                 progress: Progress | None, clock: Clock,
+                 elements: int | None = None) -> dict[str, Measurement]:
+    n = elements or plan.elements_per_thread
+    team = Team(cpus, lambda i, cpu: _Arrays(n, plan.block_elements),
+                lambda arrays, kernel: arrays.run(kernel), clock)
+    stamps = team.run(kernels, plan.samples * plan.passes, stage, progress)
+    seconds = step_seconds(stamps).reshape(plan.samples, plan.passes, len(kernels))
+    out = {}
+    for k, name in enumerate(kernels):
+        gbs = BYTES_PER_ELEMENT[name] * n * len(cpus) / np.maximum(seconds[:, :, k], 1e-9) / 1e9
+        out[name] = Measurement(tuple(float(x) for x in gbs.max(axis=1)), "GB/s")
+    return out
+
+
+def stream_settings(plan: StreamPlan) -> dict[str, Any]:
+    """The ``settings`` block of the probe report that describes this plan."""
+    return {"threads": plan.threads, "array_bytes": plan.array_bytes,
+            "repeats": plan.samples * plan.passes, "samples": plan.samples,
+            "passes_per_sample": plan.passes, "triad_block_bytes": plan.block_elements * 8,
+            "memory_budget_bytes": plan.memory_budget_bytes, "byte_counting": BYTE_COUNTING}

@@ -1,0 +1,132 @@
+"""Run every probe and assemble the probe report (``moebench probe --json`` writes its dict).
+
+A probe that fails is left out of ``probes`` and explained in ``notes``; it never shows as zero.
+Ctrl-C (KeyboardInterrupt) propagates after the probe's worker threads have been joined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from probes._nvml import Nvml
+from probes._stats import Measurement
+from probes.compute import run_gemm
+from probes.gpu import GpuReport, collect_gpus
+from probes.memory import (
+    BYTE_COUNTING, plan_moe_replay, plan_stream, run_moe_replay, run_stream, stream_settings,
+)
+from probes.sources import Clock, RealClock, RealSources, Sources
+from probes.system import SystemInfo, collect_system
+
+__all__ = ["ProbeReport", "SCHEMA_VERSION", "run_probes"]
+
+SCHEMA_VERSION = 1
+CV_LIMIT = 0.02  # above this a figure is flagged unstable
+Progress = Callable[[str, float, float], None]
+
+
+@dataclass(frozen=True)
+class ProbeReport:
+    """Everything measured on one machine in one run."""
+
+    started_at: str
+    duration_s: float
+    system: SystemInfo
+    gpu: GpuReport
+    probes: dict[str, Measurement]
+    settings: dict[str, Any]
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract read by the CLI (``--json``) and by ``harness/machine.py``."""
+        return {
+            "kind": "moebench-probe", "schema_version": SCHEMA_VERSION,
+            "started_at": self.started_at, "duration_s": round(self.duration_s, 3),
+            "system": self.system.to_dict(), "gpu": self.gpu.to_dict(),
+            "probes": {k: m.to_dict() for k, m in self.probes.items()},
+            "settings": dict(self.settings), "notes": list(self.notes),
+        }
+
+
+def run_probes(quick: bool = False, progress: Progress | None = None,
+               sources: Sources | None = None, nvml: Nvml | None = None,
+               clock: Clock | None = None) -> ProbeReport:
+    """Inventory, GPUs, STREAM, MoE replay, GEMM; ``quick`` uses small (still > 4x LLC) arrays."""
+    clock = clock or RealClock()
+    src = sources or RealSources()
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    t0 = clock.monotonic()
+    notes: list[str] = []
+    system = collect_system(src)
+    notes.extend(_system_notes(system))
+    gpu = collect_gpus(nvml)
+    if not gpu.available:
+        notes.append(f"GPU: {gpu.reason}")
+    probes: dict[str, Measurement] = {}
+    settings: dict[str, Any] = {"quick": quick, "byte_counting": BYTE_COUNTING}
+    _memory_probes(quick, system, src, progress, clock, probes, settings, notes)
+    _gemm_probe(quick, progress, clock, probes, settings, notes)
+    notes.extend(_stability_notes(probes))
+    notes.extend(_efficiency_notes(system, probes))
+    return ProbeReport(started, clock.monotonic() - t0, system, gpu, probes, settings, tuple(notes))
+
+
+def _memory_probes(quick: bool, system: SystemInfo, src: Sources, progress: Progress | None,
+                   clock: Clock, probes: dict[str, Measurement], settings: dict[str, Any],
+                   notes: list[str]) -> None:
+    try:
+        plan = plan_stream(quick, system, src)
+        settings.update(stream_settings(plan))
+        notes.extend(plan.notes)
+        result = run_stream(plan, progress, clock)
+        for name, m in result.kernels.items():
+            kernel, _, node = name.partition("@")
+            probes[f"stream_{kernel}" + (f"@{node}" if node else "")] = m
+        moe_plan = plan_moe_replay(quick, system, plan.memory_budget_bytes)
+        settings["moe_replay"] = {"experts": moe_plan.experts, "pool_bytes": moe_plan.pool_bytes,
+                                  "top_k": moe_plan.top_k,
+                                  "expert_shape": [moe_plan.hidden, moe_plan.intermediate],
+                                  "layers_per_sample": moe_plan.layers_per_sample}
+        probes["moe_replay"] = run_moe_replay(moe_plan, progress, clock).measurement
+    except (MemoryError, OSError, ValueError, RuntimeError) as exc:
+        notes.append(f"memory probe failed ({type(exc).__name__}: {exc}): bandwidth missing")
+
+
+def _gemm_probe(quick: bool, progress: Progress | None, clock: Clock,
+                probes: dict[str, Measurement], settings: dict[str, Any], notes: list[str]) -> None:
+    try:
+        gemm = run_gemm(quick, progress, clock)
+    except (MemoryError, OSError, ValueError, RuntimeError) as exc:
+        notes.append(f"GEMM probe failed ({type(exc).__name__}: {exc}): compute rate missing")
+        return
+    probes["gemm_fp32"], probes["gemm_fp64"] = gemm.fp32, gemm.fp64
+    settings["gemm_size"] = gemm.size
+
+
+def _system_notes(system: SystemInfo) -> list[str]:
+    notes = []
+    if "dimms" in system.missing:
+        notes.append(f"DIMMs: {system.missing['dimms']}")
+    if system.memory_channels and system.max_memory_channels and \
+            system.memory_channels < system.max_memory_channels:
+        notes.append(f"only {system.memory_channels} of {system.max_memory_channels} memory "
+                     "channels populated: peak bandwidth is "
+                     f"{system.memory_channels / system.max_memory_channels:.0%} of what the CPUs offer")
+    return notes
+
+
+def _stability_notes(probes: dict[str, Measurement]) -> list[str]:
+    return [f"CV of {name} {m.cv:.1%} > {CV_LIMIT:.0%}: results unstable (other load? "
+            "frequency scaling?)" for name, m in probes.items() if m.cv > CV_LIMIT]
+
+
+def _efficiency_notes(system: SystemInfo, probes: dict[str, Measurement]) -> list[str]:
+    triad = probes.get("stream_triad")
+    if triad is None or not system.theoretical_bandwidth_gbs:
+        return []
+    return [f"triad {triad.best:.1f} GB/s is {triad.best / system.theoretical_bandwidth_gbs:.0%} "
+            f"of the theoretical {system.theoretical_bandwidth_gbs:.1f} GB/s "
+            f"({system.memory_channels} channels x {system.memory_speed_mts} MT/s x 8 B)"]

@@ -1,0 +1,270 @@
+"""System inventory: what a lab changes between two runs (CPU, NUMA, DIMMs, BIOS, kernel knobs).
+
+Every value is read through ``Sources`` so that tests replay captures from real machines; a value
+that cannot be read is ``None`` and ``missing[field]`` says why. Nothing here needs root: only the
+DIMM list does (dmidecode), and its absence is reported, not raised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from probes._cpu import (
+    architecture_of, flags_of, model_of, parse_cpu_list, parse_cpu_map, parse_cpuinfo, parse_size,
+    vendor_of,
+)
+from probes._dmidecode import Dimm, count_slots, parse_dimms
+from probes.sources import RealSources, Sources
+
+__all__ = ["Dimm", "SystemInfo", "collect_system", "max_channels_per_socket"]
+
+CPU = "/sys/devices/system/cpu"
+NODE = "/sys/devices/system/node"
+DMI = "/sys/class/dmi/id"
+
+
+@dataclass(frozen=True)
+class SystemInfo:
+    """The probed machine's inventory. ``missing`` maps a field name to why it is None."""
+
+    hostname: str | None = None
+    cpu_model: str | None = None
+    cpu_vendor: str | None = None
+    architecture: str | None = None
+    sockets: int | None = None
+    cores_per_socket: int | None = None
+    cores: int | None = None
+    threads: int | None = None
+    numa_nodes: int = 1
+    numa_node_cpus: tuple[tuple[int, ...], ...] = ()
+    l3_cache_bytes: int | None = None  # total over all sockets
+    cpu_flags: tuple[str, ...] = ()
+    memory_total_bytes: int | None = None
+    memory_available_bytes: int | None = None
+    kernel: str | None = None
+    governor: str | None = None
+    thp: str | None = None  # transparent huge pages mode: always / madvise / never
+    numa_balancing: bool | None = None
+    smt: bool | None = None  # simultaneous multithreading active
+    bios_vendor: str | None = None
+    bios_version: str | None = None
+    bios_date: str | None = None
+    product_name: str | None = None
+    dimms: tuple[Dimm, ...] = ()
+    dimm_slots: int | None = None
+    memory_type: str | None = None
+    memory_speed_mts: int | None = None  # configured (running) speed, slowest populated DIMM
+    memory_channels: int | None = None  # populated channels over all sockets (estimate)
+    max_memory_channels: int | None = None  # channels the CPUs offer (table by model)
+    theoretical_bandwidth_gbs: float | None = None  # channels x MT/s x 8 B / 1000
+    missing: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (tuples become lists)."""
+        d = asdict(self)
+        d["numa_node_cpus"] = [list(c) for c in self.numa_node_cpus]
+        d["cpu_flags"] = list(self.cpu_flags)
+        d["dimms"] = [asdict(x) for x in self.dimms]
+        d["missing"] = dict(self.missing)
+        return d
+
+
+def collect_system(sources: Sources | None = None) -> SystemInfo:
+    """Inventory of the machine behind ``sources`` (the running one by default)."""
+    src = sources or RealSources()
+    missing: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    values.update(_cpu_fields(src, missing))
+    values.update(_numa_fields(src, values.get("threads")))
+    values["l3_cache_bytes"] = _l3_total(src, values.get("threads"), missing)
+    values.update(_memory_fields(src, missing))
+    values.update(_os_fields(src, missing))
+    values.update(_dmi_fields(src, missing))
+    values.update(_dimm_fields(src, values, missing))
+    return SystemInfo(**values, missing=missing)
+
+
+def _first_line(src: Sources, path: str) -> str | None:
+    text = src.read_text(path)
+    if text is None:
+        return None
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    return line or None
+
+
+def _cpu_fields(src: Sources, missing: dict[str, str]) -> dict[str, Any]:
+    """Model, vendor, flags from /proc/cpuinfo; sockets and cores from its ids or sysfs topology."""
+    text = src.read_text("/proc/cpuinfo")
+    if not text:
+        missing["cpu_model"] = "/proc/cpuinfo not readable"
+        return {}
+    blocks = parse_cpuinfo(text)
+    first = blocks[0] if blocks else {}
+    threads = len(blocks) or None
+    sockets, cores = _topology(src, blocks)
+    arch = _first_line(src, "/proc/sys/kernel/arch") or architecture_of(first)
+    return {
+        "cpu_model": model_of(first), "cpu_vendor": vendor_of(first), "architecture": arch,
+        "cpu_flags": flags_of(first), "threads": threads, "sockets": sockets, "cores": cores,
+        "cores_per_socket": cores // sockets if cores and sockets else None,
+    }
+
+
+def _topology(src: Sources, blocks: list[dict[str, str]]) -> tuple[int | None, int | None]:
+    """(sockets, physical cores). x86 cpuinfo has 'physical id'/'core id'; else sysfs; else 1 each."""
+    if blocks and "physical id" in blocks[0] and "core id" in blocks[0]:
+        cores = {(b["physical id"], b["core id"]) for b in blocks}
+        return len({b["physical id"] for b in blocks}), len(cores)
+    ids = [_sysfs_core(src, b.get("processor", "")) for b in blocks]
+    if ids and all(ids):
+        return len({p for p, _ in ids}), len(set(ids))
+    return (1, len(blocks) or None) if blocks else (None, None)
+
+
+def _sysfs_core(src: Sources, cpu: str) -> tuple[str, str] | None:
+    package = _first_line(src, f"{CPU}/cpu{cpu}/topology/physical_package_id")
+    core = _first_line(src, f"{CPU}/cpu{cpu}/topology/core_id")
+    return (package, core) if package is not None and core is not None else None
+
+
+def _numa_fields(src: Sources, threads: int | None) -> dict[str, Any]:
+    """NUMA nodes from /sys/devices/system/node/node*/cpulist (cpumap on older kernels)."""
+    names = [n for n in src.list_dir(NODE) or [] if re.fullmatch(r"node\d+", n)]
+    node_cpus = []
+    for name in sorted(names, key=lambda n: int(n[4:])):
+        cpulist = src.read_text(f"{NODE}/{name}/cpulist")
+        cpumap = None if cpulist is not None else src.read_text(f"{NODE}/{name}/cpumap")
+        cpus = parse_cpu_list(cpulist) if cpulist is not None else (
+            parse_cpu_map(cpumap) if cpumap is not None else ())
+        node_cpus.append(cpus)
+    if not node_cpus:  # no NUMA support in the kernel: one node with every CPU
+        node_cpus = [tuple(range(threads))] if threads else []
+    return {"numa_nodes": max(1, len(node_cpus)), "numa_node_cpus": tuple(node_cpus)}
+
+
+def _l3_total(src: Sources, threads: int | None, missing: dict[str, str]) -> int | None:
+    """Total last-level cache: cpu0's L3 (or highest level) size x number of such instances.
+
+    The instance count is threads / CPUs sharing cpu0's cache, which avoids reading every
+    CPU's cache directory on a 256-thread box (all instances are the same size on every
+    server CPU we know of).
+    """
+    best: tuple[int, int, str] | None = None
+    for index in src.list_dir(f"{CPU}/cpu0/cache") or []:
+        base = f"{CPU}/cpu0/cache/{index}"
+        level, size = _first_line(src, f"{base}/level"), _first_line(src, f"{base}/size")
+        if index.startswith("index") and level and size and (best is None or int(level) > best[0]):
+            best = (int(level), parse_size(size) or 0, _first_line(src, f"{base}/shared_cpu_list") or "")
+    if best is None or not best[1]:
+        missing["l3_cache_bytes"] = f"{CPU}/cpu0/cache not readable"
+        return None
+    sharing = len(parse_cpu_list(best[2])) if best[2] else 1
+    instances = max(1, (threads or sharing) // max(1, sharing))
+    return best[1] * instances
+
+
+def _memory_fields(src: Sources, missing: dict[str, str]) -> dict[str, Any]:
+    """MemTotal and MemAvailable from /proc/meminfo (kB)."""
+    text = src.read_text("/proc/meminfo") or ""
+    kb = {}
+    for line in text.splitlines():
+        key, _, rest = line.partition(":")
+        parts = rest.split()
+        if parts and parts[0].isdigit():
+            kb[key.strip()] = int(parts[0]) * 1024
+    if not kb:
+        missing["memory_total_bytes"] = "/proc/meminfo not readable"
+    return {"memory_total_bytes": kb.get("MemTotal"), "memory_available_bytes": kb.get("MemAvailable")}
+
+
+def _os_fields(src: Sources, missing: dict[str, str]) -> dict[str, Any]:
+    """Kernel and the knobs that move bandwidth numbers: governor, THP, NUMA balancing, SMT."""
+    thp = src.read_text("/sys/kernel/mm/transparent_hugepage/enabled")
+    m = re.search(r"\[(\w+)\]", thp or "")
+    balancing = _first_line(src, "/proc/sys/kernel/numa_balancing")
+    smt = _first_line(src, f"{CPU}/smt/active")
+    governor = (_first_line(src, f"{CPU}/cpu0/cpufreq/scaling_governor")
+                or _first_line(src, f"{CPU}/cpufreq/policy0/scaling_governor"))
+    if governor is None:
+        missing["governor"] = "no cpufreq driver (virtual machine or fixed-frequency CPU)"
+    return {
+        "hostname": _first_line(src, "/proc/sys/kernel/hostname"),
+        "kernel": _first_line(src, "/proc/sys/kernel/osrelease"),
+        "governor": governor, "thp": m.group(1) if m else None,
+        "numa_balancing": None if balancing is None else balancing != "0",
+        "smt": None if smt is None else smt == "1",
+    }
+
+
+def _dmi_fields(src: Sources, missing: dict[str, str]) -> dict[str, Any]:
+    """BIOS and product from /sys/class/dmi/id (world-readable; absent in many VMs)."""
+    names = ("bios_vendor", "bios_version", "bios_date", "product_name")
+    values = {n: _first_line(src, f"{DMI}/{n}") for n in names}
+    if all(v is None for v in values.values()):
+        missing["bios_vendor"] = f"{DMI} not readable (no SMBIOS table exposed, e.g. a VM)"
+    return values
+
+
+def _dimm_fields(src: Sources, values: dict[str, Any], missing: dict[str, str]) -> dict[str, Any]:
+    """DIMMs from dmidecode, then populated channels and the theoretical peak bandwidth."""
+    text = src.run(["dmidecode", "-t", "memory"], timeout=10.0)
+    if not text:
+        missing["dimms"] = "dmidecode not installed or not permitted (needs root): DIMMs unknown"
+        missing["theoretical_bandwidth_gbs"] = "needs the DIMM population from dmidecode"
+        return {}
+    dimms = parse_dimms(text)
+    if not dimms:
+        missing["dimms"] = "dmidecode listed no populated memory device"
+        return {}
+    speeds = [d.configured_speed_mts or d.speed_mts for d in dimms]
+    speed = min((s for s in speeds if s), default=None)
+    per_socket = max_channels_per_socket(values.get("cpu_model"))
+    sockets = values.get("sockets") or 1
+    ceiling = per_socket * sockets if per_socket else None
+    channels = min(len(dimms), ceiling) if ceiling else len(dimms)
+    if ceiling is None:
+        missing["max_memory_channels"] = "CPU model not in the channel table: one channel per DIMM assumed"
+    peak = round(channels * speed * 8 / 1000, 1) if speed else None
+    return {
+        "dimms": dimms, "dimm_slots": count_slots(text), "memory_type": _memory_type(dimms, speed),
+        "memory_speed_mts": speed, "memory_channels": channels, "max_memory_channels": ceiling,
+        "theoretical_bandwidth_gbs": peak,
+    }
+
+
+def _memory_type(dimms: tuple[Dimm, ...], speed: int | None) -> str | None:
+    """The most common named type; dmidecode < 3.4 prints '<OUT OF SPEC>' for DDR5, which only
+    runs at 4000 MT/s and above (JEDEC JESD79-5), so a fast unnamed module is taken as DDR5."""
+    named = Counter(d.type for d in dimms if d.type)
+    if named:
+        return named.most_common(1)[0][0]
+    return "DDR5" if speed and speed >= 4000 else None
+
+
+# Memory channels per socket by CPU family (vendor product pages / platform briefs).
+_CHANNEL_TABLE: tuple[tuple[str, int], ...] = (
+    (r"EPYC 9\d\d[45]|EPYC 9\d\d\dF?\b", 12),  # AMD EPYC 9004/9005 (Genoa, Turin): 12 x DDR5
+    (r"EPYC 8\d\d4", 6),  # EPYC 8004 (Siena): 6 x DDR5
+    (r"EPYC 7\d\d\d|EPYC 7\d\d[123]", 8),  # EPYC 7001/7002/7003 (Naples, Rome, Milan): 8 x DDR4
+    (r"EPYC 4\d\d4", 2),  # EPYC 4004 (AM5): 2 x DDR5
+    (r"Xeon.*(6[79]\d\d[PE]|6\d\d\d[PE])", 12),  # Xeon 6 (Granite Rapids-AP/SP): up to 12
+    (r"Xeon.*Platinum 8[45]\d\d|Xeon.*Gold [56][45]\d\d|Xeon.*Silver 4[45]\d\d|Xeon.*Bronze 3[45]\d\d", 8),  # Sapphire/Emerald Rapids
+    (r"Xeon.*(Platinum 83\d\d|Gold [56]3\d\d|Silver 43\d\d)", 8),  # Ice Lake-SP
+    (r"Xeon.*(Platinum 8[12]\d\d|Gold [56][12]\d\d|Silver 4[12]\d\d|Bronze 3[12]\d\d)", 6),  # Skylake/Cascade Lake-SP
+    (r"Xeon.*[EX]7-|Xeon.*X7\d\d\d", 4),  # Nehalem/Westmere-EX
+    (r"Threadripper PRO", 8),
+    (r"Threadripper", 4),
+    (r"Ryzen AI Max", 4),  # Strix Halo: 256-bit LPDDR5X = 4 x 64-bit
+    (r"Ryzen|Core\(TM\)|Core i\d|Core Ultra|Intel\(R\) Core", 2),  # desktop and laptop: dual channel
+)
+
+
+def max_channels_per_socket(cpu_model: str | None) -> int | None:
+    """Channels one socket of this CPU model drives (64-bit channels), None when unknown."""
+    for pattern, channels in _CHANNEL_TABLE:
+        if cpu_model and re.search(pattern, cpu_model):
+            return channels
+    return None

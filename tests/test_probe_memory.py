@@ -1,0 +1,135 @@
+"""STREAM, MoE replay and GEMM on small arrays: byte counting, planning, clean interruption."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from probe_fakes import FakeClock, FakeSources
+from probes._team import Team
+from probes.compute import run_gemm
+from probes.memory import (
+    SCALAR, StreamPlan, _Arrays, plan_moe_replay, plan_stream, run_moe_replay, run_stream,
+)
+from probes.moe import MoePlan
+from probes.system import SystemInfo
+
+MIB = 1 << 20
+
+
+def small_plan(cpus=(0,), n=1 << 16, samples=2, passes=2) -> StreamPlan:
+    return StreamPlan(cpus=cpus, elements_per_thread=n, samples=samples, passes=passes,
+                      block_elements=4096, memory_budget_bytes=64 * MIB)
+
+
+def test_stream_byte_counting_with_a_fake_clock():
+    n = 1 << 14
+    result = run_stream(small_plan(n=n), clock=FakeClock(step=0.001))  # each kernel "takes" 1 ms
+    gbs = {k: m.best for k, m in result.kernels.items()}
+    assert gbs["copy"] == pytest.approx(16 * n / 1e-3 / 1e9)
+    assert gbs["scale"] == pytest.approx(16 * n / 1e-3 / 1e9)
+    assert gbs["add"] == pytest.approx(24 * n / 1e-3 / 1e9)
+    assert gbs["triad"] == pytest.approx(24 * n / 1e-3 / 1e9)
+
+
+def test_blocked_triad_computes_stream_triad():
+    arrays = _Arrays(10_000, block=4096)  # a partial last block too
+    arrays.b[:] = np.arange(10_000)
+    arrays.c[:] = 2.0
+    arrays.run("triad")
+    np.testing.assert_allclose(arrays.a, np.arange(10_000) + SCALAR * 2.0)
+
+
+def test_one_round_maps_a_to_itself():
+    arrays = _Arrays(4096, block=1024)
+    for kernel in ("copy", "scale", "add", "triad"):
+        arrays.run(kernel)
+    np.testing.assert_allclose(arrays.a, 1.0)
+
+
+def test_real_run_on_two_threads():
+    result = run_stream(small_plan(cpus=(0, 0), n=1 << 16))
+    for name in ("copy", "scale", "add", "triad"):
+        m = result.kernels[name]
+        assert len(m.samples) == 2 and m.best > 0.1 and m.unit == "GB/s"
+
+
+def test_plan_is_at_least_four_times_llc_and_within_budget():
+    system = SystemInfo(l3_cache_bytes=32 * MIB, memory_available_bytes=16 << 30)
+    plan = plan_stream(True, system, cpus=(0, 1))
+    assert plan.array_bytes >= 4 * 32 * MIB
+    assert 3 * plan.array_bytes <= plan.memory_budget_bytes
+    assert any("memory budget" in n for n in plan.notes)
+
+
+def test_small_memory_shrinks_arrays_and_says_so():
+    system = SystemInfo(l3_cache_bytes=256 * MIB, memory_available_bytes=512 * MIB)
+    plan = plan_stream(False, system, cpus=(0,))
+    assert 3 * plan.array_bytes <= plan.memory_budget_bytes <= 512 * MIB
+    assert any("STREAM asks for 4x" in n for n in plan.notes)
+
+
+def test_per_node_plan_only_on_multi_node_machines():
+    two = SystemInfo(numa_nodes=2, numa_node_cpus=((0,), (1,)), l3_cache_bytes=MIB,
+                     memory_available_bytes=4 << 30)
+    assert plan_stream(True, two, cpus=(0, 1)).node_cpus == ((0,), (1,))
+    assert plan_stream(True, SystemInfo(l3_cache_bytes=MIB), cpus=(0, 1)).node_cpus == ()
+
+
+def test_per_node_triad_is_reported():
+    plan = StreamPlan(cpus=(0, 1), elements_per_thread=1 << 14, samples=1, passes=1,
+                      block_elements=4096, memory_budget_bytes=64 * MIB, node_cpus=((0,), (1,)))
+    result = run_stream(plan)
+    assert {"triad@node0", "triad@node1"} <= set(result.kernels)
+
+
+def test_interrupt_joins_every_worker():
+    release = threading.Event()
+
+    def step(state, name):
+        release.wait(0.01)
+
+    def progress(stage, done, total):
+        raise KeyboardInterrupt
+
+    team = Team((0, 1), lambda i, cpu: None, step, FakeClock())
+    with pytest.raises(KeyboardInterrupt):
+        team.run(["x"], rounds=1000, stage="t", progress=progress)
+    assert not [t for t in threading.enumerate() if t.name.startswith("moebench-")]
+
+
+def test_worker_error_reaches_the_caller():
+    def step(state, name):
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        Team((0, 0), lambda i, cpu: None, step, FakeClock()).run(["x"], 3, "t")
+    assert not [t for t in threading.enumerate() if t.name.startswith("moebench-")]
+
+
+def test_moe_replay_small_pool():
+    plan = MoePlan(experts=4, hidden=512, intermediate=64, top_k=2, layers_per_sample=2, samples=3)
+    result = run_moe_replay(plan, clock=FakeClock(step=0.001))
+    per_sample = 2 * 2 * plan.expert_bytes / 1e-3 / 1e9
+    assert result.measurement.samples == pytest.approx((per_sample,) * 3)
+
+
+def test_moe_plan_is_far_beyond_llc_and_within_budget():
+    plan = plan_moe_replay(True, SystemInfo(l3_cache_bytes=32 * MIB), budget_bytes=4 << 30)
+    assert plan.pool_bytes >= 8 * 32 * MIB and plan.pool_bytes <= 4 << 30
+
+
+def test_gemm_counts_two_n_cubed():
+    result = run_gemm(True, clock=FakeClock(step=0.001), size=64, samples=2)
+    # the fake clock advances 1 ms per reading: one product "lasts" 1 ms, so a 50 ms sample
+    # holds 50 products, and the sample itself (two readings) "lasts" 1 ms
+    assert result.fp32.samples[0] == pytest.approx(2 * 64 ** 3 * 50 / 1e-3 / 1e9)
+    assert result.fp64.unit == "GFLOP/s"
+
+
+def test_one_cpu_per_core_uses_topology():
+    from probes.memory import one_cpu_per_core
+    cpus = one_cpu_per_core(FakeSources("epyc7451-2s"))
+    assert cpus and len(cpus) == len(set(cpus))

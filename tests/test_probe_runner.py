@@ -1,0 +1,43 @@
+"""The probe report: contract keys, missing probes as notes, graceful absence of parts."""
+
+from __future__ import annotations
+
+import json
+
+from probe_fakes import FakeNvml, FakeSources
+from probes.runner import run_probes
+
+
+def test_report_contract_on_a_captured_host_without_gpu_or_dmidecode():
+    calls = []
+    report = run_probes(quick=True, progress=lambda *a: calls.append(a),
+                        sources=FakeSources("epyc7451-2s"),
+                        nvml=FakeNvml(unavailable="NVML library not found"))
+    d = json.loads(json.dumps(report.to_dict()))
+    assert d["kind"] == "moebench-probe" and d["schema_version"] == 1
+    assert {"started_at", "duration_s", "system", "gpu", "probes", "settings", "notes"} <= set(d)
+    assert d["gpu"] == {"available": False, "reason": "NVML library not found",
+                        "driver_version": None, "cuda_version": None, "gpus": []}
+    for key in ("stream_copy", "stream_scale", "stream_add", "stream_triad", "gemm_fp32",
+                "gemm_fp64", "moe_replay"):
+        probe = d["probes"][key]
+        assert set(probe) == {"samples", "best", "median", "cv", "unit"}
+        assert probe["best"] == max(probe["samples"]) > 0
+    settings = d["settings"]
+    for key in ("quick", "threads", "array_bytes", "repeats", "memory_budget_bytes", "byte_counting"):
+        assert key in settings
+    assert any("dmidecode" in n for n in d["notes"])
+    assert any(n.startswith("GPU:") for n in d["notes"])
+    assert {c[0] for c in calls} >= {"stream", "gemm", "moe replay"}
+
+
+def test_a_failing_probe_is_missing_with_a_note(monkeypatch):
+    import probes.runner as runner
+
+    def broken(*args, **kwargs):
+        raise MemoryError("cannot allocate")
+
+    monkeypatch.setattr(runner, "run_gemm", broken)
+    report = run_probes(quick=True, sources=FakeSources("arm64-neoverse-n1"), nvml=FakeNvml())
+    assert "gemm_fp32" not in report.probes
+    assert any("GEMM probe failed" in n for n in report.notes)

@@ -1,0 +1,138 @@
+"""System inventory against files captured on real machines (tests/data/hosts/*/SOURCES.md)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from probe_fakes import HOSTS, FakeSources
+from probes._cpu import parse_cpu_list, parse_cpu_map, parse_size
+from probes._dmidecode import parse_dimms
+from probes.system import collect_system, max_channels_per_socket
+
+
+def lscpu_value(host: str, key: str) -> str:
+    """A value from lscpu's output on the same dump (util-linux's expected output)."""
+    text = (HOSTS / host / "lscpu-expected.txt").read_text()
+    return re.search(rf"^{re.escape(key)}:\s+(.*)$", text, re.M).group(1).strip()
+
+
+def test_epyc7451_matches_lscpu_on_the_same_dump():
+    info = collect_system(FakeSources("epyc7451-2s"))
+    assert info.cpu_model == lscpu_value("epyc7451-2s", "Model name")
+    assert info.sockets == int(lscpu_value("epyc7451-2s", "Socket(s)")) == 2
+    assert info.cores_per_socket == int(lscpu_value("epyc7451-2s", "Core(s) per socket")) == 24
+    assert info.threads == int(lscpu_value("epyc7451-2s", "CPU(s)")) == 96
+    assert info.numa_nodes == int(lscpu_value("epyc7451-2s", "NUMA node(s)")) == 8
+    assert info.numa_node_cpus[0] == parse_cpu_list(lscpu_value("epyc7451-2s", "NUMA node0 CPU(s)"))
+    assert info.l3_cache_bytes == 128 << 20  # lscpu: "128 MiB (16 instances)"
+    assert info.smt is True and info.governor == "performance"
+    assert {"avx2", "fma"} <= set(info.cpu_flags) and "avx512f" not in info.cpu_flags
+
+
+def test_four_socket_nehalem_ex():
+    info = collect_system(FakeSources("xeon-x7550-4s"))
+    assert info.sockets == int(lscpu_value("xeon-x7550-4s", "Socket(s)")) == 4
+    assert info.cores == 32 and info.threads == 64
+    assert info.l3_cache_bytes == 4 * (18 << 20)  # 18 MiB per socket
+    assert info.architecture == "x86_64"
+
+
+def test_arm64_cpu_named_from_implementer_and_part():
+    info = collect_system(FakeSources("arm64-neoverse-n1"))
+    assert info.cpu_model == "ARM Neoverse-N1"
+    assert info.architecture == "aarch64"
+    assert {"asimd", "asimddp"} <= set(info.cpu_flags)
+    assert info.l3_cache_bytes is None and "l3_cache_bytes" in info.missing
+
+
+def test_bios_and_governor_from_sysfs():
+    info = collect_system(FakeSources("dell-r6515"))
+    assert (info.bios_vendor, info.bios_version, info.bios_date) == ("Dell Inc.", "2.2.4", "04/12/2021")
+    assert info.product_name == "PowerEdge R6515"
+    assert info.governor == "powersave"
+    assert "cpu_model" in info.missing  # no /proc/cpuinfo in that capture: reported, not raised
+
+
+@pytest.mark.parametrize("host, dimms, slots, mem_type, speed, peak", [
+    ("epyc-genoa-2s", 8, 24, "DDR5", 4800, 307.2),  # dmidecode 3.3 prints <OUT OF SPEC> for DDR5
+    ("epyc-milan-2s", 32, 32, "DDR4", 3200, None),
+    ("epyc-rome-2s", 16, 32, "DDR4", None, None),
+    ("xeon-spr-2s", 16, 32, "DDR5", 4800, 614.4),
+    ("desktop-ryzen7900x", 2, 4, "DDR5", 4800, 76.8),
+    ("laptop-t14g1", 1, 2, "DDR4", None, None),
+    ("laptop-sandybridge", 2, 4, "DDR3", 1333, 21.3),
+])
+def test_dimm_population(host, dimms, slots, mem_type, speed, peak):
+    info = collect_system(FakeSources(host))
+    assert len(info.dimms) == dimms and info.dimm_slots == slots
+    assert info.memory_type == mem_type
+    if speed is not None:
+        assert info.memory_speed_mts == speed
+    if peak is not None:
+        assert info.theoretical_bandwidth_gbs == pytest.approx(peak)
+
+
+def _dmidecode_cpu(host: str) -> str:
+    text = (HOSTS / host / "commands" / "dmidecode.txt").read_text()
+    return re.search(r"Processor Information(?:\n\t.*)*?\n\tVersion: (.*)", text).group(1).strip()
+
+
+@pytest.mark.parametrize("host, per_socket", [
+    ("epyc-genoa-2s", 12), ("epyc-milan-2s", 8), ("epyc-rome-2s", 8), ("xeon-spr-2s", 8),
+    ("xeon-cascadelake-2s", 6), ("desktop-ryzen7900x", 2), ("laptop-t14g1", 2),
+])
+def test_channel_table_knows_the_captured_cpus(host, per_socket):
+    assert max_channels_per_socket(_dmidecode_cpu(host)) == per_socket
+
+
+def test_half_populated_genoa_is_a_finding():
+    src = FakeSources("epyc-genoa-2s", extra={
+        "/proc/cpuinfo": "processor\t: 0\nvendor_id\t: AuthenticAMD\nphysical id\t: 0\ncore id\t: 0\n"
+                         "model name\t: AMD EPYC 9534 64-Core Processor\n\n"
+                         "processor\t: 1\nvendor_id\t: AuthenticAMD\nphysical id\t: 1\ncore id\t: 0\n"
+                         "model name\t: AMD EPYC 9534 64-Core Processor\n"})
+    info = collect_system(src)
+    assert info.max_memory_channels == 24 and info.memory_channels == 8
+    assert info.theoretical_bandwidth_gbs == pytest.approx(8 * 4800 * 8 / 1000)
+
+
+def test_no_dmidecode_is_reported_not_raised():
+    src = FakeSources("epyc7451-2s")
+    info = collect_system(src)
+    assert info.dimms == () and "needs root" in info.missing["dimms"]
+    assert ["dmidecode", "-t", "memory"] in src.ran
+
+
+def test_fake_refuses_paths_it_was_not_given():
+    src = FakeSources("arm64-neoverse-n1")
+    assert src.read_text("/etc/passwd") is None
+    assert src.read_text("/sys/class/dmi/id/bios_vendor") is None
+    assert "/etc/passwd" in src.refused
+
+
+def test_this_machine_inventory_is_sane():
+    info = collect_system()
+    assert info.threads and info.threads >= 1
+    assert info.memory_total_bytes and info.memory_available_bytes
+    assert info.to_dict()["numa_node_cpus"]
+
+
+def test_parsers():
+    assert parse_cpu_list("0-2,8,10-11\n") == (0, 1, 2, 8, 10, 11)
+    assert parse_cpu_map("00000000,00000f00\n") == (8, 9, 10, 11)
+    assert parse_size("32768K") == 32 << 20 and parse_size("1M") == 1 << 20
+    dimms = parse_dimms("Memory Device\n\tSize: No Module Installed\n\nMemory Device\n"
+                        "\tSize: 16384 MB\n\tLocator: A1\n\tType: DDR4\n\tSpeed: 2666 MT/s\n"
+                        "\tConfigured Memory Speed: 2400 MT/s\n")
+    assert len(dimms) == 1 and dimms[0].size_bytes == 16 << 30
+    assert dimms[0].configured_speed_mts == 2400
+
+
+def test_every_host_has_provenance():
+    sources = (HOSTS / "SOURCES.md").read_text()
+    for host in Path(HOSTS).iterdir():
+        if host.is_dir():
+            assert host.name in sources, host.name
