@@ -44,7 +44,7 @@ def models(
 def _b(n: float) -> str:
     """Billions (of weights or bytes); small values keep a unit so they do not read as zero."""
     if 0 < n < 1e7:
-        return f"{n / 1e6:.3g}M" if n >= 1e3 else f"{n:.0f}"
+        return f"{n / 1e6:.2f}M" if n >= 1e4 else f"{n:,.0f}"
     value = n / 1e9
     return f"{value:,.1f}" if value >= 1000 else f"{value:,.2f}"
 
