@@ -144,8 +144,15 @@ class QuantRecipe:
     """Bits per weight for each tensor class; ``name`` is the canonical recipe text."""
 
     name: str
-    bits: tuple[tuple[str, float], ...]  # (tensor class, bits per weight) for every class
+    bits: tuple[tuple[str, float], ...] = ()  # (tensor class, bits per weight) for every class
     ships_mtp: bool = True  # whether files in this recipe carry the MTP module
+
+    def __post_init__(self) -> None:
+        if not self.bits:  # QuantRecipe("q4_k_m") is parse_quant("q4_k_m")
+            parsed = parse_quant(self.name)
+            object.__setattr__(self, "name", parsed.name)
+            object.__setattr__(self, "bits", parsed.bits)
+            object.__setattr__(self, "ships_mtp", parsed.ships_mtp)
 
     def bits_per_weight(self, tensor_class: str) -> float:
         """Bits per weight of one tensor class."""

@@ -122,3 +122,10 @@ def test_bad_recipes_say_what_to_use(bad: str, needle: str) -> None:
 def test_unknown_class_in_bytes_per_param() -> None:
     with pytest.raises(HarnessError, match="tensor class"):
         parse_quant("bf16").bytes_per_param("vision")
+
+
+def test_recipe_from_its_name_alone() -> None:
+    from harness.quant import QuantRecipe
+
+    assert QuantRecipe("q4_k_m") == parse_quant("q4_k_m")
+    assert QuantRecipe("experts=q2_k,attn=q8_0").bits_per_weight("attention") == 8.5
