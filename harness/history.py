@@ -11,13 +11,16 @@ import fnmatch
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from harness.compare import DEFAULT_THRESHOLD, ChangePoint, change_points
 from harness.errors import HarnessError
 from harness.metrics import get_metric
 from harness.store.core import RunInfo, open_store
 from harness.store.results import MetricRecord
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Shown in the text table when no --metric is given: the figures a BIOS or DIMM change moves.
 _HEADLINE = ("stream_triad", "moe_replay", "gemm_fp32", "decode_tokens_per_s@*")
@@ -140,12 +143,10 @@ def format_history(history: History, explicit: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_svg(series: Series) -> str:
-    """A trend chart of one metric as inline SVG: medians, sample range, steps marked."""
-    import matplotlib
+def trend_figure(series: Series) -> "Figure":
+    """The trend chart of one metric: medians, sample range, steps marked (no pyplot state)."""
     from matplotlib.figure import Figure
 
-    matplotlib.rcParams["svg.hashsalt"] = "moebench"  # stable ids, so output is reproducible
     fig = Figure(figsize=(7, 2.6))
     ax = fig.add_subplot()
     xs = list(range(len(series.points)))
@@ -156,13 +157,23 @@ def render_svg(series: Series) -> str:
     for c in series.change_points:
         color = "tab:red" if c.verdict == "regressed" else "tab:green"
         ax.axvline(c.index - 0.5, color=color, linestyle="--", gid=f"change-point-{c.verdict}")
-        ax.annotate(f"{c.change_pct:+.1f}%", (c.index - 0.5, max(ys)), color=color, fontsize=8)
+        ax.annotate(f" {c.change_pct:+.1f}%", (c.index - 0.5, 0.97), color=color, fontsize=8,
+                    xycoords=("data", "axes fraction"), va="top")
     ax.set_title(series.metric, fontsize=10)
     ax.set_ylabel(series.unit)
     ax.set_xlabel("run, oldest to newest")
     ax.set_xticks(xs, [p.run_id[:6] for p in series.points], fontsize=7,
                   rotation=45 if len(xs) > 8 else 0)
     fig.tight_layout()
+    return fig
+
+
+def render_svg(series: Series) -> str:
+    """``trend_figure`` as inline SVG text, reproducible byte for byte."""
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "moebench"  # stable element ids
+    fig = trend_figure(series)
     out = io.StringIO()
     fig.savefig(out, format="svg", metadata={"Date": None})
     text = out.getvalue()

@@ -12,6 +12,7 @@ Use: ``from pg import pg_server, pg_url  # noqa: F401`` in a test module (tests/
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -70,25 +71,32 @@ def _start(bin_dir: Path, root: Path, user: str | None) -> str:
     return f"postgresql+psycopg://postgres@/postgres?host={sock}&port={_PORT}"
 
 
+_started: dict[str, str] = {}  # one server per test process, however many modules import us
+
+
+def _stop(bin_dir: Path, root: Path, user: str | None) -> None:
+    if (root / "data" / "postmaster.pid").exists():
+        _run([str(bin_dir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "stop"], user)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _server_url() -> str:
+    if "url" not in _started:
+        bin_dir = find_bin_dir()
+        if bin_dir is None:
+            pytest.skip("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb); "
+                        f"apt-get install postgresql, or set {ENV_URL}")
+        user = _server_user()
+        root = Path(tempfile.mkdtemp(prefix="moebench-pg-"))
+        atexit.register(_stop, bin_dir, root, user)
+        _started["url"] = _start(bin_dir, root, user)
+    return _started["url"]
+
+
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
-    """Admin URL of a PostgreSQL server for this test session (skips when none can be had)."""
-    if os.environ.get(ENV_URL):
-        yield os.environ[ENV_URL]
-        return
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb); "
-                    f"apt-get install postgresql, or set {ENV_URL}")
-    user = _server_user()
-    root = Path(tempfile.mkdtemp(prefix="moebench-pg-"))
-    try:
-        yield _start(bin_dir, root, user)
-    finally:
-        if (root / "data" / "postmaster.pid").exists():
-            _run([str(bin_dir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "stop"],
-                 user)
-        shutil.rmtree(root, ignore_errors=True)
+def pg_server() -> str:
+    """Admin URL of a PostgreSQL server for this test run (skips when none can be had)."""
+    return os.environ.get(ENV_URL) or _server_url()
 
 
 def _admin(url: str, statement: str) -> None:
