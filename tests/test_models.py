@@ -191,3 +191,9 @@ def test_attention_flops_grow_with_position() -> None:
     assert m.attention_flops_per_token(0) == 0
     oss = load_model("gpt-oss-20b")
     assert oss.attention_flops_per_token(10_000) < 2 * 64 * 128 * 10_000 * 24
+
+
+def test_catalog_accepts_repo_names_and_any_case() -> None:
+    assert load_model("deepseek-ai/DeepSeek-V3").id == "deepseek-v3"
+    assert load_model("GLM-4.5-Air").id == "glm-4.5-air"
+    assert load_model("moonshotai/Kimi-K2-Instruct").id == "kimi-k2"

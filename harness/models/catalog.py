@@ -38,6 +38,16 @@ def catalog_ids() -> list[str]:
     return list(CATALOG)
 
 
+def resolve_catalog_id(spec: str) -> str | None:
+    """The catalog id a spec names: the id itself, any case, or the Hugging Face repository
+    (``deepseek-ai/DeepSeek-V3``); None when it names none."""
+    wanted = spec.strip().lower()
+    for model_id, (_, repo) in CATALOG.items():
+        if wanted in (model_id, repo.split(" ")[0].lower()):
+            return model_id
+    return None
+
+
 def catalog_source(model_id: str) -> str:
     """Provenance text for a catalog id."""
     file, repo = _entry(model_id)

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.models.catalog import CATALOG, catalog_source, load_catalog_config
+from harness.models.catalog import (CATALOG, catalog_source, load_catalog_config,
+                                    resolve_catalog_id)
 from harness.models.families import shape_from_config
 from harness.models.shape import ModelShape
 
@@ -22,9 +23,10 @@ def load_model(spec: str | os.PathLike[str]) -> ModelShape:
     the shards present, bytes by class in ``file_class_bytes``) but recipes still apply to it.
     """
     spec = os.fspath(spec)
-    if spec in CATALOG:
-        return shape_from_config(load_catalog_config(spec), spec, catalog_source(spec))
     path = Path(spec).expanduser()
+    model_id = resolve_catalog_id(spec)
+    if model_id is not None and not path.exists():
+        return shape_from_config(load_catalog_config(model_id), model_id, catalog_source(model_id))
     if not path.exists():
         raise HarnessError(f"unknown model {spec!r}: not a catalog id and no such file — use one of "
                            f"{', '.join(CATALOG)}, or a path to a config.json, .gguf or "
