@@ -23,10 +23,10 @@ def load_model(spec: str | os.PathLike[str]) -> ModelShape:
     the shards present, bytes by class in ``file_class_bytes``) but recipes still apply to it.
     """
     spec = os.fspath(spec)
-    path = Path(spec).expanduser()
-    model_id = resolve_catalog_id(spec)
-    if model_id is not None and not path.exists():
+    model_id = resolve_catalog_id(spec)  # a catalog id wins over a same-named local path
+    if model_id is not None:
         return shape_from_config(load_catalog_config(model_id), model_id, catalog_source(model_id))
+    path = Path(spec).expanduser()
     if not path.exists():
         raise HarnessError(f"unknown model {spec!r}: not a catalog id and no such file — use one of "
                            f"{', '.join(CATALOG)}, or a path to a config.json, .gguf or "
