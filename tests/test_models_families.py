@@ -172,3 +172,10 @@ def test_mla_attention_bias() -> None:
     plain, biased = shape(DEEPSEEK_V2_LITE), shape(DEEPSEEK_V2_LITE, attention_bias=True)
     assert biased.params["attention"] - plain.params["attention"] == 27 * (
         16 * 192 + 512 + 64 + 2048)
+
+
+def test_multimodal_wrapper_around_a_known_text_model() -> None:
+    wrapped = {"model_type": "some_vl_wrapper", "text_config": dict(OLMOE)}
+    assert shape(wrapped).total_params == shape(OLMOE).total_params
+    with pytest.raises(HarnessError, match="model_type"):
+        shape({"hidden_size": 8})

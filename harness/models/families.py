@@ -308,6 +308,12 @@ def parse_arch(cfg: dict[str, Any]) -> Arch:
         raise HarnessError("config.json is not a JSON object — pass a Hugging Face config.json")
     model_type = cfg.get("model_type")
     reader = FAMILIES.get(model_type)  # type: ignore[arg-type]
+    text = cfg.get("text_config")
+    if reader is None and isinstance(text, dict) and text.get("model_type") in FAMILIES:
+        return parse_arch(text)  # a multimodal wrapper around a known text model
+    if model_type is None:
+        raise HarnessError("config.json lacks 'model_type' — use the model's complete "
+                           "config.json from its Hugging Face repository")
     if reader is None:
         raise HarnessError(f"config.json model_type {model_type!r} is not a family moebench reads "
                            f"— supported: {', '.join(sorted(FAMILIES))}")
