@@ -1,0 +1,80 @@
+"""Reports: the HTML spec sheet a vendor publishes and a buyer prints, its Markdown and CSV
+forms, and the comparison sheet (BIOS A vs B).
+
+Python builds a plain context (``build_context``: numbers formatted, charts as data); jinja2
+templates in ``reports/templates`` lay it out with autoescape on; charts become inline SVG
+(``harness.charts``). The HTML is self-contained: inline CSS and SVG, no script, no request
+(a Content-Security-Policy forbids them), and a print stylesheet for A4.
+
+    render_report(result) -> str                  write_report(result, path) -> Path
+    render_markdown(result) -> str                render_csv(result) -> str
+    render_comparison([a, b, ...]) -> str         load_source("RUN" | "dir" | "result.json")
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from harness.fsutil import atomic_write_text
+from harness.report._compare import build_comparison_context, run_labels
+from harness.report._context import Logo, build_context
+from harness.report._curves import PredictFn, UpgradeFn
+from harness.report._export import render_csv_text, render_markdown_text
+from harness.report._render import ChartRenderer, render
+from harness.report._sources import load_logo, load_source
+
+SPEC_TEMPLATE = "spec_sheet.html.j2"
+COMPARE_TEMPLATE = "compare.html.j2"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render_report(result: Mapping[str, Any], *, vendor: str | None = None, logo: Logo | None = None,
+                  predict_fn: PredictFn | None = None, upgrade_fn: UpgradeFn | None | str = "auto",
+                  generated_at: str | None = None, chart_renderer: ChartRenderer | None = None) -> str:
+    """The spec sheet of one result as a self-contained HTML page."""
+    context = build_context(result, vendor=vendor, logo=logo, predict_fn=predict_fn, upgrade_fn=upgrade_fn,
+                            generated_at=generated_at or _now())
+    return render(SPEC_TEMPLATE, context, *([chart_renderer] if chart_renderer else []))
+
+
+def write_report(result: Mapping[str, Any], path: Path, **options: Any) -> Path:
+    """``render_report`` written atomically to ``path``."""
+    return atomic_write_text(Path(path), render_report(result, **options))
+
+
+def render_markdown(result: Mapping[str, Any], *, vendor: str | None = None,
+                    predict_fn: PredictFn | None = None, upgrade_fn: UpgradeFn | None | str = "auto",
+                    generated_at: str | None = None) -> str:
+    """The spec sheet's tables as Markdown (no charts)."""
+    context = build_context(result, vendor=vendor, predict_fn=predict_fn, upgrade_fn=upgrade_fn,
+                            generated_at=generated_at or _now())
+    return render_markdown_text(context)
+
+
+def render_csv(result: Mapping[str, Any]) -> str:
+    """One CSV row per prediction, raw numbers."""
+    return render_csv_text(result)
+
+
+def render_comparison(results: Sequence[Mapping[str, Any]], *, vendor: str | None = None,
+                      logo: Logo | None = None, generated_at: str | None = None,
+                      chart_renderer: ChartRenderer | None = None) -> str:
+    """Several results side by side as one HTML page; the first is the baseline."""
+    context = build_comparison_context(results, vendor=vendor, logo=logo, generated_at=generated_at or _now())
+    return render(COMPARE_TEMPLATE, context, *([chart_renderer] if chart_renderer else []))
+
+
+def render_comparison_markdown(results: Sequence[Mapping[str, Any]], *, generated_at: str | None = None) -> str:
+    context = build_comparison_context(results, generated_at=generated_at or _now())
+    return render_markdown_text(context, "compare.md.j2")
+
+
+__all__ = [
+    "Logo", "build_comparison_context", "build_context", "load_logo", "load_source", "render_comparison",
+    "render_comparison_markdown", "render_csv", "render_markdown", "render_report", "run_labels", "write_report",
+]

@@ -1,0 +1,527 @@
+"""The spec sheet's context: plain data built from a result (and curves recomputed by ``predict``).
+
+Every number is formatted here by the registered formatters (``_format``); the template only lays
+the context out. Charts are ``harness.charts.Chart`` data; they become SVG at render time, so the
+context can be golden-tested without pinning matplotlib's output.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from harness import __version__
+from harness.charts import Bar, Chart, Line, Stack
+from harness.metrics import get_metric
+from harness.report import _curves as curves
+from harness.report._format import (
+    DASH, format_bool, format_bytes, format_gb, format_gbs, format_money, format_num, format_pct,
+    format_seconds, format_sig, format_tokens, format_tps,
+)
+
+GB = 1e9
+# ISA features that decide which kernels an engine can use (AVX-512 for ik_llama.cpp, AMX for
+# KTransformers' expert GEMMs): shown when /proc/cpuinfo lists them.
+NOTABLE_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16", "amx_int8")
+PLACEMENT_ORDER = {"cpu": 0, "hybrid": 1, "gpu": 2, "multi-node": 3}
+MAX_CURVE_CONFIGS = 4  # lines on the context chart
+MAX_BATCH_CONFIGS = 2  # configurations on the concurrency chart (two lines each)
+
+
+@dataclass(frozen=True)
+class Logo:
+    """A vendor logo, already read and checked at the edge (``_sources.load_logo``)."""
+
+    mime: str
+    data_uri: str
+
+
+def build_context(result: Mapping[str, Any], *, vendor: str | None = None, logo: Logo | None = None,
+                  predict_fn: curves.PredictFn | None = None,
+                  upgrade_fn: curves.UpgradeFn | None | str = "auto",
+                  generated_at: str | None = None) -> dict[str, Any]:
+    """Everything the spec-sheet template shows, numbers formatted, charts as data."""
+    machine = dict(result.get("machine") or {})
+    system = dict(machine.get("system") or {})
+    predictions = [p for p in result.get("predictions") or [] if isinstance(p, dict)]
+    predict_fn = predict_fn or curves.default_predict()
+    upgrade = curves.default_upgrades() if upgrade_fn == "auto" else upgrade_fn
+    models = [_model_section(mid, preds, result, predict_fn, upgrade)
+              for mid, preds in _by_model(predictions).items()]
+    charts = [_bandwidth_chart(machine, result.get("probes") or {})]
+    for m in models:
+        charts += m.pop("_charts")
+    return {
+        "title": f"{machine.get('name') or 'machine'} — moebench spec sheet",
+        "vendor": vendor, "logo": logo.data_uri if logo else None,
+        "machine_name": machine.get("name") or "unnamed machine",
+        "subtitle": _subtitle(models),
+        "run": _run_info(result, generated_at),
+        "tags": sorted((str(k), str(v)) for k, v in (result.get("tags") or {}).items()),
+        "key_figures": _key_figures(machine, predictions),
+        "hardware": _hardware(machine, system),
+        "probes": _probe_rows(result.get("probes") or {}),
+        "bandwidth_chart": charts[0].name if charts[0].bars else None,
+        "models": models,
+        "reproducibility": _reproducibility(result, machine, system),
+        "missing": sorted((str(k), str(v)) for k, v in (system.get("missing") or {}).items()),
+        "notes": [str(n) for n in machine.get("notes") or []],
+        "report_version": __version__,
+        "charts": charts,
+    }
+
+
+# ---------------------------------------------------------------- header and hardware
+
+def _run_info(result: Mapping[str, Any], generated_at: str | None) -> dict[str, str]:
+    run_id = str(result.get("run_id") or "")
+    return {"id": run_id or DASH, "short": run_id[:12] or DASH,
+            "started": _when(result.get("started_at")), "finished": _when(result.get("finished_at")),
+            "harness_version": str(result.get("harness_version") or DASH),
+            "report_version": __version__, "generated": generated_at or DASH}
+
+
+def _when(value: Any) -> str:
+    """ISO time as ``2026-11-25 08:00 UTC`` (the stored string when it is not ISO)."""
+    if not value:
+        return DASH
+    text = str(value)
+    if len(text) >= 16 and text[10] == "T":
+        zone = text[19:]
+        suffix = " UTC" if zone in ("Z", "+00:00", "") or zone.startswith(".") else f" {zone}"
+        return f"{text[:10]} {text[11:16]}{suffix}"
+    return text
+
+
+def _subtitle(models: Sequence[Mapping[str, Any]]) -> str:
+    names = ", ".join(m["title"] for m in models) or "no model predicted"
+    return f"Predicted MoE decode performance: {names}"
+
+
+def _cpu_line(machine: Mapping[str, Any]) -> str:
+    sockets = machine.get("sockets") or 1
+    model = machine.get("cpu_model") or "unknown CPU"
+    cores = machine.get("cores_per_socket")
+    parts = [f"{sockets} × {model}" if sockets > 1 else str(model)]
+    if cores:
+        parts.append(f"{cores * sockets} cores" + (f", {machine['threads']} threads" if machine.get("threads") else ""))
+    return " · ".join(parts)
+
+
+def _memory_line(machine: Mapping[str, Any]) -> str:
+    bits = [format_gb(machine.get("capacity_gb")) if machine.get("capacity_gb") else "capacity unknown"]
+    if machine.get("memory_type"):
+        bits.append(str(machine["memory_type"]) + (f"-{machine['speed_mts']}" if machine.get("speed_mts") else ""))
+    if machine.get("channels"):
+        bits.append(f"{machine['channels']} channels")
+    return " · ".join(bits)
+
+
+def dimm_summary(dimms: Sequence[Mapping[str, Any]], slots: int | None = None) -> str:
+    """``24 × 48 GB DDR5 Samsung M321R8GA0PB0-CWMKH @ 6400 MT/s (24 of 24 slots)``."""
+    if not dimms:
+        return DASH
+    groups = Counter(
+        (d.get("size_bytes"), d.get("type"), d.get("manufacturer"), d.get("part_number"),
+         d.get("configured_speed_mts") or d.get("speed_mts")) for d in dimms if isinstance(d, dict))
+    lines = []
+    for (size, typ, maker, part, speed), n in groups.most_common():
+        size_txt = f"{size / 2**30:.0f} GB" if size else "? GB"  # DIMMs are sold in GiB called GB
+        desc = " ".join(str(x) for x in (typ, maker, part) if x)
+        lines.append(f"{n} × {size_txt} {desc}".strip() + (f" @ {speed} MT/s" if speed else ""))
+    total = sum(groups.values())
+    tail = f" ({total} of {slots} slots)" if slots else ""
+    return "; ".join(lines) + tail
+
+
+def _gpu_lines(machine: Mapping[str, Any]) -> list[str]:
+    out = []
+    for g in machine.get("gpus") or []:
+        bits = [f"{g.get('count', 1)} × {g.get('model') or 'GPU'}"]
+        if g.get("unified_memory"):
+            bits.append("shares host memory")
+        elif g.get("memory_gb"):
+            bits.append(format_gb(g["memory_gb"]))
+        if g.get("bandwidth_gbs"):
+            bits.append(format_gbs(g["bandwidth_gbs"]))
+        if g.get("bf16_tflops"):
+            bits.append(f"{format_sig(g['bf16_tflops'])} TFLOP/s BF16")
+        if g.get("pcie_gen"):
+            bits.append(f"PCIe {g['pcie_gen']}.0 ×{g.get('pcie_width') or '?'}")
+        out.append(" · ".join(bits))
+    return out
+
+
+def _hardware(machine: Mapping[str, Any], system: Mapping[str, Any]) -> list[tuple[str, str]]:
+    flags = [f for f in NOTABLE_FLAGS if f in (machine.get("cpu_flags") or ())]
+    gpu_probe = machine.get("gpu_probe") or {}
+    rows = [("CPU", _cpu_line(machine)),
+            ("ISA", ", ".join(flags) or DASH),
+            ("NUMA nodes", str(machine.get("numa_nodes") or 1)),
+            ("L3 cache", format_bytes(system.get("l3_cache_bytes")) if system.get("l3_cache_bytes") else DASH),
+            ("Memory", _memory_line(machine)),
+            ("DIMMs", dimm_summary(system.get("dimms") or [], system.get("dimm_slots"))),
+            ("Host bandwidth", _bandwidth_line(machine))]
+    gpus = _gpu_lines(machine)
+    rows += [("GPU", g) for g in gpus] or [("GPU", "none")]
+    if gpu_probe.get("driver_version"):
+        rows.append(("GPU driver", f"{gpu_probe['driver_version']} · CUDA {gpu_probe.get('cuda_version') or DASH}"))
+    if (machine.get("nodes") or 1) > 1:
+        rows.append(("Cluster", f"{machine['nodes']} nodes · {format_gbs(machine.get('interconnect_gbs'))} per node"))
+    if machine.get("price"):
+        rows.append(("Price", format_money(machine["price"], machine.get("currency"))))
+    return rows
+
+
+def _theoretical(machine: Mapping[str, Any]) -> float | None:
+    if machine.get("theoretical_bandwidth_gbs"):
+        return float(machine["theoretical_bandwidth_gbs"])
+    if machine.get("channels") and machine.get("speed_mts"):
+        return machine["channels"] * machine["speed_mts"] * 8 / 1000
+    return None
+
+
+def _bandwidth_line(machine: Mapping[str, Any]) -> str:
+    theo, meas = _theoretical(machine), machine.get("measured_bandwidth_gbs")
+    if meas and theo:
+        return f"{format_gbs(meas)} measured (STREAM triad) = {format_pct(meas / theo)} of {format_gbs(theo)} theoretical"
+    if meas:
+        return f"{format_gbs(meas)} measured (STREAM triad)"
+    if theo:
+        return f"{format_gbs(theo)} theoretical (channels × MT/s × 8 B), not measured"
+    return DASH
+
+
+def _key_figures(machine: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    figures = []
+    best = _best(predictions)
+    if best:
+        figures.append({"label": "Best decode, batch 1", "value": format_tps(best.get("decode_tokens_per_s")),
+                        "note": f"{_config_label(best, model=True)} · {best.get('engine') or DASH}"})
+    theo, meas = _theoretical(machine), machine.get("measured_bandwidth_gbs")
+    if meas or theo:
+        figures.append({"label": "Host memory bandwidth" + ("" if meas else " (theoretical)"),
+                        "value": format_gbs(meas or theo),
+                        "note": f"{format_pct(meas / theo)} of {format_gbs(theo)} peak" if meas and theo else
+                        ("STREAM triad, all cores" if meas else "not measured")})
+    figures.append({"label": "Memory", "value": format_gb(machine.get("capacity_gb")),
+                    "note": _memory_line(machine).split(" · ", 1)[-1] if machine.get("memory_type") else ""})
+    gpus = machine.get("gpus") or []
+    n = sum(g.get("count", 1) for g in gpus)
+    vram = sum(g.get("count", 1) * (g.get("memory_gb") or 0) for g in gpus if not g.get("unified_memory"))
+    figures.append({"label": "GPUs", "value": str(n) if n else "none",
+                    "note": f"{format_gb(vram)} · {gpus[0].get('model')}" if n and vram else
+                    (str(gpus[0].get("model")) if n else "CPU only")})
+    cost = (best or {}).get("cost") or {}
+    if cost.get("cost_per_million_tokens") is not None:
+        figures.append({"label": "Cost per 1M tokens", "value": format_money(cost["cost_per_million_tokens"], cost.get("currency")),
+                        "note": "best configuration, hardware price only"})
+    return figures
+
+
+def _best(predictions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    fitting = [p for p in predictions if p.get("fits") and p.get("decode_tokens_per_s")]
+    return max(fitting, key=lambda p: p["decode_tokens_per_s"], default=None)
+
+
+# ---------------------------------------------------------------- probes and bandwidth
+
+def _probe_rows(probes: Mapping[str, Any]) -> list[dict[str, str]]:
+    rows = []
+    for name, p in sorted(probes.items()):
+        if not isinstance(p, dict):
+            continue
+        metric = get_metric(name)
+        rows.append({"name": name, "description": metric.description if metric.description != name else "",
+                     "best": metric.format(p.get("best")), "median": metric.format(p.get("median")),
+                     "cv": format_pct(p.get("cv"), 1), "n": str(len(p.get("samples") or []))})
+    return rows
+
+
+_BANDWIDTH_PROBES = (("stream_copy", "STREAM copy"), ("stream_scale", "STREAM scale"),
+                     ("stream_add", "STREAM add"), ("stream_triad", "STREAM triad"),
+                     ("moe_replay", "MoE expert replay"))
+
+
+def _bandwidth_chart(machine: Mapping[str, Any], probes: Mapping[str, Any]) -> Chart:
+    theo = _theoretical(machine)
+    bars = []
+    if theo:
+        label = f"Theoretical ({machine['channels']} ch × {machine['speed_mts']} MT/s)" if (
+            machine.get("channels") and machine.get("speed_mts")) else "Theoretical"
+        bars.append(Bar(label, theo, "theoretical"))
+    for key, label in _BANDWIDTH_PROBES:
+        p = probes.get(key)
+        if isinstance(p, dict) and p.get("best"):
+            bars.append(Bar(label, float(p["best"]), "measured", format_pct(p["best"] / theo) if theo else ""))
+    nodes = sorted(k for k in probes if k.startswith("stream_triad@"))
+    for key in nodes:
+        p = probes[key]
+        if isinstance(p, dict) and p.get("best"):
+            bars.append(Bar(f"STREAM triad, {key.split('@', 1)[1]}", float(p["best"]), "measured"))
+    for g in machine.get("gpus") or []:
+        if g.get("bandwidth_gbs"):
+            bars.append(Bar(f"{g.get('model')} (rated)", float(g["bandwidth_gbs"]), "GPU theoretical"))
+        if g.get("measured_bandwidth_gbs"):
+            bars.append(Bar(f"{g.get('model')} (measured)", float(g["measured_bandwidth_gbs"]), "GPU measured"))
+    return Chart("bandwidth", "bars", "Memory bandwidth: measured vs theoretical", "GB/s", bars=tuple(bars))
+
+
+# ---------------------------------------------------------------- per model
+
+def _by_model(predictions: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for p in predictions:
+        out.setdefault(str((p.get("inputs") or {}).get("model") or "unknown model"), []).append(p)
+    for preds in out.values():
+        preds.sort(key=lambda p: (str((p.get("inputs") or {}).get("quant")),
+                                  PLACEMENT_ORDER.get(str(p.get("placement")), 9)))
+    return out
+
+
+def _config_label(p: Mapping[str, Any], model: bool = False) -> str:
+    inputs = p.get("inputs") or {}
+    parts = ([str(inputs.get("model"))] if model else []) + [
+        str(inputs.get("quant") or "?"), str(p.get("placement") or inputs.get("placement") or "?")]
+    return " · ".join(parts)
+
+
+def _model_section(model_id: str, preds: Sequence[Mapping[str, Any]], result: Mapping[str, Any],
+                   predict_fn: curves.PredictFn, upgrade_fn: curves.UpgradeFn | None) -> dict[str, Any]:
+    slug = "".join(c if c.isalnum() else "-" for c in model_id.lower())
+    section: dict[str, Any] = {
+        "id": model_id, "slug": slug, "title": model_id, "facts": _model_facts(model_id, preds),
+        "rows": [_prediction_row(p) for p in preds],
+        "has_cost": any(isinstance(p.get("cost"), dict) for p in preds),
+        "time_rows": _time_rows(preds),
+        "assumptions": _assumptions(preds),
+        "charts": {}, "curve_note": "", "upgrades": None,
+    }
+    charts = []
+    mem = _memory_chart(f"memory-{slug}", preds)
+    if mem.stacks:
+        charts.append(mem)
+        section["charts"]["memory"] = mem.name
+    tim = _time_chart(f"time-{slug}", preds)
+    if tim.stacks:
+        charts.append(tim)
+        section["charts"]["time"] = tim.name
+    curve_charts, note, upgrades = _curve_charts(slug, preds, result, predict_fn, upgrade_fn)
+    for c in curve_charts:
+        charts.append(c)
+        section["charts"][c.name.split("-", 1)[0]] = c.name
+    section["curve_note"] = note
+    section["upgrades"] = upgrades
+    section["_charts"] = charts
+    return section
+
+
+def _model_facts(model_id: str, preds: Sequence[Mapping[str, Any]]) -> str:
+    inputs = (preds[0].get("inputs") or {}) if preds else {}
+    bits = []
+    try:
+        from harness.models import load_model
+
+        shape = load_model(model_id)
+        bits.append(f"{shape.total_params / 1e9:,.0f}B total, {shape.active_total / 1e9:,.1f}B activated per token")
+        if shape.n_routed_experts:
+            bits.append(f"{shape.n_routed_experts} routed experts, {shape.experts_per_token} per token")
+    except Exception:  # noqa: BLE001 — an unknown or old model id only loses this line
+        pass
+    if inputs.get("context") is not None:
+        bits.append(f"table at context {format_tokens(inputs['context'])}, prompt {format_tokens(inputs.get('prompt'))}, batch {inputs.get('batch', 1)}")
+    return " · ".join(bits)
+
+
+def _prediction_row(p: Mapping[str, Any]) -> dict[str, Any]:
+    inputs = p.get("inputs") or {}
+    cap = p.get("capacity") or {}
+    cost = p.get("cost") if isinstance(p.get("cost"), dict) else {}
+    return {
+        "quant": str(inputs.get("quant") or DASH), "placement": str(p.get("placement") or inputs.get("placement") or DASH),
+        "engine": str(p.get("engine") or inputs.get("engine") or DASH),
+        "decode": format_sig(p.get("decode_tokens_per_s")), "prefill": format_sig(p.get("prefill_tokens_per_s")),
+        "ttft": format_seconds(p.get("ttft_s")), "fits": bool(p.get("fits")),
+        "fit_text": format_bool(p.get("fits"), "fits", "does not fit"),
+        "fit_detail": _fit_detail(cap),
+        "bottleneck": str(p.get("bottleneck") or DASH),
+        "max_context": format_tokens(cap.get("max_context")) if cap.get("max_context") else DASH,
+        "max_batch": str(cap["max_batch"]) if cap.get("max_batch") else DASH,
+        "tps_per_10k": format_sig(cost.get("tokens_per_s_per_10k")) if cost else DASH,
+        "cost_per_m": format_money(cost.get("cost_per_million_tokens"), cost.get("currency")) if cost else DASH,
+    }
+
+
+def _fit_detail(cap: Mapping[str, Any]) -> str:
+    """``GPU needs 673.4 GB of 30.9 GB usable`` for the side that does not fit, else the tighter one."""
+    sides = []
+    for dev, name in (("gpu", "GPU"), ("host", "host")):
+        need, usable = cap.get(f"{dev}_needed_bytes"), cap.get(f"{dev}_usable_bytes")
+        if need and usable is not None:
+            sides.append((cap.get(f"{dev}_fits", True), need / usable if usable else float("inf"), name, need, usable))
+    if not sides:
+        return ""
+    ok, _, name, need, usable = sorted(sides, key=lambda s: (s[0], -s[1]))[0]
+    return f"{name} {format_bytes(need)} of {format_bytes(usable)}"
+
+
+def _memory_parts(memory: Any) -> dict[str, dict[str, float]]:
+    """``memory`` as device → class → bytes; older results kept ``{"host_bytes": n}``."""
+    out: dict[str, dict[str, float]] = {}
+    for dev, value in (memory or {}).items() if isinstance(memory, dict) else ():
+        if isinstance(value, dict):
+            parts = {str(k): float(v) for k, v in value.items() if isinstance(v, (int, float)) and v > 0}
+        elif isinstance(value, (int, float)) and value > 0:
+            parts = {"total": float(value)}
+        else:
+            continue
+        if parts:
+            out[str(dev).removesuffix("_bytes")] = parts
+    return out
+
+
+def _memory_chart(name: str, preds: Sequence[Mapping[str, Any]]) -> Chart:
+    stacks = []
+    for p in preds:
+        cap = p.get("capacity") or {}
+        for dev, parts in _memory_parts(p.get("memory")).items():
+            usable = cap.get(f"{dev}_usable_bytes")
+            stacks.append(Stack(_config_label(p), {k: v / GB for k, v in parts.items()},
+                                panel="GPU memory" if dev == "gpu" else "Host memory",
+                                limit=usable / GB if usable else None))
+    stacks.sort(key=lambda s: s.panel != "Host memory")
+    return Chart(name, "stacks", "Memory needed by tensor class (line: usable)", "GB", stacks=tuple(stacks))
+
+
+def _time_rows(preds: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    rows = []
+    for p in preds:
+        times = {k: float(v) for k, v in (p.get("time_per_token_s") or {}).items() if isinstance(v, (int, float))}
+        total = sum(times.values())
+        if not total:
+            continue
+        parts = ", ".join(f"{k} {format_seconds(v)} ({format_pct(v / total)})"
+                          for k, v in sorted(times.items(), key=lambda kv: -kv[1]))
+        rows.append({"config": _config_label(p), "total": format_seconds(total), "parts": parts,
+                     "fits": bool(p.get("fits"))})
+    return rows
+
+
+def _time_chart(name: str, preds: Sequence[Mapping[str, Any]]) -> Chart:
+    stacks = []
+    for p in preds:
+        times = {k: float(v) * 1000 for k, v in (p.get("time_per_token_s") or {}).items()
+                 if isinstance(v, (int, float)) and v > 0}
+        if times:
+            stacks.append(Stack(_config_label(p), times, note="" if p.get("fits") else "(does not fit)"))
+    return Chart(name, "stacks", "Where a decode step's time goes (batch 1)", "ms per token", stacks=tuple(stacks))
+
+
+def _curve_configs(preds: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The fitting configurations, fastest first, at most ``MAX_CURVE_CONFIGS``."""
+    fitting = [p for p in preds if p.get("fits") and p.get("decode_tokens_per_s")]
+    return sorted(fitting, key=lambda p: -p["decode_tokens_per_s"])[:MAX_CURVE_CONFIGS]
+
+
+def _curve_charts(slug: str, preds: Sequence[Mapping[str, Any]], result: Mapping[str, Any],
+                  predict_fn: curves.PredictFn, upgrade_fn: curves.UpgradeFn | None
+                  ) -> tuple[list[Chart], str, dict[str, Any] | None]:
+    machine = curves.machine_of(result)
+    configs = _curve_configs(preds)
+    if machine is None:
+        return [], "Curves not drawn: the result's machine record cannot be read by this moebench.", None
+    if not configs:
+        return [], "Curves not drawn: no configuration fits this machine.", None
+    ctx_lines, agg_lines, scenarios = [], [], []
+    for i, p in enumerate(configs):
+        try:
+            sc = curves.scenario_of(p)
+        except Exception as exc:  # noqa: BLE001 — unknown model/quant: skip its curve, say why
+            return [], f"Curves not drawn: {exc}", None
+        scenarios.append((p, sc))
+        label = _config_label(p)
+        ctx_lines.append(Line(label, curves.CONTEXTS, curves.context_curve(machine, sc, predict_fn), "-", i))
+        if i < MAX_BATCH_CONFIGS:
+            agg, user = curves.batch_curve(machine, sc, predict_fn)
+            agg_lines.append(Line(f"{label} aggregate", curves.BATCHES, agg, "-", i))
+            agg_lines.append(Line(f"{label} per user", curves.BATCHES, user, "--", i))
+    charts = [Chart(f"context-{slug}", "lines", "Decode tokens/s vs context length (batch 1)", "tok/s",
+                    lines=tuple(ctx_lines), xlabel="context length, tokens", xlog2=True),
+              Chart(f"batch-{slug}", "lines", "Concurrency: aggregate vs per-user tokens/s", "tok/s",
+                    lines=tuple(agg_lines), xlabel="concurrent sequences", xlog2=True)]
+    note = (f"Curves recomputed by moebench {__version__} for the fastest configurations that fit "
+            f"({len(configs)} by context, {min(len(configs), MAX_BATCH_CONFIGS)} by concurrency, "
+            f"context {format_tokens(configs[0].get('inputs', {}).get('context'))} there); "
+            "a line ends where the weights plus KV cache no longer fit.")
+    best_p, best_sc = scenarios[0]
+    rows = curves.upgrades_for(machine, best_sc, upgrade_fn)
+    upgrades = None
+    if rows:
+        upgrades = {"config": _config_label(best_p), "rows": [
+            {"change": str(r.get("change") or DASH), "tps": format_tps(r.get("tokens_per_s")),
+             "gain": format_pct((r.get("gain_pct") or 0) / 100, 0, signed=True) if r.get("gain_pct") is not None else DASH}
+            for r in rows[:8]]}
+    return charts, note, upgrades
+
+
+def _assumptions(preds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Assumptions every configuration shares, once; the rest grouped by the configurations they
+    apply to (``fp8 · cpu, q4_k_m · cpu: ...``), so nothing is printed twice."""
+    lists = [list(dict.fromkeys(str(a) for a in p.get("assumptions") or [])) for p in preds]
+    labels = [_config_label(p) for p in preds]
+    common = [a for a in (lists[0] if lists else []) if all(a in lst for lst in lists)]
+    applies: dict[str, list[str]] = {}
+    for label, lst in zip(labels, lists):
+        for a in lst:
+            if a not in common:
+                applies.setdefault(a, []).append(label)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for a, configs in applies.items():
+        groups.setdefault(tuple(configs), []).append(a)
+    specific = [{"config": ", ".join(configs), "notes": notes} for configs, notes in groups.items()]
+    return {"common": common, "specific": specific}
+
+
+# ---------------------------------------------------------------- reproducibility
+
+def _onoff(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value in ("0", "1"):
+        return "on" if value == "1" else "off"
+    return str(value) if value not in (None, "") else DASH
+
+
+def _reproducibility(result: Mapping[str, Any], machine: Mapping[str, Any], system: Mapping[str, Any]) -> list[tuple[str, str]]:
+    probe = machine.get("probe") or {}
+    settings = probe.get("settings") or {}
+    bios = " ".join(str(system[k]) for k in ("bios_vendor", "bios_version") if system.get(k)) or DASH
+    if system.get("bios_date"):
+        bios += f" ({system['bios_date']})"
+    rows = [("Product", str(system.get("product_name") or DASH)), ("Host name", str(system.get("hostname") or DASH)),
+            ("BIOS", bios), ("Kernel", str(system.get("kernel") or DASH)),
+            ("CPU governor", str(system.get("governor") or DASH)),
+            ("Transparent huge pages", str(system.get("thp") or DASH)),
+            ("NUMA balancing", _onoff(system.get("numa_balancing"))), ("SMT", _onoff(system.get("smt"))),
+            ("Machine source", str(machine.get("source") or DASH)),
+            ("Fingerprint", str(machine.get("fingerprint") or DASH)),
+            ("Run", str(result.get("run_id") or DASH)),
+            ("Started · finished", f"{_when(result.get('started_at'))} · {_when(result.get('finished_at'))}"),
+            ("moebench (run · report)", f"{result.get('harness_version') or DASH} · {__version__}")]
+    if settings:
+        rows.append(("Probe settings", ", ".join(f"{k}={_setting(v)}" for k, v in sorted(settings.items()))))
+    if probe.get("duration_s"):
+        rows.append(("Probe duration", format_seconds(probe["duration_s"])))
+    return rows
+
+
+def _setting(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) and value >= 2**20:
+        return format_bytes(value)
+    return str(value)
+
+
+__all__ = ["Logo", "build_context", "dimm_summary", "format_num", "format_gbs"]

@@ -1,0 +1,111 @@
+"""Curves for the sheet, recomputed with ``harness.predict``: tokens/s against context length and
+aggregate versus per-user tokens/s against concurrency, for one stored prediction's scenario.
+
+The predictor is a parameter (default ``harness.predict.predict``) so tests pin the report's
+layout with a deterministic stand-in instead of the model's current numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping, Sequence
+
+from harness.errors import HarnessError
+from harness.machine import Machine, machine_from_dict
+
+# Context lengths a buyer asks about, 1k to 128k (DeepSeek-V3's window is 128k).
+CONTEXTS: tuple[int, ...] = (1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
+BATCHES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128)
+
+PredictFn = Callable[[Machine, Any], Any]
+UpgradeFn = Callable[[Machine, Any], Sequence[Mapping[str, Any]]]
+
+
+def default_predict() -> PredictFn:
+    from harness.predict import predict
+
+    return predict
+
+
+def default_upgrades() -> UpgradeFn | None:
+    """``harness.sensitivity.what_to_upgrade`` when this build has it, else None (section skipped)."""
+    try:
+        from harness import sensitivity  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return getattr(sensitivity, "what_to_upgrade", None)
+
+
+def machine_of(result: Mapping[str, Any]) -> Machine | None:
+    """The Machine a result was predicted for; None when the record is too old or damaged."""
+    record = result.get("machine")
+    if not isinstance(record, dict):
+        return None
+    try:
+        return machine_from_dict(record)
+    except (TypeError, ValueError):
+        return None
+
+
+def scenario_of(prediction: Mapping[str, Any]) -> Any:
+    """The Scenario behind a stored prediction, with placement and engine as resolved then.
+
+    Raises HarnessError when the model or quant is unknown to this moebench.
+    """
+    from harness.models import load_model
+    from harness.predict import Scenario
+    from harness.quant import parse_quant
+
+    inputs = prediction.get("inputs") or {}
+    if not inputs.get("model") or not inputs.get("quant"):
+        raise HarnessError("prediction has no model/quant inputs")
+    known = {f.name for f in dataclasses.fields(Scenario)} - {"model", "quant"}
+    kwargs = {k: v for k, v in inputs.items() if k in known and v is not None}
+    kwargs["placement"] = inputs.get("placement_resolved") or prediction.get("placement") or "auto"
+    kwargs["engine"] = inputs.get("engine_resolved") or prediction.get("engine") or "auto"
+    return Scenario(model=load_model(str(inputs["model"])), quant=parse_quant(str(inputs["quant"])), **kwargs)
+
+
+def as_dict(prediction: Any) -> dict[str, Any]:
+    return prediction.to_dict() if hasattr(prediction, "to_dict") else dict(prediction)
+
+
+def _rate(predict_fn: PredictFn, machine: Machine, scenario: Any) -> dict[str, Any] | None:
+    try:
+        return as_dict(predict_fn(machine, scenario))
+    except HarnessError:
+        return None
+
+
+def context_curve(machine: Machine, scenario: Any, predict_fn: PredictFn,
+                  contexts: Sequence[int] = CONTEXTS) -> list[float | None]:
+    """Per-user decode tokens/s at each context length; None where it does not fit."""
+    out: list[float | None] = []
+    for ctx in contexts:
+        p = _rate(predict_fn, machine, dataclasses.replace(scenario, context=ctx))
+        out.append(p.get("decode_tokens_per_s") if p and p.get("fits") else None)
+    return out
+
+
+def batch_curve(machine: Machine, scenario: Any, predict_fn: PredictFn,
+                batches: Sequence[int] = BATCHES) -> tuple[list[float | None], list[float | None]]:
+    """(aggregate, per-user) decode tokens/s at each concurrency; None where it does not fit."""
+    agg: list[float | None] = []
+    user: list[float | None] = []
+    for b in batches:
+        p = _rate(predict_fn, machine, dataclasses.replace(scenario, batch=b))
+        ok = bool(p and p.get("fits"))
+        agg.append(p.get("aggregate_tokens_per_s") if ok else None)
+        user.append(p.get("decode_tokens_per_s") if ok else None)
+    return agg, user
+
+
+def upgrades_for(machine: Machine, scenario: Any, upgrade_fn: UpgradeFn | None) -> list[dict[str, Any]]:
+    """What-to-upgrade rows, best gain first; empty when the analysis is not available."""
+    if upgrade_fn is None:
+        return []
+    try:
+        rows = [dict(r) for r in upgrade_fn(machine, scenario)]
+    except HarnessError:
+        return []
+    return sorted(rows, key=lambda r: -(r.get("gain_pct") or 0.0))
