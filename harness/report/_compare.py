@@ -29,7 +29,6 @@ _SETTINGS = (
     ("NUMA balancing", lambda m, s, r: _onoff(s.get("numa_balancing"))),
     ("SMT", lambda m, s, r: _onoff(s.get("smt"))),
     ("Fingerprint", lambda m, s, r: m.get("fingerprint")),
-    ("Started", lambda m, s, r: _when(r.get("started_at"))),
     ("moebench", lambda m, s, r: r.get("harness_version")),
 )
 
@@ -59,7 +58,8 @@ def build_comparison_context(results: Sequence[Mapping[str, Any]], *, vendor: st
         "title": f"moebench comparison — {' vs '.join(labels)}",
         "vendor": vendor, "logo": logo.data_uri if logo else None,
         "labels": labels, "baseline": labels[0],
-        "runs": [{"label": lab, "id": str(r.get("run_id") or DASH), "machine": str((r.get("machine") or {}).get("name") or DASH),
+        "runs": [{"label": lab, "id": str(r.get("run_id") or DASH), "started": _when(r.get("started_at")),
+                  "machine": str((r.get("machine") or {}).get("name") or DASH),
                   "tags": sorted((str(k), str(v)) for k, v in (r.get("tags") or {}).items())}
                  for lab, r in zip(labels, results)],
         "settings": _settings_rows(results),
@@ -77,11 +77,11 @@ def _settings_rows(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
             m = r.get("machine") or {}
             value = get(m, m.get("system") or {}, r)
             values.append(str(value) if value not in (None, "") else DASH)
-        rows.append({"name": name, "values": values, "differs": len(set(values)) > 1})
+        rows.append({"name": name, "cells": values, "differs": len(set(values)) > 1})
     tag_keys = sorted({k for r in results for k in (r.get("tags") or {})})
     for key in tag_keys:
         values = [str((r.get("tags") or {}).get(key, DASH)) for r in results]
-        rows.append({"name": f"tag {key}", "values": values, "differs": len(set(values)) > 1})
+        rows.append({"name": f"tag {key}", "cells": values, "differs": len(set(values)) > 1})
     return rows
 
 

@@ -34,8 +34,11 @@ def _load_from_store(ref: str, url: str | None) -> dict[str, Any]:
         from harness.store import open_store
     except ImportError:
         raise HarnessError(f"{ref}: no such file, and this moebench has no results store to look the run up in") from None
-    with open_store(url) as store:
-        document = store.load_result(store.find_run(ref))
+    try:
+        with open_store(url) as store:
+            document = store.load_result(store.find_run(ref))
+    except HarnessError as exc:
+        raise HarnessError(f"{ref} is not a file or folder, and as a run id: {exc}") from None
     if not isinstance(document, dict):
         raise HarnessError(f"run {ref}: the stored document is not a result object")
     check_schema(document, f"run {ref}")
