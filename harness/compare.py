@@ -52,9 +52,9 @@ class ChangePoint:
     """A step in a series: values from ``index`` on sit at a new level."""
 
     index: int
-    before: float
+    before: float  # median of the pooled samples before the step
     after: float
-    change_pct: float
+    change_pct: float | None  # None when ``before`` is 0
     verdict: str  # "improved" or "regressed"
 
 
@@ -200,30 +200,46 @@ def _best_split(values: Sequence[float]) -> tuple[int, float]:
     return index, cost
 
 
+def _as_samples(run: float | Sequence[float]) -> list[float]:
+    return [float(run)] if isinstance(run, (int, float)) else [float(v) for v in run]
+
+
 def change_points(
-    values: Sequence[float], *, higher_is_better: bool = True, threshold: float = DEFAULT_THRESHOLD
+    runs: Sequence[float | Sequence[float]],
+    *,
+    higher_is_better: bool = True,
+    threshold: float = DEFAULT_THRESHOLD,
+    alpha: float = DEFAULT_ALPHA,
 ) -> list[ChangePoint]:
-    """Steps in a series (one value per run, in time order), by L1 binary segmentation.
+    """Steps in a series of runs (each a value or its samples, in time order).
 
-    A split is kept when its segment medians differ by at least ``threshold`` and it removes at
-    least that much L1 deviation, so one outlier in the middle of a flat series is not a step.
+    L1 binary segmentation over the run medians proposes a split; it is kept when it removes at
+    least ``threshold`` of L1 deviation (one outlier in a flat series does not) and ``detect``
+    on the pooled samples either side calls it a change — so a noisy machine's run-to-run
+    wobble, which the samples show, is not marked as a step.
     """
-    return sorted(_segment(list(values), 0, hib=higher_is_better, threshold=threshold),
-                  key=lambda cp: cp.index)
+    samples = [_as_samples(r) for r in runs]
+    found = _segment(samples, 0, hib=higher_is_better, threshold=threshold, alpha=alpha)
+    return sorted(found, key=lambda cp: cp.index)
 
 
-def _segment(values: list[float], offset: int, *, hib: bool, threshold: float) -> list[ChangePoint]:
-    if len(values) < 2:
+def _segment(runs: list[list[float]], offset: int, *, hib: bool, threshold: float,
+             alpha: float) -> list[ChangePoint]:
+    if len(runs) < 2 or not all(runs):
         return []
-    index, cost = _best_split(values)
-    before, after = median(values[:index]), median(values[index:])
-    pct = _change_pct(before, after)
-    scale = abs(median(values)) or 1.0
-    if pct is None or abs(pct) < threshold * 100 or _l1(values) - cost < threshold * scale:
+    medians = [median(r) for r in runs]
+    index, cost = _best_split(medians)
+    left = [v for r in runs[:index] for v in r]
+    right = [v for r in runs[index:] for v in r]
+    change = detect(left, right, higher_is_better=hib, threshold=threshold, alpha=alpha)
+    scale = abs(median(medians)) or 1.0
+    if change.verdict == "unchanged" or _l1(medians) - cost < threshold * scale:
         return []
-    here = ChangePoint(offset + index, before, after, pct, _direction(after - before, hib))
-    return [*_segment(values[:index], offset, hib=hib, threshold=threshold), here,
-            *_segment(values[index:], offset + index, hib=hib, threshold=threshold)]
+    here = ChangePoint(offset + index, change.base_median, change.cand_median, change.change_pct,
+                       change.verdict)
+    more = {"hib": hib, "threshold": threshold, "alpha": alpha}
+    return [*_segment(runs[:index], offset, **more), here,
+            *_segment(runs[index:], offset + index, **more)]
 
 
 @dataclass(frozen=True)
@@ -259,7 +275,7 @@ def _fmt_value(metric: str, value: float | None) -> str:
     return get_metric(metric).format(value)
 
 
-def _fmt_pct(pct: float | None) -> str:
+def format_pct(pct: float | None) -> str:
     return "—" if pct is None else f"{pct:+.1f}%"
 
 
@@ -276,7 +292,7 @@ def summary_line(comparison: Comparison) -> str:
     """One line a CI log can grep: the regressed metrics by name, or the all-clear."""
     bad = comparison.regressed
     if bad:
-        names = ", ".join(f"{c.metric} ({_fmt_pct(c.change_pct)})" for c in bad)
+        names = ", ".join(f"{c.metric} ({format_pct(c.change_pct)})" for c in bad)
         return f"REGRESSED {len(bad)}: {names}"
     counts = {v: sum(c.verdict == v for c in comparison.changes) for v in VERDICTS}
     parts = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
@@ -287,7 +303,7 @@ def format_comparison(comparison: Comparison) -> str:
     """The table ``moebench compare`` prints."""
     header = ("metric", "base", "candidate", "change", "p", "verdict")
     rows = [(c.metric, _fmt_value(c.metric, c.base_median), _fmt_value(c.metric, c.cand_median),
-             _fmt_pct(c.change_pct), _fmt_p(c.p_value), c.verdict) for c in comparison.changes]
+             format_pct(c.change_pct), _fmt_p(c.p_value), c.verdict) for c in comparison.changes]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     table = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
              for row in [header, *rows]]

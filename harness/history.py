@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from harness.compare import DEFAULT_THRESHOLD, ChangePoint, change_points
+from harness.compare import DEFAULT_THRESHOLD, ChangePoint, change_points, format_pct
 from harness.errors import HarnessError
 from harness.metrics import get_metric
 from harness.store.core import RunInfo, open_store
@@ -65,8 +65,8 @@ def _series(metric: str, runs: Sequence[RunInfo], by_run: Mapping[str, Mapping[s
     info = get_metric(metric)
     points = [Point(r.run_id, r.started_at, m.value, min(m.samples), max(m.samples))
               for r in runs if (m := by_run[r.run_id].get(metric)) is not None]
-    steps = change_points([p.value for p in points], higher_is_better=info.higher_is_better,
-                          threshold=threshold)
+    steps = change_points([by_run[p.run_id][metric].samples for p in points],
+                          higher_is_better=info.higher_is_better, threshold=threshold)
     unit = next(by_run[p.run_id][metric].unit for p in points)
     return Series(metric, unit, info.higher_is_better, points, steps)
 
@@ -139,7 +139,7 @@ def format_history(history: History, explicit: bool = False) -> str:
             p = s.points[c.index]
             lines.append(f"step in {s.metric} at run {p.run_id[:12]} ({_when(p.started_at)}): "
                          f"{get_metric(s.metric).format(c.before)} -> "
-                         f"{get_metric(s.metric).format(c.after)} ({c.change_pct:+.1f}%, {c.verdict})")
+                         f"{get_metric(s.metric).format(c.after)} ({format_pct(c.change_pct)}, {c.verdict})")
     return "\n".join(lines) + "\n"
 
 
@@ -157,7 +157,7 @@ def trend_figure(series: Series) -> "Figure":
     for c in series.change_points:
         color = "tab:red" if c.verdict == "regressed" else "tab:green"
         ax.axvline(c.index - 0.5, color=color, linestyle="--", gid=f"change-point-{c.verdict}")
-        ax.annotate(f" {c.change_pct:+.1f}%", (c.index - 0.5, 0.97), color=color, fontsize=8,
+        ax.annotate(f" {format_pct(c.change_pct)}", (c.index - 0.5, 0.97), color=color, fontsize=8,
                     xycoords=("data", "axes fraction"), va="top")
     ax.set_title(series.metric, fontsize=10)
     ax.set_ylabel(series.unit)
@@ -208,7 +208,7 @@ def render_html(history: History, selector: str = "") -> str:
     series = [{"metric": s.metric, "svg": render_svg(s), "steps": [
         {"verdict": c.verdict, "run": s.points[c.index].run_id[:12],
          "text": f"{get_metric(s.metric).format(c.before)} → {get_metric(s.metric).format(c.after)}"
-                 f" ({c.change_pct:+.1f}%, {c.verdict})"} for c in s.change_points]}
+                 f" ({format_pct(c.change_pct)}, {c.verdict})"} for c in s.change_points]}
         for s in history.series if s.points]
     env = jinja2.Environment(autoescape=True)
     return env.from_string(_PAGE).render(runs=runs, series=series, selector=selector)

@@ -154,3 +154,20 @@ def test_format_lists_every_metric_and_the_verdict():
     text = format_comparison(_comparison())
     assert "bios=A  (2 runs)" in text and "bios=B  (1 run)" in text
     assert [line.split()[-1] for line in text.splitlines()[5:7]] == ["regressed", "unchanged"]
+
+
+def test_run_to_run_wobble_that_the_samples_show_is_not_a_step():
+    noisy = [[36.8, 36.9, 65.5, 38.5, 60.0], [42.4, 50.3, 24.0, 37.0, 43.5],
+             [29.0, 31.5, 31.2, 57.3, 31.7]]  # three real quick runs on a shared 2-core VM
+    assert change_points(noisy) == []
+    assert len(change_points([median_of(r) for r in noisy])) > 0  # medians alone would mark it
+
+
+def test_a_step_in_sampled_runs():
+    runs = [[100, 101, 99], [100, 99, 101], [70, 71, 69], [70, 69, 71]]
+    [step] = change_points(runs)
+    assert (step.index, step.verdict, step.before, step.after) == (2, "regressed", 100, 70)
+
+
+def median_of(values):
+    return sorted(values)[len(values) // 2]

@@ -150,7 +150,7 @@ def test_import_skips_broken_files_and_export_round_trips(store_url, tmp_path, c
     assert json.loads(out.read_text()) == json.loads((GOLDEN / "bios-B" / "run-b1.json").read_text())
 
 
-# --- SQLite specifics -------------------------------------------------------------------------
+# --- concurrency ---------------------------------------------------------------------------------
 
 def _write_many(url: str, docs: list[dict], barrier) -> None:  # noqa: ANN001 (mp Barrier)
     barrier.wait()
@@ -158,8 +158,9 @@ def _write_many(url: str, docs: list[dict], barrier) -> None:  # noqa: ANN001 (m
         save_result(doc, url)
 
 
-def test_eight_parallel_writers_into_one_fresh_sqlite_file_all_land(tmp_path):
-    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+def test_eight_parallel_writers_into_one_fresh_store_all_land(store_url):
+    """Also creates the schema from 8 processes at once (SQLite lock / PostgreSQL advisory lock)."""
+    url = store_url
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(8)
     batches = [[make_result(f"w{w}") for _ in range(5)] for w in range(8)]
@@ -175,10 +176,13 @@ def test_eight_parallel_writers_into_one_fresh_sqlite_file_all_land(tmp_path):
         stored = {r.run_id for r in store.runs()}
         assert stored == {d["run_id"] for batch in batches for d in batch}
         assert len(store.runs({"bios": "w3"})) == 5
-        with store.engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        if url.startswith("sqlite"):
+            with store.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     print(f"8 writers x 5 runs: {len(stored)} stored in {elapsed:.2f}s")
 
+
+# --- locating the store ------------------------------------------------------------------------
 
 def test_default_store_is_in_the_user_data_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("MOEBENCH_STORE", raising=False)
