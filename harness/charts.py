@@ -88,9 +88,11 @@ def render_chart(chart: Chart) -> str:
 
 
 def _height(chart: Chart) -> float:
-    """Tall enough for every bar's label: 0.17 in per bar beyond the standard height."""
+    """Line charts the standard height; bar charts 0.2 in per bar plus axes and legend."""
+    if chart.kind == "lines":
+        return HEIGHT_IN
     rows = len(chart.bars) if chart.kind == "bars" else len({s.label for s in chart.stacks})
-    return max(HEIGHT_IN, 0.75 + 0.17 * rows)
+    return max(1.4, 0.9 + 0.21 * rows)
 
 
 class _figure:
@@ -124,7 +126,10 @@ def _svg(fig) -> str:  # noqa: ANN001
                 pad_inches=0.04)
     text = out.getvalue()
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)  # RDF boilerplate
-    return text[text.index("<svg"):].strip()
+    text = text[text.index("<svg"):].strip()
+    # Inline in HTML the parser puts <svg> and xlink:href in their namespaces itself; dropping the
+    # declarations leaves the page without a single URL in it.
+    return re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", text, count=2)
 
 
 def _draw_bars(fig, chart: Chart) -> None:  # noqa: ANN001

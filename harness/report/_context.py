@@ -199,6 +199,10 @@ def _key_figures(machine: Mapping[str, Any], predictions: Sequence[Mapping[str, 
     if best:
         figures.append({"label": "Best decode, batch 1", "value": format_tps(best.get("decode_tokens_per_s")),
                         "note": f"{_config_label(best, model=True)} · {best.get('engine') or DASH}"})
+    elif predictions:
+        smallest = min(predictions, key=lambda p: _need(p) or float("inf"))
+        figures.append({"label": "Best decode, batch 1", "value": "does not fit",
+                        "note": f"{_config_label(smallest, model=True)} needs {_fit_detail(smallest.get('capacity') or {})}"})
     theo, meas = _theoretical(machine), machine.get("measured_bandwidth_gbs")
     if meas or theo:
         figures.append({"label": "Host memory bandwidth" + ("" if meas else " (theoretical)"),
@@ -218,6 +222,12 @@ def _key_figures(machine: Mapping[str, Any], predictions: Sequence[Mapping[str, 
         figures.append({"label": "Cost per 1M tokens", "value": format_money(cost["cost_per_million_tokens"], cost.get("currency")),
                         "note": "best configuration, hardware price only"})
     return figures
+
+
+def _need(p: Mapping[str, Any]) -> float | None:
+    cap = p.get("capacity") or {}
+    needs = [cap.get(k) for k in ("host_needed_bytes", "gpu_needed_bytes") if isinstance(cap.get(k), (int, float))]
+    return sum(needs) if needs else None
 
 
 def _best(predictions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
@@ -418,42 +428,51 @@ def _time_chart(name: str, preds: Sequence[Mapping[str, Any]]) -> Chart:
     return Chart(name, "stacks", "Where a decode step's time goes (batch 1)", "ms per token", stacks=tuple(stacks))
 
 
-def _curve_configs(preds: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The fitting configurations, fastest first, at most ``MAX_CURVE_CONFIGS``."""
-    fitting = [p for p in preds if p.get("fits") and p.get("decode_tokens_per_s")]
-    return sorted(fitting, key=lambda p: -p["decode_tokens_per_s"])[:MAX_CURVE_CONFIGS]
+def _curve_configs(preds: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], bool]:
+    """The configurations to draw, fastest first, at most ``MAX_CURVE_CONFIGS``, and whether they
+    fit. When none fits, the fastest that do not (drawn dotted: what the memory system would give)."""
+    rated = [p for p in preds if p.get("decode_tokens_per_s")]
+    fitting = [p for p in rated if p.get("fits")]
+    chosen = fitting or rated
+    return sorted(chosen, key=lambda p: -p["decode_tokens_per_s"])[:MAX_CURVE_CONFIGS], bool(fitting)
 
 
 def _curve_charts(slug: str, preds: Sequence[Mapping[str, Any]], result: Mapping[str, Any],
                   predict_fn: curves.PredictFn, upgrade_fn: curves.UpgradeFn | None
                   ) -> tuple[list[Chart], str, dict[str, Any] | None]:
     machine = curves.machine_of(result)
-    configs = _curve_configs(preds)
+    configs, fits = _curve_configs(preds)
     if machine is None:
         return [], "Curves not drawn: the result's machine record cannot be read by this moebench.", None
     if not configs:
-        return [], "Curves not drawn: no configuration fits this machine.", None
+        return [], "Curves not drawn: no configuration has a predicted speed.", None
     ctx_lines, agg_lines, scenarios = [], [], []
+    suffix, solid, dashed = ("", "-", "--") if fits else (" (does not fit)", ":", ":")
     for i, p in enumerate(configs):
         try:
             sc = curves.scenario_of(p)
         except Exception as exc:  # noqa: BLE001 — unknown model/quant: skip its curve, say why
             return [], f"Curves not drawn: {exc}", None
         scenarios.append((p, sc))
-        label = _config_label(p)
-        ctx_lines.append(Line(label, curves.CONTEXTS, curves.context_curve(machine, sc, predict_fn), "-", i))
+        label = _config_label(p) + suffix
+        ctx_lines.append(Line(label, curves.CONTEXTS,
+                              curves.context_curve(machine, sc, predict_fn, require_fit=fits), solid, i))
         if i < MAX_BATCH_CONFIGS:
-            agg, user = curves.batch_curve(machine, sc, predict_fn)
-            agg_lines.append(Line(f"{label} aggregate", curves.BATCHES, agg, "-", i))
-            agg_lines.append(Line(f"{label} per user", curves.BATCHES, user, "--", i))
+            agg, user = curves.batch_curve(machine, sc, predict_fn, require_fit=fits)
+            agg_lines.append(Line(f"{_config_label(p)} aggregate", curves.BATCHES, agg, solid, i))
+            agg_lines.append(Line(f"{_config_label(p)} per user", curves.BATCHES, user, dashed, i))
     charts = [Chart(f"context-{slug}", "lines", "Decode tokens/s vs context length (batch 1)", "tok/s",
                     lines=tuple(ctx_lines), xlabel="context length, tokens", xlog2=True),
               Chart(f"batch-{slug}", "lines", "Concurrency: aggregate vs per-user tokens/s", "tok/s",
                     lines=tuple(agg_lines), xlabel="concurrent sequences", xlog2=True)]
-    note = (f"Curves recomputed by moebench {__version__} for the fastest configurations that fit "
-            f"({len(configs)} by context, {min(len(configs), MAX_BATCH_CONFIGS)} by concurrency, "
-            f"context {format_tokens(configs[0].get('inputs', {}).get('context'))} there); "
-            "a line ends where the weights plus KV cache no longer fit.")
+    scope = (f"{len(configs)} by context, {min(len(configs), MAX_BATCH_CONFIGS)} by concurrency, "
+             f"context {format_tokens((configs[0].get('inputs') or {}).get('context'))} there")
+    if fits:
+        note = (f"Curves recomputed by moebench {__version__} for the fastest configurations that fit ({scope}); "
+                "a line ends where the weights plus KV cache no longer fit.")
+    else:
+        note = (f"No configuration fits this machine's memory: the dotted curves ({scope}) show the speed its "
+                f"memory system would give if capacity sufficed (moebench {__version__}).")
     best_p, best_sc = scenarios[0]
     rows = curves.upgrades_for(machine, best_sc, upgrade_fn)
     upgrades = None
@@ -517,6 +536,10 @@ def _reproducibility(result: Mapping[str, Any], machine: Mapping[str, Any], syst
 
 
 def _setting(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_setting(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "×".join(_setting(v) for v in value)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int) and value >= 2**20:

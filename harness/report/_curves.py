@@ -78,23 +78,24 @@ def _rate(predict_fn: PredictFn, machine: Machine, scenario: Any) -> dict[str, A
 
 
 def context_curve(machine: Machine, scenario: Any, predict_fn: PredictFn,
-                  contexts: Sequence[int] = CONTEXTS) -> list[float | None]:
-    """Per-user decode tokens/s at each context length; None where it does not fit."""
+                  contexts: Sequence[int] = CONTEXTS, require_fit: bool = True) -> list[float | None]:
+    """Per-user decode tokens/s at each context length; None where it does not fit (unless
+    ``require_fit`` is off: then the speed the memory system would give if capacity sufficed)."""
     out: list[float | None] = []
     for ctx in contexts:
         p = _rate(predict_fn, machine, dataclasses.replace(scenario, context=ctx))
-        out.append(p.get("decode_tokens_per_s") if p and p.get("fits") else None)
+        out.append(p.get("decode_tokens_per_s") if p and (p.get("fits") or not require_fit) else None)
     return out
 
 
-def batch_curve(machine: Machine, scenario: Any, predict_fn: PredictFn,
-                batches: Sequence[int] = BATCHES) -> tuple[list[float | None], list[float | None]]:
+def batch_curve(machine: Machine, scenario: Any, predict_fn: PredictFn, batches: Sequence[int] = BATCHES,
+                require_fit: bool = True) -> tuple[list[float | None], list[float | None]]:
     """(aggregate, per-user) decode tokens/s at each concurrency; None where it does not fit."""
     agg: list[float | None] = []
     user: list[float | None] = []
     for b in batches:
         p = _rate(predict_fn, machine, dataclasses.replace(scenario, batch=b))
-        ok = bool(p and p.get("fits"))
+        ok = bool(p and (p.get("fits") or not require_fit))
         agg.append(p.get("aggregate_tokens_per_s") if ok else None)
         user.append(p.get("decode_tokens_per_s") if ok else None)
     return agg, user
