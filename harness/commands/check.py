@@ -9,7 +9,8 @@ import typer
 
 from harness.commands.compare import SIDE_HELP, check_limits, emit
 from harness.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD
-from harness.store import STORE_HELP, display_url, parse_tags, resolve_url, run_check
+from harness.results import parse_tags
+from harness.store import STORE_HELP, display_url, resolve_url, run_check
 
 
 def register(app: typer.Typer) -> None:

@@ -10,8 +10,9 @@ import typer
 
 from harness.compare import DEFAULT_THRESHOLD
 from harness.history import format_history, history_to_dict, load_history, render_html
-from harness.store import STORE_HELP, parse_tags
-from harness.store.io import write_text_atomic
+from harness.fsutil import atomic_write_text
+from harness.results import parse_tags
+from harness.store import STORE_HELP
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +34,7 @@ def register(app: typer.Typer) -> None:
         history = load_history(store, tags, metric, threshold / 100)
         if html is not None:
             selector = ",".join(f"{k}={v}" for k, v in tags.items())
-            write_text_atomic(html, render_html(history, selector))
+            atomic_write_text(html, render_html(history, selector))
         if as_json:
             typer.echo(json.dumps(history_to_dict(history), indent=2))
         else:

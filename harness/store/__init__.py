@@ -18,7 +18,7 @@ from harness.store._engine import ENV_VAR, default_url, display_url, resolve_url
 from harness.store.core import RunInfo, Store, open_store, parse_time
 from harness.store.fingerprint import fingerprint, identity
 from harness.store.frames import load_runs, load_samples
-from harness.store.gate import Side, compare_selectors, parse_tags, resolve_side, run_check
+from harness.store.gate import Side, compare_selectors, parse_selector, resolve_side, run_check
 from harness.store.io import ImportReport, export_run, import_results
 from harness.store.results import (RESULT_SCHEMA_VERSION, MetricRecord, check_result,
                                    iter_result_files, load_result_file, result_metrics)
@@ -37,6 +37,6 @@ __all__ = [
     "ENV_VAR", "STORE_HELP", "ImportReport", "MetricRecord", "RESULT_SCHEMA_VERSION", "RunInfo", "Side",
     "Store", "check_result", "compare_selectors", "default_url", "display_url", "export_run",
     "fingerprint", "identity", "import_results", "iter_result_files", "load_result_file",
-    "load_runs", "load_samples", "open_store", "parse_tags", "parse_time", "resolve_side",
+    "load_runs", "load_samples", "open_store", "parse_selector", "parse_time", "resolve_side",
     "resolve_url", "result_metrics", "run_check", "save_result",
 ]

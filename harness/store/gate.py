@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from harness.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, Comparison, compare_samples
 from harness.errors import HarnessError
+from harness.results import parse_tags
 from harness.store.core import Store, open_store
 from harness.store.results import MetricRecord, load_result_file, result_metrics
 
@@ -34,16 +35,9 @@ class Side:
     samples: dict[str, list[float]] = field(default_factory=dict)
 
 
-def parse_tags(items: Iterable[str]) -> dict[str, str]:
-    """``["bios=A", "dimm=x,nps=4"]`` -> dict; HarnessError on an item without ``=``."""
-    tags: dict[str, str] = {}
-    for item in items:
-        for part in filter(None, (p.strip() for p in item.split(","))):
-            key, sep, value = part.partition("=")
-            if not sep or not key.strip():
-                raise HarnessError(f"bad tag {part!r}: write key=value, e.g. bios=A")
-            tags[key.strip()] = value.strip()
-    return tags
+def parse_selector(selector: str) -> dict[str, str]:
+    """``"bios=A,nps=4"`` -> ``{"bios": "A", "nps": "4"}`` (tag rules from ``harness.results``)."""
+    return parse_tags([p for p in selector.split(",") if p.strip()])
 
 
 def pool(records_per_run: Iterable[Iterable[MetricRecord]]) -> dict[str, list[float]]:
@@ -60,7 +54,7 @@ def side_from_result(result: Mapping[str, Any], label: str) -> Side:
 
 
 def _side_from_tags(selector: str, store: Store) -> Side:
-    wanted = parse_tags([selector])
+    wanted = parse_selector(selector)
     special = {k: wanted.pop(k) for k in _SPECIAL_KEYS if k in wanted}
     runs = store.runs(wanted, **special)
     if not runs:

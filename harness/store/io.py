@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 from harness.errors import HarnessError
+from harness.fsutil import atomic_write_text
 from harness.store.core import open_store
 from harness.store.results import expand_paths, load_result_file
 
@@ -48,19 +47,6 @@ def import_results(paths: Iterable[str | Path], url: str | None = None) -> Impor
     return report
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write next to ``path`` and rename into place, so a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")  # open() keeps the umask
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def export_run(ref: str, out: str | Path, url: str | None = None) -> Path:
     """Write the stored result of run ``ref`` (id or unique prefix) to ``out`` as result.json."""
     out = Path(out)
@@ -68,5 +54,5 @@ def export_run(ref: str, out: str | Path, url: str | None = None) -> Path:
         out = out / "result.json"
     with open_store(url) as store:
         document = store.load_result(store.find_run(ref))
-    write_text_atomic(out, json.dumps(document, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(out, json.dumps(document, indent=2, sort_keys=True) + "\n")
     return out

@@ -7,7 +7,6 @@ skips a broken one with a warning instead of aborting, as asv's ``iter_results``
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -17,10 +16,11 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from harness.errors import HarnessError
 from harness.metrics import get_metric, prediction_metric_name
+from harness.results import SCHEMA_VERSION as RESULT_SCHEMA_VERSION
+from harness.results import check_schema, load_result
 
 log = logging.getLogger("moebench.store")
 
-RESULT_SCHEMA_VERSION = 1
 PREDICTED = ("decode_tokens_per_s", "prefill_tokens_per_s", "ttft_s")
 
 
@@ -40,17 +40,16 @@ class MetricRecord:
 
 
 def check_result(result: Any, source: str = "result") -> dict[str, Any]:
-    """The document, validated and upgraded to ``RESULT_SCHEMA_VERSION``; HarnessError if unusable."""
+    """The document, validated (``harness.results`` owns the version rule); HarnessError if unusable.
+
+    Older versions would be upgraded here, one explicit step per version; there is only 1 so far.
+    """
     if not isinstance(result, Mapping):
         raise HarnessError(f"{source}: not a moebench result (expected a JSON object)")
-    version = result.get("schema_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise HarnessError(f"{source}: not a moebench result (no integer schema_version)")
-    if version > RESULT_SCHEMA_VERSION:
-        raise HarnessError(f"{source}: schema_version {version} is newer than this moebench "
-                           f"reads ({RESULT_SCHEMA_VERSION}); upgrade moebench")
-    if version < 1:
-        raise HarnessError(f"{source}: schema_version {version} predates moebench 0.1; rerun")
+    check_schema(dict(result), source)
+    if result["schema_version"] < 1:
+        raise HarnessError(f"{source}: schema_version {result['schema_version']} predates "
+                           "moebench 0.1; rerun the benchmark")
     run_id = result.get("run_id")
     if not isinstance(run_id, str) or not run_id.strip():
         raise HarnessError(f"{source}: result has no run_id")
@@ -108,18 +107,7 @@ def result_metrics(result: Mapping[str, Any], source: str = "result") -> list[Me
 
 def load_result_file(path: str | Path) -> dict[str, Any]:
     """One result.json (or a run directory holding one), checked; HarnessError when unusable."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "result.json"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise HarnessError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise HarnessError(f"{path}: not valid JSON ({exc})") from exc
-    return check_result(document, str(path))
+    return check_result(load_result(Path(path)), str(path))
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
