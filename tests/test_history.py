@@ -108,3 +108,8 @@ def test_history_survives_a_broken_row(loaded, capsys, caplog):
 def test_unknown_metric_is_exit_2(loaded, capsys):
     code, _, err = cli(capsys, "history", "--metric", "nope", "--store", loaded)
     assert code == 2 and err.startswith("error: no stored metric matches nope")
+
+
+def test_history_text_is_pinned(loaded, capsys):
+    code, out, _ = cli(capsys, "history", "--store", loaded)
+    assert code == 0 and out == (RUNS.parent / "golden" / "history.txt").read_text()
