@@ -253,6 +253,7 @@ class Comparison:
     changes: list[Change]
     threshold: float = DEFAULT_THRESHOLD
     alpha: float = DEFAULT_ALPHA
+    notes: tuple[str, ...] = ()  # facts a reader must know, e.g. the sides ran on other hardware
 
     @property
     def regressed(self) -> list[Change]:
@@ -266,6 +267,7 @@ class Comparison:
             "alpha": self.alpha,
             "changes": [c.to_dict() for c in self.changes],
             "regressed": [c.metric for c in self.regressed],
+            "notes": list(self.notes),
         }
 
 
@@ -312,5 +314,6 @@ def format_comparison(comparison: Comparison) -> str:
         _side_line("candidate", comparison.cand_label, comparison.cand_runs),
         f"threshold {comparison.threshold * 100:g}%, alpha {comparison.alpha:g} "
         "(Mann–Whitney U on samples; single values by threshold alone)",
+        *[f"note: {n}" for n in comparison.notes],
         "", *table, "", summary_line(comparison),
     ]) + "\n"

@@ -160,3 +160,13 @@ def test_console_script_exit_codes(tmp_path):
                           text=True)
     assert (bad.returncode, same.returncode) == (1, 0)
     assert "REGRESSED" in bad.stdout and "stream_triad" in bad.stdout
+
+
+def test_comparing_across_hardware_says_so(loaded, tmp_path, capsys):
+    doc = json.loads((RUNS / "bios-B" / "run-b1.json").read_text())
+    doc["machine"]["fingerprint"] = "0123456789abcdef"  # e.g. after a DIMM swap
+    (tmp_path / "swapped.json").write_text(json.dumps(doc))
+    _, out, _ = cli(capsys, "compare", "a100", tmp_path / "swapped.json", "--store", loaded)
+    assert "note: the sides ran on different hardware (fingerprint 8647d9de vs 01234567)" in out
+    _, out, _ = cli(capsys, "compare", "a100", "bios=B", "--store", loaded)
+    assert "note:" not in out

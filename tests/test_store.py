@@ -255,3 +255,26 @@ def test_fingerprint_ignores_dimm_order():
     dimms = [{"locator": f"P0_{c}", "size_bytes": 2**36, "type": "DDR5"} for c in "ABCD"]
     assert (fingerprint(dict(MACHINE, system={"dimms": dimms}))
             == fingerprint(dict(MACHINE, system={"dimms": dimms[::-1]})))
+
+
+def test_oversized_fields_never_reach_the_database(store_url, caplog):
+    doc = make_result()
+    doc["machine"]["name"] = "h" * 400
+    doc["probes"]["x" * 300] = {"samples": [1.0], "unit": "GB/s"}
+    with caplog.at_level(logging.WARNING, logger="moebench.store"):
+        save_result(doc, store_url)
+    with open_store(store_url) as store:
+        [run] = store.runs()
+        assert len(run.machine_name) == 255
+        assert "x" * 300 not in {m.name for m in store.metrics([run.run_id])[run.run_id]}
+    assert "over 255 characters" in caplog.text
+    with pytest.raises(HarnessError, match="longer than 256"):
+        save_result(dict(make_result(), tags={"bios": "v" * 300}), store_url)
+
+
+def test_store_location_errors_are_one_line(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(HarnessError, match="cannot create the store folder"):
+        open_store(str(tmp_path / "file" / "sub" / "s.sqlite"))
+    with pytest.raises(HarnessError, match="no database driver"):
+        open_store("mysql://u@h/db")

@@ -75,15 +75,28 @@ def create_engine(url: str) -> sa.Engine:
         raise HarnessError(f"not a store URL: {url!r}; use a path, sqlite:///FILE or "
                            "postgresql://user@host/db") from exc
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        return _server_engine(url)
     memory = parsed.database in (None, "", ":memory:")
     if not memory:
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(parsed.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HarnessError(f"cannot create the store folder {folder}: "
+                               f"{exc.strerror or exc}") from exc
     engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S},
                               poolclass=StaticPool if memory else None)
     sa.event.listen(engine, "connect", _sqlite_on_connect)
     sa.event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _server_engine(url: str) -> sa.Engine:
+    try:
+        return sa.create_engine(url, pool_pre_ping=True)
+    except (sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise HarnessError(f"no database driver for {display_url(url)} ({exc}); moebench "
+                           "supports sqlite:/// and postgresql:// stores") from exc
 
 
 def _is_busy(exc: sa.exc.OperationalError) -> bool:

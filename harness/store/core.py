@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 import sqlalchemy as sa
 
 from harness.errors import HarnessError
+from harness.results import parse_tags
 from harness.store import _schema as S
 from harness.store._engine import (create_engine, display_url, resolve_url, retry_busy,
                                    write_transaction)
@@ -52,10 +53,15 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def _tags(result: Mapping[str, Any]) -> dict[str, str]:
+    """The run's tags under the same rules ``--tag`` enforces (files may come from anywhere)."""
     tags = result.get("tags") or {}
     if not isinstance(tags, Mapping):
-        raise HarnessError("result tags must be an object of key=value pairs")
-    return {str(k): str(v) for k, v in tags.items()}
+        raise HarnessError(f"run {result['run_id']}: tags must be an object of key=value pairs")
+    return parse_tags([f"{k}={v}" for k, v in tags.items()])
+
+
+def _clip(value: Any, size: int) -> str | None:
+    return None if value is None else str(value)[:size]
 
 
 def _run_row(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -65,10 +71,10 @@ def _run_row(result: Mapping[str, Any]) -> dict[str, Any]:
         "started_at": parse_time(result.get("started_at")),
         "finished_at": parse_time(result.get("finished_at")),
         "stored_at": datetime.now(timezone.utc).replace(tzinfo=None),
-        "harness_version": result.get("harness_version"),
+        "harness_version": _clip(result.get("harness_version"), 32),
         "result_schema_version": result["schema_version"],
-        "machine_name": machine.get("name"),
-        "fingerprint": machine.get("fingerprint") or fingerprint(machine),
+        "machine_name": _clip(machine.get("name"), 255),
+        "fingerprint": _clip(machine.get("fingerprint") or fingerprint(machine), 64),
         "tags": json.dumps(_tags(result), sort_keys=True),
         "document": json.dumps(result, sort_keys=True),
     }
@@ -152,8 +158,8 @@ class Store:
                                 .where(S.runs.c.run_id == run_id)).first() is not None
 
     def runs(self, tags: Mapping[str, str] | None = None, *, fingerprint: str | None = None,
-             machine: str | None = None) -> list[RunInfo]:
-        """Runs matching every tag (and fingerprint prefix / machine name), oldest first."""
+             machine: str | None = None, run_id: str | None = None) -> list[RunInfo]:
+        """Runs matching every tag (and fingerprint prefix / machine name / id), oldest first."""
         query = sa.select(S.runs.c.run_id, S.runs.c.started_at, S.runs.c.harness_version,
                           S.runs.c.machine_name, S.runs.c.fingerprint, S.runs.c.tags)
         for key, value in (tags or {}).items():
@@ -164,6 +170,8 @@ class Store:
             query = query.where(S.runs.c.fingerprint.startswith(fingerprint, autoescape=True))
         if machine:
             query = query.where(S.runs.c.machine_name == machine)
+        if run_id:
+            query = query.where(S.runs.c.run_id == run_id)
         query = query.order_by(S.runs.c.started_at, S.runs.c.run_id)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()

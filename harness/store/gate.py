@@ -18,6 +18,7 @@ from harness.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, Comparison, compar
 from harness.errors import HarnessError
 from harness.results import parse_tags
 from harness.store.core import Store, open_store
+from harness.store.fingerprint import fingerprint
 from harness.store.results import MetricRecord, load_result_file, result_metrics
 
 log = logging.getLogger("moebench.store")
@@ -33,6 +34,7 @@ class Side:
     label: str
     run_ids: tuple[str, ...]
     samples: dict[str, list[float]] = field(default_factory=dict)
+    fingerprints: frozenset[str] = frozenset()
 
 
 def parse_selector(selector: str) -> dict[str, str]:
@@ -50,7 +52,9 @@ def pool(records_per_run: Iterable[Iterable[MetricRecord]]) -> dict[str, list[fl
 
 
 def side_from_result(result: Mapping[str, Any], label: str) -> Side:
-    return Side(label, (str(result["run_id"]),), pool([result_metrics(result, label)]))
+    machine = result.get("machine") if isinstance(result.get("machine"), Mapping) else {}
+    return Side(label, (str(result["run_id"]),), pool([result_metrics(result, label)]),
+                frozenset([machine.get("fingerprint") or fingerprint(machine)]))
 
 
 def _side_from_tags(selector: str, store: Store) -> Side:
@@ -64,7 +68,8 @@ def _side_from_tags(selector: str, store: Store) -> Side:
         log.warning("%s pools runs from %d different machines (add fingerprint=... to narrow it)",
                     selector, len({r.fingerprint for r in runs}))
     metrics = store.metrics(r.run_id for r in runs)
-    return Side(selector, tuple(r.run_id for r in runs), pool(metrics[r.run_id] for r in runs))
+    return Side(selector, tuple(r.run_id for r in runs), pool(metrics[r.run_id] for r in runs),
+                frozenset(r.fingerprint or "" for r in runs))
 
 
 def resolve_side(selector: str, store: Callable[[], Store]) -> Side:
@@ -77,8 +82,10 @@ def resolve_side(selector: str, store: Callable[[], Store]) -> Side:
     if "=" in selector:
         return _side_from_tags(selector, store())
     run_id = store().find_run(selector)
+    runs = store().runs(run_id=run_id)  # empty if its row is broken (skipped with a warning)
     records = store().metrics([run_id])[run_id]
-    return Side(f"run {run_id[:12]}", (run_id,), pool([records]))
+    return Side(f"run {run_id[:12]}", (run_id,), pool([records]),
+                frozenset(r.fingerprint or "" for r in runs))
 
 
 class _LazyStore:
@@ -100,9 +107,19 @@ class _LazyStore:
             self._store.close()
 
 
+def hardware_notes(base: Side, cand: Side) -> tuple[str, ...]:
+    """Say so when the sides ran on different hardware (intended for a DIMM swap, else a trap)."""
+    if not base.fingerprints or not cand.fingerprints or base.fingerprints == cand.fingerprints:
+        return ()
+    def names(side: Side) -> str:
+        return "/".join(sorted(f[:8] for f in side.fingerprints))
+    return (f"the sides ran on different hardware (fingerprint {names(base)} vs {names(cand)})",)
+
+
 def _comparison(base: Side, cand: Side, threshold: float, alpha: float) -> Comparison:
     changes = compare_samples(base.samples, cand.samples, threshold=threshold, alpha=alpha)
-    return Comparison(base.label, cand.label, base.run_ids, cand.run_ids, changes, threshold, alpha)
+    return Comparison(base.label, cand.label, base.run_ids, cand.run_ids, changes, threshold, alpha,
+                      hardware_notes(base, cand))
 
 
 def compare_selectors(base: str, cand: str, *, url: str | None = None,

@@ -21,6 +21,7 @@ from harness.results import check_schema, load_result
 
 log = logging.getLogger("moebench.store")
 
+MAX_NAME = 255  # metrics.name column width
 PREDICTED = ("decode_tokens_per_s", "prefill_tokens_per_s", "ttft_s")
 
 
@@ -74,7 +75,8 @@ def _probe_record(name: str, probe: Any, source: str) -> MetricRecord | None:
         log.warning("%s: probe %r has no usable samples; skipped", source, name)
         return None
     best = probe.get("best") if isinstance(probe.get("best"), (int, float)) else None
-    return MetricRecord(name, str(probe.get("unit") or get_metric(name).unit), "probe", samples, best)
+    unit = str(probe.get("unit") or get_metric(name).unit)[:32]
+    return MetricRecord(name, unit, "probe", samples, best)
 
 
 def _prediction_records(pred: Any, source: str) -> list[MetricRecord]:
@@ -100,7 +102,10 @@ def result_metrics(result: Mapping[str, Any], source: str = "result") -> list[Me
     for pred in result.get("predictions") or []:
         candidates.extend(_prediction_records(pred, source))
     for record in candidates:
-        if record is not None and record.name not in found:
+        if record is not None and len(record.name) > MAX_NAME:
+            log.warning("%s: metric name %.40s... is over %d characters; skipped", source,
+                        record.name, MAX_NAME)
+        elif record is not None and record.name not in found:
             found[record.name] = record
     return list(found.values())
 
