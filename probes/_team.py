@@ -40,16 +40,27 @@ class Team:
         self.cpus = tuple(cpus)
         self.setup, self.step, self.clock = setup, step, clock
         self.barrier = threading.Barrier(len(self.cpus))
+        self.round_end = threading.Barrier(len(self.cpus), action=self._decide)
+        self.ready = threading.Barrier(len(self.cpus), action=self._start)
         self.errors: list[BaseException] = []
-        self.done = 0  # rounds finished by worker 0, for progress reporting
+        self.done = 0  # rounds every worker has finished
+        self.stop = False
+        self.seconds: float | None = None
+        self.deadline: float | None = None
+        self.min_rounds = 1
 
     def run(self, steps: Sequence[str], rounds: int, stage: str,
-            progress: Progress | None = None) -> np.ndarray:
-        """Start and end stamps, shape (rounds, len(steps), threads, 2). Re-raises a worker's error.
+            progress: Progress | None = None, seconds: float | None = None,
+            min_rounds: int = 1) -> np.ndarray:
+        """Start and end stamps, shape (rounds done, len(steps), threads, 2).
 
-        On KeyboardInterrupt the barrier is broken, every worker leaves at its next step, and all
-        are joined before the interrupt propagates: no thread outlives the call.
+        With ``seconds``, no new round starts once that much time has passed and ``min_rounds``
+        are done, so a busy machine makes the probe shorter, not longer. A worker's error is
+        re-raised here. On KeyboardInterrupt the barriers are broken, every worker leaves at its
+        next step, and all are joined before the interrupt propagates: no thread outlives the call.
         """
+        self.seconds = seconds
+        self.min_rounds = min_rounds
         stamps = np.zeros((rounds, len(steps), len(self.cpus), 2))
         workers = [threading.Thread(target=self._work, args=(i, cpu, steps, rounds, stamps),
                                     name=f"moebench-{stage}-cpu{cpu}", daemon=True)
@@ -57,43 +68,63 @@ class Team:
         for w in workers:
             w.start()
         try:
-            self._wait(workers, stage, rounds, progress)
+            self._wait(workers, stage, rounds, seconds, progress)
         except BaseException:
-            self.barrier.abort()
+            self._abort()
             for w in workers:
                 w.join()
             raise
         if self.errors:
             raise self.errors[0]
-        return stamps
+        return stamps[:self.done]
+
+    def _abort(self) -> None:
+        for barrier in (self.ready, self.barrier, self.round_end):
+            barrier.abort()
+
+    def _start(self) -> None:
+        """Runs once, when every worker has set up: the time budget starts now."""
+        if self.seconds is not None:
+            self.deadline = self.clock.monotonic() + self.seconds
+
+    def _decide(self) -> None:
+        """Runs once per round, in one worker, while the others wait: stop here or go on."""
+        self.done += 1
+        if self.deadline is not None and self.done >= self.min_rounds:
+            self.stop = self.clock.monotonic() >= self.deadline
 
     def _wait(self, workers: list[threading.Thread], stage: str, rounds: int,
-              progress: Progress | None) -> None:
+              seconds: float | None, progress: Progress | None) -> None:
+        """Join the workers, reporting progress as a fraction of rounds or of time, whichever
+        is further along (``progress(stage, fraction, 1.0)``)."""
+        start = self.clock.monotonic() if progress is not None and seconds else 0.0
         for w in workers:
             while w.is_alive():
                 w.join(0.05)
                 if progress is not None:
-                    progress(stage, float(self.done), float(rounds))
+                    by_time = (self.clock.monotonic() - start) / seconds if seconds else 0.0
+                    progress(stage, min(1.0, max(self.done / rounds, by_time)), 1.0)
 
     def _work(self, index: int, cpu: int, steps: Sequence[str], rounds: int,
               stamps: np.ndarray) -> None:
         try:
             pin_to(cpu)
             state = self.setup(index, cpu)
-            self.barrier.wait()  # every worker has first-touched its arrays
+            self.ready.wait()  # every worker has first-touched its arrays
             for r in range(rounds):
                 for s, name in enumerate(steps):
                     self.barrier.wait()
                     t0 = self.clock.monotonic()
                     self.step(state, name)
                     stamps[r, s, index] = (t0, self.clock.monotonic())
-                if index == 0:
-                    self.done = r + 1
+                self.round_end.wait()
+                if self.stop:
+                    return
         except threading.BrokenBarrierError:
             return
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             self.errors.append(exc)
-            self.barrier.abort()
+            self._abort()
 
 
 def step_seconds(stamps: np.ndarray) -> np.ndarray:

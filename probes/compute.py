@@ -17,6 +17,7 @@ from probes.sources import Clock, RealClock
 SIZE = {True: 1024, False: 2048}
 SAMPLES = {True: 3, False: 6}
 MIN_SAMPLE_SECONDS = {True: 0.05, False: 0.15}
+SECONDS = {True: 1.0, False: 4.0}  # time budget per dtype: no new sample after it (at least 2)
 
 
 @dataclass(frozen=True)
@@ -36,20 +37,25 @@ def run_gemm(quick: bool, progress: Progress | None = None, clock: Clock | None 
     count = samples or SAMPLES[quick]
     results = {}
     for i, dtype in enumerate((np.float32, np.float64)):
-        results[dtype] = _gemm_samples(n, dtype, count, MIN_SAMPLE_SECONDS[quick], clock)
+        results[dtype] = _gemm_samples(n, dtype, count, MIN_SAMPLE_SECONDS[quick], clock,
+                                       SECONDS[quick] / 2)
         if progress is not None:
             progress("gemm", float(i + 1), 2.0)
     return GemmResult(fp32=results[np.float32], fp64=results[np.float64], size=n)
 
 
-def _gemm_samples(n: int, dtype: type, count: int, min_seconds: float, clock: Clock) -> Measurement:
+def _gemm_samples(n: int, dtype: type, count: int, min_seconds: float, clock: Clock,
+                  budget: float) -> Measurement:
     a = np.full((n, n), 0.5, dtype=dtype)
     b = np.full((n, n), 0.25, dtype=dtype)
     c = np.empty((n, n), dtype=dtype)
     np.matmul(a, b, out=c)  # warm-up: BLAS threads started
     reps = _reps_for(a, b, c, min_seconds, clock)
-    samples = []
+    samples: list[float] = []
+    start = clock.monotonic()
     for _ in range(count):
+        if len(samples) >= 2 and clock.monotonic() - start > budget:
+            break
         t0 = clock.monotonic()
         for _ in range(reps):
             np.matmul(a, b, out=c)

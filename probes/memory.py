@@ -45,6 +45,8 @@ BUDGET_CEILING = {True: 2 * GIB, False: 12 * GIB}
 TARGET_ARRAY = {True: 64 * MIB, False: 256 * MIB}  # per array, raised to 4x LLC when larger
 SAMPLES = {True: 5, False: 12}
 PASSES = {True: 3, False: 8}
+MIN_SAMPLES = 3
+SECONDS = {True: 2.5, False: 15.0}  # time budget of the all-core run; per-node runs get a third
 BLOCK_BYTES = 1 * MIB  # triad block: a slice of ``a`` that stays in L2 between the two calls
 
 
@@ -58,6 +60,7 @@ class StreamPlan:
     passes: int  # timed passes per sample; a sample is the best pass (STREAM's convention)
     block_elements: int
     memory_budget_bytes: int
+    seconds: float | None = None  # time budget: stop after the sample that crosses it
     node_cpus: tuple[tuple[int, ...], ...] = ()  # per-NUMA-node triad runs (only when > 1 node)
     notes: tuple[str, ...] = ()
 
@@ -97,7 +100,7 @@ def plan_stream(quick: bool, system: SystemInfo, sources: Sources | None = None,
     per_thread = max(4096, array // 8 // len(chosen) // 512 * 512)
     return StreamPlan(
         cpus=chosen, elements_per_thread=per_thread, samples=SAMPLES[quick], passes=PASSES[quick],
-        block_elements=BLOCK_BYTES // 8, memory_budget_bytes=budget,
+        block_elements=BLOCK_BYTES // 8, memory_budget_bytes=budget, seconds=SECONDS[quick],
         node_cpus=_node_cpus(system, chosen), notes=tuple(notes),
     )
 
@@ -174,19 +177,22 @@ def run_stream(plan: StreamPlan, progress: Progress | None = None,
         if cpus:
             node_plan_elements = plan.array_bytes // 8 // len(cpus)
             found = _run_kernels(plan, cpus, ("triad",), f"stream node{node}", progress, clock,
-                                 elements=node_plan_elements)
+                                 elements=node_plan_elements, seconds_share=1 / 3)
             kernels[f"triad@node{node}"] = found["triad"]
     return StreamResult(kernels=kernels, plan=plan, notes=plan.notes)
 
 
 def _run_kernels(plan: StreamPlan, cpus: tuple[int, ...], kernels: Sequence[str], stage: str,
-                 progress: Progress | None, clock: Clock,
-                 elements: int | None = None) -> dict[str, Measurement]:
+                 progress: Progress | None, clock: Clock, elements: int | None = None,
+                 seconds_share: float = 1.0) -> dict[str, Measurement]:
     n = elements or plan.elements_per_thread
     team = Team(cpus, lambda i, cpu: _Arrays(n, plan.block_elements),
                 lambda arrays, kernel: arrays.run(kernel), clock)
-    stamps = team.run(kernels, plan.samples * plan.passes, stage, progress)
-    seconds = step_seconds(stamps).reshape(plan.samples, plan.passes, len(kernels))
+    budget = plan.seconds * seconds_share if plan.seconds else None
+    stamps = team.run(kernels, plan.samples * plan.passes, stage, progress, budget,
+                      min_rounds=min(plan.samples, MIN_SAMPLES) * plan.passes)
+    samples = len(stamps) // plan.passes
+    seconds = step_seconds(stamps[:samples * plan.passes]).reshape(samples, plan.passes, len(kernels))
     out = {}
     for k, name in enumerate(kernels):
         gbs = BYTES_PER_ELEMENT[name] * n * len(cpus) / np.maximum(seconds[:, :, k], 1e-9) / 1e9

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from probes._load import other_load, read_cpu_times
 from probes._nvml import Nvml
 from probes._stats import Measurement
 from probes.compute import run_gemm
@@ -25,6 +26,7 @@ __all__ = ["ProbeReport", "SCHEMA_VERSION", "run_probes"]
 
 SCHEMA_VERSION = 1
 CV_LIMIT = 0.02  # above this a figure is flagged unstable
+BUSY_LIMIT = 0.10  # other processes' share of the CPUs above which figures are flagged
 Progress = Callable[[str, float, float], None]
 
 
@@ -67,8 +69,14 @@ def run_probes(quick: bool = False, progress: Progress | None = None,
         notes.append(f"GPU: {gpu.reason}")
     probes: dict[str, Measurement] = {}
     settings: dict[str, Any] = {"quick": quick, "byte_counting": BYTE_COUNTING}
+    before, t_probe = read_cpu_times(src), clock.monotonic()
     _memory_probes(quick, system, src, progress, clock, probes, settings, notes)
     _gemm_probe(quick, progress, clock, probes, settings, notes)
+    busy = other_load(before, read_cpu_times(src), clock.monotonic() - t_probe)
+    settings["other_cpu_load"] = None if busy is None else round(busy, 3)
+    if busy is not None and busy > BUSY_LIMIT:
+        notes.append(f"other processes kept {busy:.0%} of the CPUs busy during the probe: "
+                     "bandwidth and GFLOP/s are likely low and unstable; rerun on an idle machine")
     notes.extend(_stability_notes(probes))
     notes.extend(_efficiency_notes(system, probes))
     return ProbeReport(started, clock.monotonic() - t0, system, gpu, probes, settings, tuple(notes))
@@ -85,12 +93,14 @@ def _memory_probes(quick: bool, system: SystemInfo, src: Sources, progress: Prog
         for name, m in result.kernels.items():
             kernel, _, node = name.partition("@")
             probes[f"stream_{kernel}" + (f"@{node}" if node else "")] = m
-        moe_plan = plan_moe_replay(quick, system, plan.memory_budget_bytes)
+        moe_plan = plan_moe_replay(quick, system, plan.memory_budget_bytes, plan.cpus)
         settings["moe_replay"] = {"experts": moe_plan.experts, "pool_bytes": moe_plan.pool_bytes,
                                   "top_k": moe_plan.top_k,
                                   "expert_shape": [moe_plan.hidden, moe_plan.intermediate],
                                   "layers_per_sample": moe_plan.layers_per_sample}
-        probes["moe_replay"] = run_moe_replay(moe_plan, progress, clock).measurement
+        moe = run_moe_replay(moe_plan, progress, clock)
+        probes["moe_replay"] = moe.measurement
+        notes.extend(moe.notes)
     except (MemoryError, OSError, ValueError, RuntimeError) as exc:
         notes.append(f"memory probe failed ({type(exc).__name__}: {exc}): bandwidth missing")
 

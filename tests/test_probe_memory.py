@@ -112,7 +112,8 @@ def test_worker_error_reaches_the_caller():
 def test_moe_replay_small_pool():
     plan = MoePlan(experts=4, hidden=512, intermediate=64, top_k=2, layers_per_sample=2, samples=3)
     result = run_moe_replay(plan, clock=FakeClock(step=0.001))
-    per_sample = 2 * 2 * plan.expert_bytes / 1e-3 / 1e9
+    # one worker, two layers: the clock is read at each layer's start and end -> 3 ms a sample
+    per_sample = 2 * 2 * plan.expert_bytes / 3e-3 / 1e9
     assert result.measurement.samples == pytest.approx((per_sample,) * 3)
 
 
@@ -133,3 +134,23 @@ def test_one_cpu_per_core_uses_topology():
     from probes.memory import one_cpu_per_core
     cpus = one_cpu_per_core(FakeSources("epyc7451-2s"))
     assert cpus and len(cpus) == len(set(cpus))
+
+
+def test_time_budget_stops_early_but_keeps_the_minimum():
+    team = Team((0,), lambda i, cpu: None, lambda state, name: None, FakeClock(step=1.0))
+    stamps = team.run(["x", "y"], rounds=100, stage="t", seconds=10.0, min_rounds=3)
+    assert 3 <= len(stamps) < 100
+
+
+def test_time_budget_never_cuts_below_the_minimum():
+    team = Team((0,), lambda i, cpu: None, lambda state, name: None, FakeClock(step=100.0))
+    assert len(team.run(["x"], rounds=10, stage="t", seconds=1.0, min_rounds=4)) == 4
+
+
+def test_single_threaded_blas_restores_the_thread_count():
+    from probes._blas import single_threaded_blas
+    with single_threaded_blas() as first:
+        pass
+    with single_threaded_blas() as second:
+        pass
+    assert first == second

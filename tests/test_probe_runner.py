@@ -41,3 +41,12 @@ def test_a_failing_probe_is_missing_with_a_note(monkeypatch):
     report = run_probes(quick=True, sources=FakeSources("arm64-neoverse-n1"), nvml=FakeNvml())
     assert "gemm_fp32" not in report.probes
     assert any("GEMM probe failed" in n for n in report.notes)
+
+
+def test_other_load_from_proc_stat():
+    from probes._load import CpuTimes, other_load, read_cpu_times
+    before = CpuTimes(machine_busy=100.0, own=10.0, cpus=2)
+    after = CpuTimes(machine_busy=104.0, own=12.0, cpus=2)
+    assert other_load(before, after, wall_s=2.0) == 0.5  # 2 CPU-s of others over 4 CPU-s
+    assert other_load(None, after, 2.0) is None
+    assert read_cpu_times(FakeSources("epyc7451-2s")) is None  # not captured: no figure
