@@ -84,7 +84,7 @@ def render_chart(chart: Chart) -> str:
         raise ValueError(f"unknown chart kind {chart.kind!r}")
     with _figure(chart.name, _height(chart)) as fig:
         draw(fig, chart)
-        return _svg(fig)
+        return _svg(fig, chart.name)
 
 
 def _height(chart: Chart) -> float:
@@ -120,7 +120,7 @@ class _figure:
         self._ctx.__exit__(*exc)
 
 
-def _svg(fig) -> str:  # noqa: ANN001
+def _svg(fig, prefix: str) -> str:  # noqa: ANN001
     out = io.StringIO()
     fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight",
                 pad_inches=0.04)
@@ -129,7 +129,16 @@ def _svg(fig) -> str:  # noqa: ANN001
     text = text[text.index("<svg"):].strip()
     # Inline in HTML the parser puts <svg> and xlink:href in their namespaces itself; dropping the
     # declarations leaves the page without a single URL in it.
-    return re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", text, count=2)
+    text = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", text, count=2)
+    return _prefix_ids(text, re.sub(r"[^A-Za-z0-9_-]", "-", prefix))
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Every id (and every reference to one) prefixed with the chart's name: matplotlib numbers
+    ``figure_1``, ``axes_1``... afresh in each figure, and one page holds several."""
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", svg)
+    return re.sub(r'((?:xlink:)?href)="#([^"]+)"', lambda m: f'{m.group(1)}="#{prefix}-{m.group(2)}"', svg)
 
 
 def _draw_bars(fig, chart: Chart) -> None:  # noqa: ANN001

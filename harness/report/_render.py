@@ -39,11 +39,13 @@ def text_environment() -> jinja2.Environment:
     return env
 
 
-_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|<>#"} | {"\n": " ", "\r": " "})
+_MD_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|#"}
+                            | {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\n": " ", "\r": " "})
 
 
 def escape_markdown(value: Any) -> str:
-    """Text safe inside a Markdown table cell: no markup, no HTML, no line breaks."""
+    """Text safe inside a Markdown table cell: markup characters backslash-escaped, HTML as
+    entities (a backslash would not stop ``<`` inside a code span), no line breaks."""
     return str(value).translate(_MD_SPECIAL)
 
 
