@@ -38,8 +38,8 @@ def emit(comparison: Comparison, as_json: bool) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("compare")
     def compare_cmd(
-        base: str = typer.Argument(..., help="Baseline. " + SIDE_HELP),
-        cand: str = typer.Argument(..., help="Candidate. " + SIDE_HELP),
+        base: str = typer.Argument(..., metavar="BASE", help="Baseline. " + SIDE_HELP),
+        cand: str = typer.Argument(..., metavar="CAND", help="Candidate. " + SIDE_HELP),
         threshold: float = typer.Option(DEFAULT_THRESHOLD * 100, "--threshold", metavar="PCT",
                                         help="Smallest change of the medians that counts, in %."),
         alpha: float = typer.Option(DEFAULT_ALPHA, "--alpha",

@@ -13,7 +13,7 @@ from harness.store import STORE_HELP, display_url, export_run, import_results, r
 def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_cmd(
-        paths: List[Path] = typer.Argument(..., help="result.json files or directories to scan."),
+        paths: List[Path] = typer.Argument(..., metavar="FILES...", help="result.json files or directories to scan."),
         store: Optional[str] = typer.Option(None, "--store", metavar="URL", help=STORE_HELP),
     ) -> None:
         """Store result.json files; broken ones are skipped with a warning."""
@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("export")
     def export_cmd(
-        run: str = typer.Argument(..., help="Run id or unique prefix."),
+        run: str = typer.Argument(..., metavar="RUN", help="Run id or unique prefix."),
         out: Path = typer.Option(..., "--out", metavar="FILE", help="Where to write result.json."),
         store: Optional[str] = typer.Option(None, "--store", metavar="URL", help=STORE_HELP),
     ) -> None:

@@ -81,9 +81,13 @@ def resolve_side(selector: str, store: Callable[[], Store]) -> Side:
         raise HarnessError(f"no such file: {selector}")
     if "=" in selector:
         return _side_from_tags(selector, store())
-    run_id = store().find_run(selector)
-    runs = store().runs(run_id=run_id)  # empty if its row is broken (skipped with a warning)
-    records = store().metrics([run_id])[run_id]
+    return _side_from_run(selector, store())
+
+
+def _side_from_run(ref: str, store: Store) -> Side:
+    run_id = store.find_run(ref)
+    runs = store.runs(run_id=run_id)  # empty if its row is broken (skipped with a warning)
+    records = store.metrics([run_id])[run_id]
     return Side(f"run {run_id[:12]}", (run_id,), pool([records]),
                 frozenset(r.fingerprint or "" for r in runs))
 
