@@ -13,7 +13,7 @@ from harness.store import STORE_HELP, display_url, export_run, import_results, r
 def register(app: typer.Typer) -> None:
     @app.command("import")
     def import_cmd(
-        paths: List[Path] = typer.Argument(..., metavar="FILES...", help="result.json files or directories to scan."),
+        paths: List[Path] = typer.Argument(..., metavar="FILES", help="result.json files or directories to scan."),
         store: Optional[str] = typer.Option(None, "--store", metavar="URL", help=STORE_HELP),
     ) -> None:
         """Store result.json files; broken ones are skipped with a warning."""
