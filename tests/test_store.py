@@ -278,3 +278,22 @@ def test_store_location_errors_are_one_line(tmp_path):
         open_store(str(tmp_path / "file" / "sub" / "s.sqlite"))
     with pytest.raises(HarnessError, match="no database driver"):
         open_store("mysql://u@h/db")
+
+
+def test_delete_removes_a_run_and_its_metrics(store_url):
+    keep, drop = save_result(make_result(), store_url), save_result(make_result(), store_url)
+    with open_store(store_url) as store:
+        store.delete(drop)
+        assert [r.run_id for r in store.runs()] == [keep]
+        assert store.metrics([drop]) == {drop: []}
+
+
+def test_a_store_gone_away_is_one_line(tmp_path):
+    path = tmp_path / "s.sqlite"
+    store = open_store(str(path))
+    store.engine.dispose()
+    path.unlink()
+    (tmp_path / "s.sqlite").mkdir()  # the file is now a directory: SQLite cannot open it
+    with pytest.raises(HarnessError, match="store sqlite"):
+        store.runs()
+    store.close()

@@ -7,11 +7,12 @@ still show its history).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 import sqlalchemy as sa
 
@@ -24,6 +25,7 @@ from harness.store.fingerprint import fingerprint
 from harness.store.results import MetricRecord, check_result, result_metrics
 
 log = logging.getLogger("moebench.store")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,21 @@ def _metric_from_row(row: sa.Row) -> MetricRecord | None:
     return MetricRecord(row.name, row.unit, row.kind, samples, row.best)
 
 
+def _reason(exc: sa.exc.SQLAlchemyError) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
+def _one_line_errors(method: Callable[..., T]) -> Callable[..., T]:
+    """A lost connection, a full disk or a lock held too long is the environment, not a bug."""
+    @functools.wraps(method)
+    def wrapper(self: "Store", *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except sa.exc.OperationalError as exc:
+            raise HarnessError(f"store {display_url(self.url)}: {_reason(exc)}") from exc
+    return wrapper
+
+
 class Store:
     """A results database. Open with ``open_store(url)``; usable as a context manager."""
 
@@ -125,6 +142,7 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    @_one_line_errors
     def save(self, result: Mapping[str, Any]) -> str:
         """Store one result document; storing the same run id again changes nothing."""
         result = check_result(result)
@@ -152,11 +170,13 @@ class Store:
                                                   for k, v in tags.items()])
             return True
 
+    @_one_line_errors
     def has_run(self, run_id: str) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(S.runs.c.run_id)
                                 .where(S.runs.c.run_id == run_id)).first() is not None
 
+    @_one_line_errors
     def runs(self, tags: Mapping[str, str] | None = None, *, fingerprint: str | None = None,
              machine: str | None = None, run_id: str | None = None) -> list[RunInfo]:
         """Runs matching every tag (and fingerprint prefix / machine name / id), oldest first."""
@@ -183,6 +203,7 @@ class Store:
                                    r.fingerprint, tag_map))
         return out
 
+    @_one_line_errors
     def find_run(self, ref: str) -> str:
         """The full run id for an id or a unique prefix of one (at least 4 characters)."""
         if len(ref) < 4:
@@ -196,6 +217,7 @@ class Store:
         raise HarnessError(f"run {ref!r} {what} in {display_url(self.url)}; "
                            "`moebench history` lists the runs")
 
+    @_one_line_errors
     def load_result(self, run_id: str) -> dict[str, Any]:
         """The result document as it was stored."""
         with self.engine.connect() as conn:
@@ -208,6 +230,7 @@ class Store:
         except ValueError as exc:
             raise HarnessError(f"run {run_id}: the stored document is broken ({exc})") from exc
 
+    @_one_line_errors
     def metrics(self, run_ids: Iterable[str]) -> dict[str, list[MetricRecord]]:
         """Metrics of each run (broken rows skipped with a warning)."""
         ids = list(run_ids)
@@ -221,6 +244,7 @@ class Store:
                         out[row.run_id].append(record)
         return out
 
+    @_one_line_errors
     def delete(self, run_id: str) -> None:
         """Remove a run and its metrics (for mistakes; there is no CLI for it yet)."""
         def work() -> None:
@@ -248,8 +272,7 @@ def open_store(url: str | None = None) -> Store:
         _migrate(engine)
     except sa.exc.SQLAlchemyError as exc:
         engine.dispose()
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise HarnessError(f"cannot open the store {display_url(resolved)}: {reason}; "
+        raise HarnessError(f"cannot open the store {display_url(resolved)}: {_reason(exc)}; "
                            "check --store or MOEBENCH_STORE") from exc
     except BaseException:
         engine.dispose()
