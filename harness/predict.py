@@ -16,6 +16,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.cpu_catalog import rating_for as cpu_rating_for
 from harness.engines import ENGINES, EngineProfile, auto_engine, get_engine
 from harness.errors import HarnessError
 from harness.machine import GpuSpec, Machine
@@ -120,14 +121,19 @@ def theoretical_bandwidth(machine: Machine) -> float | None:
 
 
 def cpu_peak_flops(machine: Machine) -> tuple[float, str]:
-    """CPU FP32 FLOP/s: measured GEMM when probed, else cores × clock × FLOP/cycle."""
+    """CPU FP32 FLOP/s: measured GEMM when probed, else the CPU's rated peak, else an estimate."""
     if machine.cpu_gflops_fp32:
         return machine.cpu_gflops_fp32 * 1e9, f"CPU GEMM {machine.cpu_gflops_fp32:.0f} GFLOP/s measured (fp32)"
-    cores = (machine.cores_per_socket or 16) * machine.sockets
+    threads = cpu_threads(machine)
+    rating = cpu_rating_for(machine.cpu_model)
+    if rating:
+        peak = threads * rating.base_ghz * 1e9 * rating.flops_per_cycle
+        return peak, (f"CPU compute not measured: {threads} cores × {rating.base_ghz} GHz × "
+                      f"{rating.flops_per_cycle:.0f} FLOP/cycle = {peak / 1e12:.1f} TFLOP/s rated peak")
     fpc = next((v for k, v in FLOPS_PER_CYCLE.items() if k in machine.cpu_flags), DEFAULT_FLOPS_PER_CYCLE)
-    peak = cores * ASSUMED_CLOCK_GHZ * 1e9 * fpc
-    return peak, (f"CPU compute not measured: {cores} cores × {ASSUMED_CLOCK_GHZ} GHz × {fpc:.0f} FLOP/cycle "
-                  f"= {peak / 1e12:.1f} TFLOP/s peak assumed")
+    peak = threads * ASSUMED_CLOCK_GHZ * 1e9 * fpc
+    return peak, (f"CPU compute not measured and CPU not in the catalog: {threads} cores × {ASSUMED_CLOCK_GHZ} GHz "
+                  f"× {fpc:.0f} FLOP/cycle = {peak / 1e12:.1f} TFLOP/s assumed")
 
 
 def _gpu_bandwidth(gpu: GpuSpec, host_stream: float | None) -> float | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich import box
 from rich.table import Table
 
 from harness.commands._common import console, fmt, print_json, progress_bars
@@ -56,9 +57,10 @@ def print_summary(result: dict) -> None:
         console.print("measured STREAM triad: missing (see notes in result.json)")
     models = list(dict.fromkeys(p["inputs"]["model"] for p in result["predictions"]))
     for model in models:
-        table = Table(title=f"{model}: predicted decode speed, batch 1", title_justify="left")
-        for col in ("quant", "placement", "engine", "decode tok/s", "prefill tok/s", "fits", "bottleneck"):
-            table.add_column(col, justify="right" if "tok" in col else "left")
+        table = Table(title=f"{model}: predicted tokens/s at batch 1", title_justify="left",
+                      box=box.SIMPLE_HEAD, pad_edge=False)
+        for col in ("quant", "placement", "engine", "decode", "prefill", "fits", "bottleneck"):
+            table.add_column(col, justify="right" if col in ("decode", "prefill") else "left", no_wrap=True)
         for p in result["predictions"]:
             if p["inputs"]["model"] != model:
                 continue

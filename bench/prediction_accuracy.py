@@ -1,0 +1,37 @@
+"""Prediction accuracy against the calibration rows, measured in one run.
+
+    python bench/prediction_accuracy.py
+
+Prints the same table as ``moebench validate`` and the ratios the issue tracks: MAPE of the
+model, MAPE of the rule of thumb (bandwidth ÷ activated bytes), how many rows fall within ×1.5,
+and the seed box (dual EPYC 9355 + RTX 5090D) against its published 21 / 28 tok/s.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness.api import predict_on  # noqa: E402
+from harness.commands.validate import print_validation  # noqa: E402
+from harness.validate import validate  # noqa: E402
+
+SEED_PUBLISHED = {"fp8": 21.0, "int4": 28.0}  # calibration rows hy90_fp8, hy90_int4
+
+
+def main() -> None:
+    result = validate()
+    print_validation(result)
+    ratio = result["rule_of_thumb_mape_pct"] / result["mape_pct"]
+    print(f"rule-of-thumb MAPE / model MAPE = {ratio:.2f}x")
+    for quant, published in SEED_PUBLISHED.items():
+        pred = predict_on("epyc9355-rtx5090d", quant=quant, placement="hybrid", context=0)
+        tps = pred["decode_tokens_per_s"]
+        print(f"seed box (catalog spec, no calibration row) {quant}: predicted {tps:.1f} tok/s, "
+              f"published {published:.0f} ({100 * (tps / published - 1):+.1f}%)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""``moebench validate``: predictions against published measurements, with the error shown."""
+
+from __future__ import annotations
+
+import typer
+from rich import box
+from rich.table import Table
+
+from harness.commands._common import console, print_json
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate_cmd)
+
+
+def validate_cmd(json_out: bool = typer.Option(False, "--json", help="Print rows and scores as JSON.")) -> None:
+    """Predict every calibration row; print predicted vs measured, error, MAPE and the rule of thumb's MAPE."""
+    from harness.validate import validate
+
+    result = validate()
+    if json_out:
+        print_json(result)
+        return
+    print_validation(result)
+
+
+def print_validation(result: dict) -> None:
+    table = Table(title="Decode tok/s: predicted vs published measurements (batch 1)", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("row", "engine", "placement", "measured", "predicted", "error", "rule of thumb"):
+        table.add_column(col, justify="right" if col in ("measured", "predicted", "error", "rule of thumb") else "left",
+                         no_wrap=True)
+    for r in result["rows"]:
+        rot = r["rule_of_thumb_error_pct"]
+        table.add_row(r["id"], r["engine"], r["placement"], f"{r['measured_tok_s']:.2f}", f"{r['predicted_tok_s']:.2f}",
+                      f"{r['error_pct']:+.0f}%", "—" if rot is None else f"{rot:+.0f}%")
+    console.print(table)
+    console.print(f"MAPE {result['mape_pct']:.1f}% over {result['count']} rows "
+                  f"({result['within_1_5x']} within ×1.5); rule of thumb (bandwidth ÷ activated bytes): "
+                  f"MAPE {result['rule_of_thumb_mape_pct']:.1f}%")
+    for s in result["skipped"]:
+        console.print(f"  skipped {s['id']}: {s['why']}")

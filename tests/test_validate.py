@@ -1,0 +1,48 @@
+"""Prediction accuracy against the published calibration rows (regression guard, not a target).
+
+The targets (MAPE <= 15%, all rows within x1.5) are tracked by bench/prediction_accuracy.py; these
+bounds catch a change that makes the model clearly worse.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.api import predict_on
+from harness.calibration import load_cases, parse_context, parse_quant_column
+from harness.validate import validate
+
+
+@pytest.fixture(scope="module")
+def result():
+    return validate()
+
+
+def test_every_usable_row_is_scored(result):
+    assert result["count"] >= 35
+    skipped = {s["id"] for s in result["skipped"]}
+    assert {"ds_day6_h800_decode", "sglang_96xh100_ep"} <= skipped  # aggregate, not batch-1
+
+
+def test_model_beats_rule_of_thumb_by_far(result):
+    assert result["mape_pct"] < 30.0
+    assert result["rule_of_thumb_mape_pct"] > 2 * result["mape_pct"]
+    assert result["within_1_5x"] >= result["count"] - 4
+
+
+@pytest.mark.parametrize("quant, published", [("fp8", 21.0), ("int4", 28.0)])
+def test_seed_box_from_catalog_spec(quant, published):
+    tps = predict_on("epyc9355-rtx5090d", quant=quant, placement="hybrid", context=0)["decode_tokens_per_s"]
+    assert published * 0.78 <= tps <= published * 1.15
+
+
+def test_row_parsing():
+    assert parse_context("tg32 @ depth 32768") == 32768
+    assert parse_context("10K context") == 10000
+    assert parse_context("prompt 7678 (8K), 300 output") == 7678
+    assert parse_quant_column({"quant": "Q4_K_M", "bits_per_weight_if_stated": ""}) == "q4_k_m"
+    assert parse_quant_column({"quant": "custom (~4.4 bpw est.)", "bits_per_weight_if_stated": ""}) == "4.4bpw"
+    assert parse_quant_column({"quant": "MXFP4 (MoE) GGUF", "bits_per_weight_if_stated": "4.34"}) == "4.34bpw"
+    cases = {c.id: c for c in load_cases()}
+    assert cases["ik_7773x_r1_q4km_mla"].machine.speed_mts == 3200  # DDR4 default, stated as assumed
+    assert not cases["kt_kimik2_q4km_2s"].usable
