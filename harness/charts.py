@@ -9,6 +9,7 @@ Nothing here knows about results or predictions: ``harness.report`` builds the s
 
 from __future__ import annotations
 
+import html
 import io
 import math
 import re
@@ -84,7 +85,9 @@ def render_chart(chart: Chart) -> str:
         raise ValueError(f"unknown chart kind {chart.kind!r}")
     with _figure(chart.name, _height(chart)) as fig:
         draw(fig, chart)
-        return _svg(fig, chart.name)
+        svg = _svg(fig, chart.name)
+    label = html.escape(chart.title + (f" ({chart.unit})" if chart.unit else ""), quote=True)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
 
 def _height(chart: Chart) -> float:

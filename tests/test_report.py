@@ -309,9 +309,10 @@ def test_charts_render_every_kind_reproducibly():
     ]
     for chart in charts:
         svg = render_chart(chart)
-        assert svg.startswith("<svg") and svg.endswith("</svg>") and "http" not in svg
+        assert svg.startswith('<svg role="img" aria-label="t') and svg.endswith("</svg>") and "http" not in svg
         assert svg == render_chart(chart)  # no dates, no random ids
     assert "y $5" in render_chart(charts[0])  # a dollar sign is text, not mathtext
+    assert 'aria-label="a &lt;b&gt; &quot;c&quot;"' in render_chart(dataclasses.replace(charts[2], title='a <b> "c"', unit=""))
     with pytest.raises(ValueError):
         render_chart(Chart("z", "pie", "t"))
 
@@ -425,3 +426,13 @@ def test_broken_result_is_refused(tmp_path):
     path.write_text(json.dumps(future))
     with pytest.raises(HarnessError, match="newer"):
         report.load_source(str(path))
+
+
+def test_report_files_is_the_command_as_a_function(tmp_path):
+    folder = write_run(tmp_path, golden_result())
+    written = report.report_files([str(folder)], markdown=str(tmp_path / "s.md"))
+    assert written == {"markdown": str(tmp_path / "s.md")}  # only what was asked for
+    assert (tmp_path / "s.md").read_text().startswith("# PowerEdge R7725")
+    assert report.report_files([str(folder)]) == {"html": str(folder / "report.html")}
+    with pytest.raises(HarnessError, match="no run given"):
+        report.render_outputs([])

@@ -9,6 +9,7 @@ templates in ``reports/templates`` lay it out with autoescape on; charts become 
     render_report(result) -> str                  write_report(result, path) -> Path
     render_markdown(result) -> str                render_csv(result) -> str
     render_comparison([a, b, ...]) -> str         load_source("RUN" | "dir" | "result.json")
+    report_files(["RUN", ...], html=..., markdown=..., csv=...)   (``moebench report``)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from harness.report._compare import build_comparison_context, run_labels
 from harness.report._context import Logo, build_context
 from harness.report._curves import PredictFn, UpgradeFn
 from harness.report._export import render_csv_text, render_markdown_text
+from harness.report._files import default_html_path, render_outputs, report_files
 from harness.report._render import ChartRenderer, render
 from harness.report._sources import load_logo, load_source
 
@@ -75,6 +77,7 @@ def render_comparison_markdown(results: Sequence[Mapping[str, Any]], *, generate
 
 
 __all__ = [
-    "Logo", "build_comparison_context", "build_context", "load_logo", "load_source", "render_comparison",
-    "render_comparison_markdown", "render_csv", "render_markdown", "render_report", "run_labels", "write_report",
+    "Logo", "build_comparison_context", "build_context", "default_html_path", "load_logo", "load_source",
+    "render_comparison", "render_comparison_markdown", "render_csv", "render_markdown", "render_outputs",
+    "render_report", "report_files", "run_labels", "write_report",
 ]

@@ -1,0 +1,73 @@
+"""``moebench report`` as a function: load the runs, render what was asked for, write it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from harness.errors import HarnessError
+from harness.fsutil import atomic_write_text
+
+MAX_VENDOR_CHARS = 120
+
+
+def default_html_path(sources: Sequence[str], results: Sequence[dict[str, Any]]) -> Path:
+    """Beside the result for one run folder or file; in the current folder otherwise."""
+    if len(sources) == 1:
+        path = Path(sources[0])
+        if path.is_dir():
+            return path / "report.html"
+        if path.is_file():
+            return path.with_name("report.html" if path.name == "result.json" else f"{path.stem}.report.html")
+        return Path(f"moebench-report-{str(results[0].get('run_id') or 'run')[:12]}.html")
+    return Path("moebench-compare.html")
+
+
+def render_outputs(results: Sequence[dict[str, Any]], *, html: bool = True, markdown: bool = False,
+                   csv: bool = False, vendor: str | None = None, logo: Path | None = None) -> dict[str, str]:
+    """The requested documents' text by kind: one result gives its spec sheet, several a comparison."""
+    from harness import report
+
+    if not results:
+        raise HarnessError("no run given — name a result.json, a run folder or a run id")
+    if vendor is not None and len(vendor) > MAX_VENDOR_CHARS:
+        raise HarnessError(f"--vendor is {len(vendor)} characters; give at most {MAX_VENDOR_CHARS}")
+    logo_obj = report.load_logo(logo) if logo else None
+    single = len(results) == 1
+    out: dict[str, str] = {}
+    if html:
+        out["html"] = (report.render_report(results[0], vendor=vendor, logo=logo_obj) if single
+                       else report.render_comparison(results, vendor=vendor, logo=logo_obj))
+    if markdown:
+        out["markdown"] = (report.render_markdown(results[0], vendor=vendor) if single
+                           else report.render_comparison_markdown(results))
+    if csv:
+        texts = [report.render_csv(r) for r in results]
+        out["csv"] = texts[0] + "".join(t.split("\n", 1)[1] for t in texts[1:])
+    return out
+
+
+def write_output(target: str, text: str) -> str:
+    """``-`` writes to stdout; anything else is a file, written atomically."""
+    if target == "-":
+        sys.stdout.write(text)
+        return "-"
+    return str(atomic_write_text(Path(target), text))
+
+
+def report_files(sources: Sequence[str], *, html: str | None = None, markdown: str | None = None,
+                 csv: str | None = None, vendor: str | None = None, logo: Path | None = None,
+                 store_url: str | None = None) -> dict[str, str]:
+    """Load the runs, render and write; returns kind → path written (``-`` for stdout).
+
+    With no target at all, the HTML goes to ``default_html_path``.
+    """
+    from harness.report._sources import load_source
+
+    results = [load_source(s, store_url) for s in sources]
+    want_html = html is not None or (markdown is None and csv is None)
+    texts = render_outputs(results, html=want_html, markdown=markdown is not None, csv=csv is not None,
+                           vendor=vendor, logo=logo)
+    targets = {"html": html or str(default_html_path(sources, results)), "markdown": markdown, "csv": csv}
+    return {kind: write_output(str(targets[kind]), text) for kind, text in texts.items()}
