@@ -135,9 +135,23 @@ def dimm_summary(dimms: Sequence[Mapping[str, Any]], slots: int | None = None) -
     return "; ".join(lines) + tail
 
 
+def grouped_gpus(machine: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Identical GPUs as one entry with their count: a probe lists each of 8 H200s on its own."""
+    groups: dict[str, dict[str, Any]] = {}
+    for g in machine.get("gpus") or []:
+        if not isinstance(g, dict):
+            continue
+        key = repr(sorted((k, v) for k, v in g.items() if k != "count"))
+        if key in groups:
+            groups[key]["count"] = groups[key].get("count", 1) + g.get("count", 1)
+        else:
+            groups[key] = dict(g)
+    return list(groups.values())
+
+
 def _gpu_lines(machine: Mapping[str, Any]) -> list[str]:
     out = []
-    for g in machine.get("gpus") or []:
+    for g in grouped_gpus(machine):
         bits = [f"{g.get('count', 1)} × {g.get('model') or 'GPU'}"]
         if g.get("unified_memory"):
             bits.append("shares host memory")
@@ -211,7 +225,7 @@ def _key_figures(machine: Mapping[str, Any], predictions: Sequence[Mapping[str, 
                         ("STREAM triad, all cores" if meas else "not measured")})
     figures.append({"label": "Memory", "value": format_gb(machine.get("capacity_gb")),
                     "note": _memory_line(machine).split(" · ", 1)[-1] if machine.get("memory_type") else ""})
-    gpus = machine.get("gpus") or []
+    gpus = grouped_gpus(machine)
     n = sum(g.get("count", 1) for g in gpus)
     vram = sum(g.get("count", 1) * (g.get("memory_gb") or 0) for g in gpus if not g.get("unified_memory"))
     figures.append({"label": "GPUs", "value": str(n) if n else "none",
@@ -270,7 +284,7 @@ def _bandwidth_chart(machine: Mapping[str, Any], probes: Mapping[str, Any]) -> C
         p = probes[key]
         if isinstance(p, dict) and p.get("best"):
             bars.append(Bar(f"STREAM triad, {key.split('@', 1)[1]}", float(p["best"]), "measured"))
-    for g in machine.get("gpus") or []:
+    for g in grouped_gpus(machine):
         if g.get("bandwidth_gbs"):
             bars.append(Bar(f"{g.get('model')} (rated)", float(g["bandwidth_gbs"]), "GPU theoretical"))
         if g.get("measured_bandwidth_gbs"):
