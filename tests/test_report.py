@@ -111,6 +111,12 @@ def test_html_matches_golden():
     check_golden("report_sheet.html", normalise_text(html))
 
 
+def test_markdown_matches_golden():
+    text = report.render_markdown(golden_result(), vendor="Acme <b>Servers</b>", predict_fn=fake_predict,
+                                  upgrade_fn=fake_upgrades, generated_at="2000-01-01 00:00 UTC (generated)")
+    check_golden("report_sheet.md", normalise_text(text))
+
+
 def test_comparison_markdown_matches_golden():
     results = [json.loads((RESULTS / d / f).read_text()) for d, f in (("bios-A", "run-a1.json"), ("bios-B", "run-b1.json"))]
     text = report.render_comparison_markdown(results, generated_at="2000-01-01 00:00 UTC (generated)")
@@ -169,10 +175,14 @@ def test_upgrade_section_is_skipped_when_unavailable():
     assert "What to upgrade" in html and "2nd &lt;GPU&gt;" in html
 
 
-def test_cost_columns_only_when_priced():
+@pytest.mark.parametrize("cost", [None, {"cost_per_million_tokens": None, "currency": None}, "absent"])
+def test_cost_columns_only_when_priced(cost):
     result = golden_result()
     for p in result["predictions"]:
-        p.pop("cost")
+        if cost == "absent":
+            p.pop("cost")
+        else:
+            p["cost"] = cost
     ctx = report.build_context(result, predict_fn=fake_predict, upgrade_fn=None)
     assert not ctx["models"][0]["has_cost"]
     assert all(f["label"] != "Cost per 1M tokens" for f in ctx["key_figures"])

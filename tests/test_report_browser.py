@@ -28,7 +28,7 @@ A4_POINTS = (595.0, 842.0)
 
 def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--no-first-run", "--no-default-browser-check", "--hide-scrollbars", f"--user-data-dir={profile}", *args]
+           "--no-first-run", "--no-default-browser-check", "--hide-scrollbars", "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
     except subprocess.TimeoutExpired:

@@ -317,7 +317,8 @@ def _model_section(model_id: str, preds: Sequence[Mapping[str, Any]], result: Ma
     section: dict[str, Any] = {
         "id": model_id, "slug": slug, "title": model_id, "facts": _model_facts(model_id, preds),
         "rows": [_prediction_row(p) for p in preds],
-        "has_cost": any(isinstance(p.get("cost"), dict) for p in preds),
+        "has_cost": any(isinstance(p.get("cost"), dict) and p["cost"].get("cost_per_million_tokens") is not None
+                        for p in preds),
         "time_rows": _time_rows(preds),
         "assumptions": _assumptions(preds),
         "charts": {}, "curve_note": "", "upgrades": None,
