@@ -256,6 +256,27 @@ def memory_breakdown(sc: Scenario, placement: str, unified: bool) -> dict[str, d
     return out
 
 
+def memory_per_gpu_ep(sc: Scenario, machine: Machine) -> dict[str, dict[str, float]]:
+    """Bytes on each GPU under expert parallelism: dense weights replicated, experts split, KV of
+    the GPU's share of the sequences."""
+    n = max(1, machine.gpu_count * machine.nodes)
+    per_gpu: dict[str, float] = {}
+    for cls, b in sc.quant.weight_bytes(sc.model).items():
+        if cls == "mtp" and not sc.mtp:
+            continue
+        if b:
+            per_gpu[cls] = b / n if cls == "routed_experts" else b
+    per_gpu["kv_cache"] = sc.model.kv_cache_bytes(sc.context, sc.kv_dtype_bytes) * sc.batch / n
+    return {"host": {}, "gpu (each)": per_gpu}
+
+
+def _fit_ep(mem: dict[str, dict[str, float]], machine: Machine) -> tuple[bool, dict[str, Any]]:
+    need = sum(mem["gpu (each)"].values())
+    usable = (machine.gpus[0].memory_gb if machine.gpus else 0.0) * GB * (1 - GPU_RESERVE_FRAC)
+    return need <= usable, {"gpu_needed_bytes_each": need, "gpu_usable_bytes_each": usable,
+                            "gpus": machine.gpu_count * machine.nodes}
+
+
 def _fit(mem: dict[str, dict[str, float]], dev: _Devices, placement: str) -> tuple[bool, dict[str, Any]]:
     host_need = sum(mem["host"].values())
     gpu_need = sum(mem["gpu"].values())
@@ -291,6 +312,49 @@ def _decode_step(sc: Scenario, placement: str, dev: _Devices, eng: EngineProfile
     times["engine overhead"] = engine_overhead(sc.model, placement, dev, eng)
     bytes_total = {"host": host_bytes, "gpu": gpu_bytes}
     return sum(times.values()), times, bytes_total
+
+
+# DeepSeek's DeepEP dispatches tokens to experts in FP8 (1 byte/element) and combines in BF16
+# (2 bytes/element): DeepEP README, "normal kernels" section.
+DISPATCH_BYTES, COMBINE_BYTES = 1.0, 2.0
+
+
+def _decode_step_ep(sc: Scenario, machine: Machine, dev: _Devices, eng: EngineProfile,
+                    notes: list[str]) -> tuple[float, dict[str, float], dict[str, float]]:
+    """Expert parallelism over every GPU of every node (DeepSeek's serving layout): attention and
+    dense weights replicated (data-parallel attention), routed experts spread over all GPUs,
+    tokens dispatched to and combined from their experts by all-to-all over the interconnect."""
+    m = sc.model
+    gpus_per_node = machine.gpu_count
+    n = max(1, gpus_per_node * machine.nodes)
+    read = sc.quant.read_bytes(m)
+    dense = sum(v for k, v in read.items() if k not in ("routed_experts", "mtp"))
+    per_expert = read.get("routed_experts", 0.0) / max(1, m.experts_per_token * m.n_moe_layers)
+    touched_per_gpu = (m.n_routed_experts / n) * (1 - (1 - m.experts_per_token / max(1, m.n_routed_experts)) ** sc.batch) \
+        if m.n_routed_experts else 0.0
+    seqs_per_gpu = sc.batch / n
+    gpu_bytes = dense + m.n_moe_layers * touched_per_gpu * per_expert + seqs_per_gpu * m.kv_cache_bytes(sc.context, sc.kv_dtype_bytes)
+    one_gpu_bw = dev.gpu_bw / max(1, gpus_per_node) if eng.multi_gpu == "tensor" else dev.gpu_bw
+    one_gpu_flops = dev.gpu_flops / max(1, gpus_per_node)
+    flops = (2.0 * sum(v for k, v in m.read_params.items() if k not in ("mtp", "embedding"))
+             + m.attention_flops_per_token(sc.context)) * seqs_per_gpu
+    mem_t = gpu_bytes / one_gpu_bw if one_gpu_bw else math.inf
+    cmp_t = flops / one_gpu_flops if one_gpu_flops else 0.0
+    times = {("GPU memory" if mem_t >= cmp_t else "GPU compute"): max(mem_t, cmp_t)}
+    tokens_per_node = sc.batch / machine.nodes
+    remote = (machine.nodes - 1) / machine.nodes
+    comm_bytes = tokens_per_node * m.experts_per_token * m.hidden_size * (DISPATCH_BYTES + COMBINE_BYTES) \
+        * m.n_moe_layers * remote
+    link = (machine.interconnect_gbs or 0.0) * GB
+    comm_t = comm_bytes / link if link else (math.inf if comm_bytes else 0.0)
+    # Dual micro-batch overlap (DeepSeek inference-system overview, day 6): communication hides
+    # behind computation, so only the part longer than the GPU time shows.
+    times["interconnect"] = max(0.0, comm_t - times[next(iter(times))])
+    times["engine overhead"] = engine_overhead(m, "multi-node", dev, eng)
+    notes.append(f"multi-node: experts spread over {n} GPUs ({machine.nodes} nodes × {gpus_per_node}), attention "
+                 f"replicated; all-to-all {comm_bytes / 1e6:.1f} MB per node per step over "
+                 f"{machine.interconnect_gbs or 0:g} GB/s, overlapped with compute (dual micro-batch)")
+    return sum(times.values()), times, {"gpu": gpu_bytes, "interconnect": comm_bytes}
 
 
 def engine_overhead(model: Any, placement: str, dev: _Devices, eng: EngineProfile) -> float:
@@ -339,10 +403,17 @@ def predict(machine: Machine, sc: Scenario) -> Prediction:
         notes.append(f"engine auto → {eng.name} (usual engine for {placement} placement)")
     notes.append(f"engine profile {eng.name}: {eng.note}")
     dev = _devices(machine, eng, placement, notes)
-    mem = memory_breakdown(sc, placement, dev.unified)
-    fits, cap = _fit(mem, dev, placement)
-    cap.update(_capacity_limits(sc, placement, dev, mem))
-    step, times, by = _decode_step(sc, placement, dev, eng)
+    if placement == "multi-node":
+        mem = memory_per_gpu_ep(sc, machine)
+        fits, cap = _fit_ep(mem, machine)
+    else:
+        mem = memory_breakdown(sc, placement, dev.unified)
+        fits, cap = _fit(mem, dev, placement)
+        cap.update(_capacity_limits(sc, placement, dev, mem))
+    if placement == "multi-node":
+        step, times, by = _decode_step_ep(sc, machine, dev, eng, notes)
+    else:
+        step, times, by = _decode_step(sc, placement, dev, eng)
     per_user = 1.0 / step if step and math.isfinite(step) else None
     if per_user and sc.mtp and eng.mtp and sc.model.params.get("mtp"):
         per_user *= 1 + MTP_ACCEPTANCE

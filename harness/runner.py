@@ -13,6 +13,7 @@ from typing import Any, Callable
 from harness.errors import HarnessError
 from harness.machine import Machine
 from harness.predict import Scenario, predict
+from harness.sensitivity import analyse
 from harness.results import build_result, save_result
 from harness.specs import machine_from_probe
 
@@ -54,7 +55,7 @@ def predict_grid(machine: Machine, models: list[str], quants: list[str], *, engi
             for placement in run_placements(machine):
                 sc = Scenario(model=shape, quant=recipe, engine=engine, placement=placement,
                               context=context, prompt=prompt)
-                out.append(predict(machine, sc).to_dict())
+                out.append(predict(machine, sc).to_dict() | analyse(machine, sc))
     return out
 
 

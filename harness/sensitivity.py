@@ -1,0 +1,111 @@
+"""What-if analysis on top of ``predict``: what to upgrade, how many users fit at a target speed,
+and what a token costs. Pure: each answer is ``predict`` on a modified ``Machine`` or ``Scenario``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from harness.machine import Machine
+from harness.predict import Scenario, predict, theoretical_bandwidth
+
+# Hardware amortised over 3 years of continuous use (a common server depreciation period);
+# power and hosting are not included — say so wherever the figure is shown.
+AMORTISATION_YEARS = 3.0
+SECONDS_PER_YEAR = 365 * 24 * 3600
+
+
+def _host_scaled(m: Machine, factor: float, **changes: Any) -> Machine:
+    """The machine with host bandwidth scaled by ``factor`` (measured and theoretical alike)."""
+    theo = theoretical_bandwidth(m)
+    return replace(m, measured_bandwidth_gbs=m.measured_bandwidth_gbs * factor if m.measured_bandwidth_gbs else None,
+                   theoretical_bandwidth_gbs=theo * factor if theo and m.theoretical_bandwidth_gbs else m.theoretical_bandwidth_gbs,
+                   **changes)
+
+
+def upgrade_options(m: Machine) -> list[tuple[str, Machine]]:
+    """Changes a buyer can make, each as a modified machine."""
+    out: list[tuple[str, Machine]] = [("+10% host memory bandwidth", _host_scaled(m, 1.10))]
+    if m.channels and m.sockets:
+        more = m.channels + m.sockets
+        out.append((f"one more memory channel per socket ({m.channels} → {more})",
+                    _host_scaled(m, more / m.channels, channels=more)))
+    if m.speed_mts:
+        out.append((f"faster DIMMs ({m.speed_mts} → {m.speed_mts + 800} MT/s)",
+                    _host_scaled(m, (m.speed_mts + 800) / m.speed_mts, speed_mts=m.speed_mts + 800)))
+    if m.cores_per_socket:
+        out.append((f"twice the CPU cores ({m.cores_per_socket} → {2 * m.cores_per_socket} per socket)",
+                    replace(m, cores_per_socket=2 * m.cores_per_socket,
+                            cpu_gflops_fp32=m.cpu_gflops_fp32 * 2 if m.cpu_gflops_fp32 else None)))
+    if m.gpus and not m.has_unified_gpu:
+        g = m.gpus[0]
+        faster = replace(g, bandwidth_gbs=(g.bandwidth_gbs or 0) * 1.5 or None,
+                         measured_bandwidth_gbs=g.measured_bandwidth_gbs * 1.5 if g.measured_bandwidth_gbs else None,
+                         bf16_tflops=g.bf16_tflops * 1.5 if g.bf16_tflops else None)
+        out.append((f"a faster GPU (1.5× the bandwidth and FLOP/s of {g.model})", replace(m, gpus=(faster, *m.gpus[1:]))))
+        out.append((f"one more {g.model}", replace(m, gpus=(replace(g, count=g.count + 1), *m.gpus[1:]))))
+        if g.pcie_gen:
+            out.append((f"PCIe gen {g.pcie_gen + 1} instead of {g.pcie_gen}",
+                        replace(m, gpus=(replace(g, pcie_gen=g.pcie_gen + 1), *m.gpus[1:]))))
+    return out
+
+
+def what_to_upgrade(machine: Machine, sc: Scenario) -> list[dict[str, Any]]:
+    """Decode tokens/s after each upgrade, best first. PCIe carries only activations in decode
+    (hidden size × 2 bytes per layer hand-off), so a faster link shows no gain — stated, not hidden."""
+    base = predict(machine, sc)
+    base_tps = base.decode_tokens_per_s or 0.0
+    fixed = replace(sc, placement=base.placement, engine=base.engine)
+    rows = []
+    for label, m in upgrade_options(machine):
+        tps = predict(m, fixed).decode_tokens_per_s or 0.0
+        rows.append({"change": label, "tokens_per_s": tps,
+                     "gain_pct": 100 * (tps / base_tps - 1) if base_tps else None})
+    return sorted(rows, key=lambda r: -(r["gain_pct"] or 0))
+
+
+def max_users_at(machine: Machine, sc: Scenario, target_tps: float, limit: int = 4096) -> dict[str, Any]:
+    """Largest number of concurrent users that each still get ``target_tps`` and fit in memory."""
+    def ok(b: int) -> bool:
+        p = predict(machine, replace(sc, batch=b))
+        return p.fits and (p.decode_tokens_per_s or 0.0) >= target_tps
+
+    if not ok(1):
+        return {"target_tokens_per_s": target_tps, "max_users": 0}
+    lo, hi = 1, 2
+    while hi <= limit and ok(hi):
+        lo, hi = hi, hi * 2
+    hi = min(hi, limit + 1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    agg = predict(machine, replace(sc, batch=lo)).aggregate_tokens_per_s
+    return {"target_tokens_per_s": target_tps, "max_users": lo, "aggregate_tokens_per_s": agg,
+            "capped_at_search_limit": lo >= limit}
+
+
+def cost(machine: Machine, aggregate_tps: float | None) -> dict[str, Any] | None:
+    """Tokens/s per 10k of the machine's price and hardware cost per 1M output tokens."""
+    if not machine.price or not aggregate_tps:
+        return None
+    tokens = aggregate_tps * AMORTISATION_YEARS * SECONDS_PER_YEAR
+    return {"currency": machine.currency or "", "price": machine.price,
+            "tokens_per_s_per_10k": aggregate_tps / (machine.price / 10_000),
+            "cost_per_million_tokens": machine.price / (tokens / 1e6),
+            "assumption": f"hardware price amortised over {AMORTISATION_YEARS:g} years of continuous "
+                          "generation at this rate; power, hosting and idle time not included"}
+
+
+TARGET_TPS = 20.0  # a per-user speed that reads as fluent chat (the issue's example)
+
+
+def analyse(machine: Machine, sc: Scenario, target_tps: float = TARGET_TPS) -> dict[str, Any]:
+    """The extras a spec sheet shows next to a prediction: upgrades, users at a target, cost."""
+    pred = predict(machine, sc)
+    fixed = replace(sc, placement=pred.placement, engine=pred.engine)
+    return {
+        "upgrades": what_to_upgrade(machine, fixed),
+        "users_at_target": max_users_at(machine, fixed, target_tps),
+        "cost": cost(machine, pred.aggregate_tokens_per_s),
+    }
