@@ -20,7 +20,7 @@ def _host_scaled(m: Machine, factor: float, **changes: Any) -> Machine:
     """The machine with host bandwidth scaled by ``factor`` (measured and theoretical alike)."""
     theo = theoretical_bandwidth(m)
     return replace(m, measured_bandwidth_gbs=m.measured_bandwidth_gbs * factor if m.measured_bandwidth_gbs else None,
-                   theoretical_bandwidth_gbs=theo * factor if theo and m.theoretical_bandwidth_gbs else m.theoretical_bandwidth_gbs,
+                   theoretical_bandwidth_gbs=theo * factor if theo else None,
                    **changes)
 
 
