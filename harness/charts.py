@@ -110,8 +110,7 @@ class _figure:
 
         self._ctx = matplotlib.rc_context({
             "svg.fonttype": "none", "svg.hashsalt": f"moebench-{self.name}", "font.size": 7.5,
-            "font.family": "sans-serif",
-            "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica"], "axes.titlesize": 8.5, "axes.titleweight": "bold",
+            "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica"],
             "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#888888",
             "axes.labelcolor": "#333333", "xtick.color": "#444444", "ytick.color": "#444444",
             "legend.fontsize": 6.5, "legend.frameon": False, "path.simplify": True,

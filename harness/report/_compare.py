@@ -16,7 +16,7 @@ from harness.metrics import get_metric
 from harness.report._context import (
     DASH, Logo, _config_label, _cpu_line, _gpu_lines, _memory_line, _onoff, _when, dimm_summary,
 )
-from harness.report._format import format_pct, format_sig
+from harness.report._format import format_pct
 
 _SETTINGS = (
     ("Machine", lambda m, s, r: m.get("name")), ("CPU", lambda m, s, r: _cpu_line(m)),
@@ -145,4 +145,4 @@ def _chart(name: str, title: str, unit: str, rows: Sequence[Mapping[str, Any]], 
     return Chart(name, "bars", title + (" (GB/s probes)" if kind == "probe" else ""), unit, bars=tuple(bars))
 
 
-__all__ = ["build_comparison_context", "run_labels", "format_sig"]
+__all__ = ["build_comparison_context", "run_labels"]

@@ -13,10 +13,11 @@ from typing import Any, Mapping, Sequence
 
 from harness import __version__
 from harness.charts import Bar, Chart, Line, Stack
+from harness.errors import HarnessError
 from harness.metrics import get_metric
 from harness.report import _curves as curves
 from harness.report._format import (
-    DASH, format_bool, format_bytes, format_gb, format_gbs, format_money, format_num, format_pct,
+    DASH, format_bool, format_bytes, format_gb, format_gbs, format_money, format_pct,
     format_seconds, format_sig, format_tokens, format_tps,
 )
 
@@ -352,10 +353,11 @@ def _model_facts(model_id: str, preds: Sequence[Mapping[str, Any]]) -> str:
         bits.append(f"{shape.total_params / 1e9:,.0f}B total, {shape.active_total / 1e9:,.1f}B activated per token")
         if shape.n_routed_experts:
             bits.append(f"{shape.n_routed_experts} routed experts, {shape.experts_per_token} per token")
-    except Exception:  # noqa: BLE001 — an unknown or old model id only loses this line
+    except HarnessError:  # a model this moebench does not know only loses this line
         pass
     if inputs.get("context") is not None:
-        bits.append(f"table at context {format_tokens(inputs['context'])}, prompt {format_tokens(inputs.get('prompt'))}, batch {inputs.get('batch', 1)}")
+        bits.append(f"table at context {format_tokens(inputs['context'])}, "
+                    f"prompt {format_tokens(inputs.get('prompt'))}, batch {inputs.get('batch', 1)}")
     return " · ".join(bits)
 
 
@@ -466,7 +468,7 @@ def _curve_charts(slug: str, preds: Sequence[Mapping[str, Any]], result: Mapping
     for i, p in enumerate(configs):
         try:
             sc = curves.scenario_of(p)
-        except Exception as exc:  # noqa: BLE001 — unknown model/quant: skip its curve, say why
+        except HarnessError as exc:  # a model or quant this moebench does not know: say why
             return [], f"Curves not drawn: {exc}", None
         scenarios.append((p, sc))
         label = _config_label(p) + suffix
@@ -562,4 +564,4 @@ def _setting(value: Any) -> str:
     return str(value)
 
 
-__all__ = ["Logo", "build_context", "dimm_summary", "format_num", "format_gbs"]
+__all__ = ["Logo", "build_context", "dimm_summary", "grouped_gpus"]
