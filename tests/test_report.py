@@ -341,6 +341,7 @@ def test_comparison_flags_differences_and_regressions():
     triad = next(m for m in ctx["metrics"] if m["name"] == "stream_triad")
     assert triad["cells"][1]["verdict"] == "regressed" and triad["cells"][1]["change"].startswith("-30.")
     assert [c.name for c in ctx["charts"]] == ["compare-probes", "compare-decode"]
+    assert ctx["summary"] == ["bios=B vs bios=A: 4 regressed, 1 unchanged"]
     html = report.render_comparison(comparison_results(), chart_renderer=placeholder_svg)
     assert 'class="diff"' in html and "regressed" in html
 

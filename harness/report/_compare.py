@@ -64,6 +64,7 @@ def build_comparison_context(results: Sequence[Mapping[str, Any]], *, vendor: st
                  for lab, r in zip(labels, results)],
         "settings": _settings_rows(results),
         "metrics": metric_rows,
+        "summary": _summary(metric_rows, labels),
         "charts": charts, "chart_names": [c.name for c in charts],
         "report_version": __version__, "generated": generated_at or DASH,
     }
@@ -124,6 +125,20 @@ def _metric_rows(results: Sequence[Mapping[str, Any]], labels: Sequence[str]) ->
         rows.append({"name": name, "kind": kind, "unit": metric.unit, "cells": cells,
                      "n": ", ".join(str(len(s.get(name, (kind, []))[1])) for s in per_run)})
     return rows
+
+
+def _summary(rows: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> list[str]:
+    """One line per candidate: ``bios=B: 4 regressed, 1 improved, 1 unchanged``."""
+    out = []
+    for i, label in enumerate(labels[1:], start=1):
+        counts: dict[str, int] = {}
+        for row in rows:
+            verdict = row["cells"][i]["verdict"]
+            counts[verdict] = counts.get(verdict, 0) + 1
+        order = ("regressed", "improved", "unchanged", "new", "missing")
+        text = ", ".join(f"{counts[v]} {v}" for v in order if counts.get(v))
+        out.append(f"{label} vs {labels[0]}: {text or 'nothing to compare'}")
+    return out
 
 
 def _median(values: Sequence[float]) -> float:

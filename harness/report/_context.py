@@ -235,7 +235,7 @@ def _key_figures(machine: Mapping[str, Any], predictions: Sequence[Mapping[str, 
     cost = (best or {}).get("cost") or {}
     if cost.get("cost_per_million_tokens") is not None:
         figures.append({"label": "Cost per 1M tokens", "value": format_money(cost["cost_per_million_tokens"], cost.get("currency")),
-                        "note": "best configuration, hardware price only"})
+                        "note": _config_label(best, model=True)})
     return figures
 
 
@@ -320,6 +320,8 @@ def _model_section(model_id: str, preds: Sequence[Mapping[str, Any]], result: Ma
         "rows": [_prediction_row(p) for p in preds],
         "has_cost": any(isinstance(p.get("cost"), dict) and p["cost"].get("cost_per_million_tokens") is not None
                         for p in preds),
+        "currency": next((str(p["cost"]["currency"]) for p in preds
+                          if isinstance(p.get("cost"), dict) and p["cost"].get("currency")), ""),
         "time_rows": _time_rows(preds),
         "assumptions": _assumptions(preds),
         "charts": {}, "curve_note": "", "upgrades": None,
