@@ -24,7 +24,7 @@ from harness import report
 from harness.charts import Bar, Chart, Line, Stack, render_chart
 from harness.cli import app
 from harness.errors import HarnessError
-from harness.report._context import dimm_summary
+from harness.report._context import _users, dimm_summary
 from harness.report._format import format_bytes, format_seconds, format_sig, format_tokens
 from harness.report._render import escape_markdown
 
@@ -35,8 +35,14 @@ VOLATILE = "<normalised>"
 runner = CliRunner()
 
 
-def golden_result() -> dict[str, Any]:
-    return json.loads((GOLDEN / "report_result.json").read_text())
+def golden_result(*drop: str) -> dict[str, Any]:
+    """The golden input (a ``moebench run`` result on the fake probe, priced); ``drop`` removes
+    keys from every prediction, e.g. the stored ``upgrades``."""
+    result = json.loads((GOLDEN / "report_result.json").read_text())
+    for p in result["predictions"]:
+        for key in drop:
+            p.pop(key, None)
+    return result
 
 
 def fake_predict(machine, scenario) -> dict[str, Any]:
@@ -134,7 +140,11 @@ def test_context_sections():
     assert model["id"] == "deepseek-v3" and model["has_cost"]
     assert {r["placement"] for r in model["rows"]} == {"cpu", "hybrid", "gpu"}
     assert set(model["charts"]) == {"memory", "time", "context", "batch"}
-    assert model["upgrades"]["rows"][0]["gain"] == "+19%"  # best gain first
+    assert model["upgrades"]["config"] == "q4_k_m · hybrid"  # the stored rows of the fastest that fits
+    gains = [float(r["gain"].rstrip("%")) for r in model["upgrades"]["rows"]]
+    assert gains == sorted(gains, reverse=True)
+    assert {r["users"] for r in model["rows"]} == {"0"} and model["users_target"] == "20.0"
+    assert any(a.startswith("cost: hardware price amortised") for a in model["assumptions"]["common"])
     assert model["assumptions"]["common"] and model["assumptions"]["specific"]
     names = [c.name for c in ctx["charts"]]
     assert names == ["bandwidth", "memory-deepseek-v3", "time-deepseek-v3", "context-deepseek-v3", "batch-deepseek-v3"]
@@ -159,7 +169,7 @@ def test_curves_end_where_the_cache_stops_fitting():
 
 
 def test_real_predict_draws_curves():
-    ctx = report.build_context(golden_result(), upgrade_fn=None)
+    ctx = report.build_context(golden_result("upgrades"), upgrade_fn=None)
     (model,) = ctx["models"]
     assert {"context", "batch"} <= set(model["charts"])
     assert model["upgrades"] is None
@@ -167,10 +177,15 @@ def test_real_predict_draws_curves():
     assert all(line.ys[0] and line.ys[0] > 0 for line in chart.lines)
 
 
-def test_upgrade_section_is_skipped_when_unavailable():
-    html = report.render_report(golden_result(), predict_fn=fake_predict, upgrade_fn=None, chart_renderer=placeholder_svg)
+def test_upgrades_stored_first_then_computed_else_skipped():
+    ctx = report.build_context(golden_result(), predict_fn=fake_predict, upgrade_fn=fake_upgrades)
+    assert "2nd <GPU>" not in str(ctx["models"][0]["upgrades"])  # the run's own rows win
+    html = report.render_report(golden_result("upgrades"), predict_fn=fake_predict, upgrade_fn=None,
+                                chart_renderer=placeholder_svg)
     assert "What to upgrade" not in html
-    html = report.render_report(golden_result(), predict_fn=fake_predict, upgrade_fn=fake_upgrades,
+    ctx = report.build_context(golden_result("upgrades"), predict_fn=fake_predict, upgrade_fn=fake_upgrades)
+    assert [r["gain"] for r in ctx["models"][0]["upgrades"]["rows"]] == ["+19%", "+7%"]
+    html = report.render_report(golden_result("upgrades"), predict_fn=fake_predict, upgrade_fn=fake_upgrades,
                                 chart_renderer=placeholder_svg)
     assert "What to upgrade" in html and "2nd &lt;GPU&gt;" in html
 
@@ -305,6 +320,7 @@ def test_formatters():
     assert format_bytes(673438409392.0) == "673.4 GB" and format_bytes(1.15e12) == "1.15 TB"
     assert format_seconds(0.0712) == "71.2 ms" and format_seconds(20.56) == "20.6 s"
     assert format_tokens(4096) == "4k" and format_tokens(5994555) == "6.0M" and format_tokens(None) == "—"
+    assert _users({"max_users": 4096, "capped_at_search_limit": True}) == "4096+" and _users(None) == "—"
     dimms = [{"size_bytes": 48 * 2**30, "type": "DDR5", "manufacturer": "Samsung", "part_number": "P",
               "configured_speed_mts": 6000, "speed_mts": 6400}] * 12
     assert dimm_summary(dimms, 24) == "12 × 48 GB DDR5 Samsung P @ 6000 MT/s (12 of 24 slots)"

@@ -322,6 +322,8 @@ def _model_section(model_id: str, preds: Sequence[Mapping[str, Any]], result: Ma
                         for p in preds),
         "currency": next((str(p["cost"]["currency"]) for p in preds
                           if isinstance(p.get("cost"), dict) and p["cost"].get("currency")), ""),
+        "users_target": next((format_sig(p["users_at_target"].get("target_tokens_per_s")) for p in preds
+                              if isinstance(p.get("users_at_target"), dict)), ""),
         "time_rows": _time_rows(preds),
         "assumptions": _assumptions(preds),
         "charts": {}, "curve_note": "", "upgrades": None,
@@ -379,7 +381,15 @@ def _prediction_row(p: Mapping[str, Any]) -> dict[str, Any]:
         "max_batch": str(cap["max_batch"]) if cap.get("max_batch") else DASH,
         "tps_per_10k": format_sig(cost.get("tokens_per_s_per_10k")) if cost else DASH,
         "cost_per_m": format_money(cost.get("cost_per_million_tokens"), cost.get("currency")) if cost else DASH,
+        "users": _users(p.get("users_at_target")),
     }
+
+
+def _users(users: Any) -> str:
+    """Concurrent users who each still get the target speed: ``12``, ``4096+`` at the search cap."""
+    if not isinstance(users, dict) or users.get("max_users") is None:
+        return DASH
+    return f"{users['max_users']}" + ("+" if users.get("capped_at_search_limit") else "")
 
 
 def _fit_detail(cap: Mapping[str, Any]) -> str:
@@ -426,7 +436,8 @@ def _memory_chart(name: str, preds: Sequence[Mapping[str, Any]]) -> Chart:
 def _time_rows(preds: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     rows = []
     for p in preds:
-        times = {k: float(v) for k, v in (p.get("time_per_token_s") or {}).items() if isinstance(v, (int, float))}
+        times = {k: float(v) for k, v in (p.get("time_per_token_s") or {}).items()
+                 if isinstance(v, (int, float)) and v > 0}
         total = sum(times.values())
         if not total:
             continue
@@ -493,20 +504,32 @@ def _curve_charts(slug: str, preds: Sequence[Mapping[str, Any]], result: Mapping
         note = (f"No configuration fits this machine's memory: the dotted curves ({scope}) show the speed its "
                 f"memory system would give if capacity sufficed (moebench {__version__}).")
     best_p, best_sc = scenarios[0]
-    rows = curves.upgrades_for(machine, best_sc, upgrade_fn)
-    upgrades = None
-    if rows:
-        upgrades = {"config": _config_label(best_p), "rows": [
-            {"change": str(r.get("change") or DASH), "tps": format_tps(r.get("tokens_per_s")),
-             "gain": format_pct((r.get("gain_pct") or 0) / 100, 0, signed=True) if r.get("gain_pct") is not None else DASH}
-            for r in rows[:8]]}
-    return charts, note, upgrades
+    return charts, note, _upgrades(best_p, lambda: curves.upgrades_for(machine, best_sc, upgrade_fn))
+
+
+def _cost_note(p: Mapping[str, Any]) -> list[str]:
+    cost = p.get("cost")
+    return [f"cost: {cost['assumption']}"] if isinstance(cost, dict) and cost.get("assumption") else []
+
+
+def _upgrades(best: Mapping[str, Any], compute: Any) -> dict[str, Any] | None:
+    """What-to-upgrade rows for the best configuration: as the run stored them
+    (``harness.sensitivity`` in ``moebench run``), else computed now, else None."""
+    stored = best.get("upgrades")
+    rows = [dict(r) for r in stored if isinstance(r, dict)] if isinstance(stored, list) else compute()
+    if not rows:
+        return None
+    rows = sorted(rows, key=lambda r: -(r.get("gain_pct") or 0.0))
+    return {"config": _config_label(best), "rows": [
+        {"change": str(r.get("change") or DASH), "tps": format_tps(r.get("tokens_per_s")),
+         "gain": format_pct(r["gain_pct"] / 100, 0, signed=True) if isinstance(r.get("gain_pct"), (int, float)) else DASH}
+        for r in rows[:8]]}
 
 
 def _assumptions(preds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Assumptions every configuration shares, once; the rest grouped by the configurations they
     apply to (``fp8 · cpu, q4_k_m · cpu: ...``), so nothing is printed twice."""
-    lists = [list(dict.fromkeys(str(a) for a in p.get("assumptions") or [])) for p in preds]
+    lists = [list(dict.fromkeys([str(a) for a in p.get("assumptions") or []] + _cost_note(p))) for p in preds]
     labels = [_config_label(p) for p in preds]
     common = [a for a in (lists[0] if lists else []) if all(a in lst for lst in lists)]
     applies: dict[str, list[str]] = {}
