@@ -46,6 +46,17 @@ PARAMS: dict[str, tuple[tuple[str, ...], str, float, float]] = {
 }
 
 
+# Prefill constants, fitted separately on the rows' prefill columns (they do not change batch-1
+# decode, whose GEMVs are bandwidth- or dequantisation-bound).
+PREFILL_PARAMS: dict[str, tuple[tuple[str, ...], str, float, float]] = {
+    "llama.cpp.cpu_gemm_frac": (("llama.cpp",), "cpu_gemm_frac", 0.005, 1.0),
+    "ik_llama.cpp.cpu_gemm_frac": (("ik_llama.cpp",), "cpu_gemm_frac", 0.005, 1.0),
+    "ggml.gpu_flops_frac": (("llama.cpp", "ik_llama.cpp"), "gpu_flops_frac", 0.01, 1.0),
+    "kt.cpu_gemm_frac": (("ktransformers",), "cpu_gemm_frac", 0.005, 1.0),
+    "kt.gpu_flops_frac": (("ktransformers",), "gpu_flops_frac", 0.01, 1.0),
+}
+
+
 def current() -> dict[str, float]:
     return {name: getattr(ENGINES[engines[0]], fld) for name, (engines, fld, _, _) in PARAMS.items()}
 
@@ -63,8 +74,15 @@ def loss(values: dict[str, float], cases: list) -> float:
     total = 0.0
     for c in cases:
         r = score_case(c, engines)
-        total += huber(math.log(max(r.predicted, 1e-9) / r.measured))
+        if PREFILL_MODE:
+            if r.measured_prefill and r.predicted_prefill:
+                total += huber(math.log(r.predicted_prefill / r.measured_prefill))
+        else:
+            total += huber(math.log(max(r.predicted, 1e-9) / r.measured))
     return total
+
+
+PREFILL_MODE = False
 
 
 HUBER_DELTA = math.log(1.5)
@@ -125,6 +143,12 @@ def rows_used(cases: list) -> dict[str, list[str]]:
 
 
 def main() -> None:
+    global PREFILL_MODE
+    if "--prefill" in sys.argv:
+        PREFILL_MODE = True
+        PARAMS.clear()
+        PARAMS.update(PREFILL_PARAMS)
+        STARTS.clear()
     cases = usable_cases()
     before = loss(current(), cases)
     values = fit(cases)

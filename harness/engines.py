@@ -17,8 +17,9 @@ Terms (see ``harness.predict``):
 - ``moe_layer_us``: extra time per MoE layer (routing, top-k, gather/scatter of experts; the
   CPU↔GPU hand-off in a hybrid). Dense models do not pay it: they reach 0.8+ of bandwidth where
   MoE models reach 0.3–0.7 (calibration README).
-- ``cpu_flops_frac`` / ``gpu_flops_frac``: fraction of peak FLOP/s reached in GEMM (prefill,
-  large batches).
+- ``cpu_flops_frac``: fraction of CPU peak FLOP/s the decode kernels (dequantise + GEMV) reach.
+- ``cpu_gemm_frac`` / ``gpu_flops_frac``: fraction of peak FLOP/s reached in the GEMMs of prefill
+  (fitted on the rows' prefill columns) and of large decode batches on GPUs.
 - ``multi_gpu``: "layer" (layers split across GPUs, run one after another) or "tensor"
   (tensor/expert parallel: the GPUs stream at the same time).
 """
@@ -46,6 +47,7 @@ class EngineProfile:
     mtp: bool  # uses DeepSeek multi-token prediction when the model has it
     fitted_on: tuple[str, ...]
     note: str
+    cpu_gemm_frac: float = 0.3  # share of CPU peak FLOP/s in prefill GEMMs (batched, unlike decode GEMVs)
 
 
 # Fitted by bench/fit_engines.py; see each profile's ``fitted_on`` for the calibration rows.
@@ -75,23 +77,26 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
               "ik_2x8480_maverick_iq4xs", "ik_16x3090_r1")
 # Shared by llama.cpp and ik_llama.cpp (same ggml GPU kernels and CPU thread pool), fitted on _GGML_ROWS:
 _GGML = dict(gpu_bw_frac=0.92, gpu_layer_us=88.0, moe_layer_us=168.0, cpu_layer_us=0.0, cpu_thread_us=4.3,
-             numa_gain=-0.49, cpu_flops_frac=0.10, gpu_flops_frac=0.5, multi_gpu="layer", mtp=False)
+             numa_gain=-0.49, cpu_flops_frac=0.10, gpu_flops_frac=0.18, multi_gpu="layer", mtp=False)
+# Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
+# above, and cpu_gemm_frac per engine below — ik_llama.cpp's repacked GEMMs reach ~6x llama.cpp's
+# on the same CPUs (rows ik_7950x_* vs lcpp_7950x_*, ik_9355_* vs lcpp_9355_*).
 _register(EngineProfile(
-    name="llama.cpp", cpu_bw_frac=0.90, **_GGML, fitted_on=_GGML_ROWS,
+    name="llama.cpp", cpu_bw_frac=0.90, cpu_gemm_frac=0.087, **_GGML, fitted_on=_GGML_ROWS,
     note="llama.cpp: mmap'd weights without NUMA-aware placement (a second socket costs 0.49 of one), "
          "layers split over GPUs; cpu_bw_frac from its CPU rows (kt_v02_ds_2s_llamacpp, lcpp_*)",
 ))
 _register(EngineProfile(
-    name="ik_llama.cpp", cpu_bw_frac=1.0, **_GGML, fitted_on=_GGML_ROWS,
+    name="ik_llama.cpp", cpu_bw_frac=1.0, cpu_gemm_frac=0.49, **_GGML, fitted_on=_GGML_ROWS,
     note="ik_llama.cpp: fused MoE (-fmoe), MLA kernels, run-time repacking; streams weights at the full "
          "STREAM rate on CPU (fitted on its ik_* rows)",
 ))
-# gpu_flops_frac of the GPU-side engines is not fitted (no prefill term in the decode fit): 0.5 is the
-# share of rated dense BF16 FLOP/s that GEMMs of prefill-sized batches reach in published kernel
-# benchmarks; it only affects prefill and large batches.
+# vLLM/SGLang have no prefill figure in the calibration rows: their gpu_flops_frac (0.5) is an
+# assumption, stated in every prediction that uses it, and affects only prefill and large batches.
 _register(EngineProfile(
     name="ktransformers", cpu_bw_frac=1.0, numa_gain=0.78, gpu_bw_frac=0.40, cpu_layer_us=0.0, cpu_thread_us=0.0,
-    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.094, gpu_flops_frac=0.5, multi_gpu="layer", mtp=False,
+    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.094, gpu_flops_frac=0.047, cpu_gemm_frac=0.63,
+    multi_gpu="layer", mtp=False,
     fitted_on=("kt_v02_ds_1s_8e", "kt_v02_ds_2s_8e", "kt_v021_ds_8e_8k", "kt_i314_epyc9654_10k", "hy90_fp8",
                "hy90_int4"),
     note="KTransformers: routed experts on CPU, duplicated per NUMA node (a second socket adds 0.78 of one); "
@@ -103,7 +108,8 @@ _register(EngineProfile(
     gpu_layer_us=133.0, moe_layer_us=37.0, cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=_VLLM_ROWS,
     note="vLLM: tensor/expert parallel over GPUs (GPU terms fitted on the DGX Spark rows; its CPU terms are "
-         "not fitted: vLLM does not run weights on the CPU in these rows)",
+         "not fitted: vLLM does not run weights on the CPU in these rows); prefill at 0.5 of rated BF16 "
+         "FLOP/s assumed (no prefill row)",
 ))
 # No batch-1 SGLang row exists (sglang_96xh100_ep is aggregate throughput), so SGLang takes vLLM's GPU
 # terms: both run the same CUDA kernel families (FlashInfer, CUTLASS/DeepGEMM MoE).
@@ -111,7 +117,8 @@ _register(EngineProfile(
     name="sglang", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.61, cpu_layer_us=0.0, cpu_thread_us=0.0,
     gpu_layer_us=133.0, moe_layer_us=37.0, cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=_VLLM_ROWS,
-    note="SGLang: expert parallel (DeepEP), MTP; GPU terms taken from the vLLM fit (no batch-1 SGLang row)",
+    note="SGLang: expert parallel (DeepEP), MTP; GPU terms taken from the vLLM fit (no batch-1 SGLang row); "
+         "prefill at 0.5 of rated BF16 FLOP/s assumed",
 ))
 
 

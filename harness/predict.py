@@ -96,6 +96,7 @@ class _Devices:
     gpu_capacity: float  # total over GPUs (or the host's, for unified memory)
     unified: bool
     cpu_threads: int  # threads an engine runs its CPU kernels on (one per physical core)
+    host_gemm_flops: float  # effective CPU FLOP/s in prefill GEMMs
 
 
 def host_stream_bandwidth(machine: Machine) -> tuple[float | None, str]:
@@ -168,14 +169,14 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
         n = sum(x.count for x in gpus)
         streams_at_once = n if (eng.multi_gpu == "tensor" and placement != "hybrid") else 1
         gpu_bw = (bw or 0.0) * streams_at_once * eng.gpu_bw_frac * GB
-        gpu_flops = (g.bf16_tflops or 0.0) * 1e12 * n * eng.gpu_flops_frac
+        gpu_flops = (g.bf16_tflops or 0.0) * 1e12 * streams_at_once * eng.gpu_flops_frac
         gpu_cap = host_cap if unified else sum(x.count * x.memory_gb for x in gpus) * GB
         if n > 1 and placement in ("gpu", "multi-node"):
             notes.append(f"{n} GPUs, {'tensor/expert parallel (stream at once)' if streams_at_once > 1 else 'layer split (one GPU streams at a time)'}")
         if unified:
             notes.append(f"{g.model} shares host memory ({bw or 0:.0f} GB/s, {host_cap / GB:.0f} GB)")
     return _Devices(host_bw, flops * eng.cpu_flops_frac, gpu_bw, gpu_flops, host_cap, gpu_cap, unified,
-                    cpu_threads(machine))
+                    cpu_threads(machine), flops * eng.cpu_gemm_frac)
 
 
 def cpu_threads(machine: Machine) -> int:
@@ -370,19 +371,21 @@ def engine_overhead(model: Any, placement: str, dev: _Devices, eng: EngineProfil
 
 
 def _prefill_rate(sc: Scenario, placement: str, dev: _Devices) -> float | None:
-    """Prompt tokens/s: compute bound at the effective FLOP/s of the device doing the matmuls."""
+    """Prompt tokens/s: compute bound at the effective GEMM FLOP/s of the device doing the matmuls."""
     m = sc.model
-    per_token = 2.0 * sum(v for k, v in m.active_params.items() if k not in ("mtp", "embedding"))
+    per_token = 2.0 * sum(v for k, v in m.read_params.items() if k not in ("mtp", "embedding"))
     per_token += m.attention_flops_per_token(max(1, sc.prompt // 2))
     if placement == "cpu" or (placement == "hybrid" and not dev.gpu_flops):
-        rate = dev.host_flops
+        rate = dev.host_gemm_flops
     elif placement == "hybrid":
         # experts on the CPU (KTransformers runs expert GEMMs with AMX/AVX-512), the rest on GPU
-        routed = 2.0 * m.active_params.get("routed_experts", 0)
-        t = routed / dev.host_flops + (per_token - routed) / dev.gpu_flops if dev.host_flops else math.inf
+        routed = 2.0 * m.read_params.get("routed_experts", 0)
+        if not dev.host_gemm_flops:
+            return None
+        t = routed / dev.host_gemm_flops + (per_token - routed) / dev.gpu_flops
         return 1.0 / t if t > 0 else None
     else:
-        rate = dev.gpu_flops or (dev.host_flops if dev.unified else 0.0)
+        rate = dev.gpu_flops
     return rate / per_token if rate and per_token else None
 
 

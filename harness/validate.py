@@ -24,6 +24,8 @@ class RowScore:
     measured: float
     predicted: float
     rule_of_thumb: float | None
+    measured_prefill: float | None = None
+    predicted_prefill: float | None = None
 
     @property
     def error(self) -> float:
@@ -38,7 +40,8 @@ class RowScore:
                 "quant": self.quant, "measured_tok_s": self.measured, "predicted_tok_s": self.predicted,
                 "error_pct": 100 * self.error, "rule_of_thumb_tok_s": self.rule_of_thumb,
                 "rule_of_thumb_error_pct": (100 * (self.rule_of_thumb / self.measured - 1)
-                                            if self.rule_of_thumb else None)}
+                                            if self.rule_of_thumb else None),
+                "measured_prefill_tok_s": self.measured_prefill, "predicted_prefill_tok_s": self.predicted_prefill}
 
 
 def rule_of_thumb(case: CalibrationCase, model: Any, quant: Any) -> float | None:
@@ -75,7 +78,8 @@ def score_case(case: CalibrationCase, engines: dict[str, EngineProfile] | None =
     else:
         pred = predict(case.machine, sc)
     return RowScore(case.id, case.engine, case.placement, case.model_id, case.quant, case.measured_decode,
-                    pred.decode_tokens_per_s or 0.0, rule_of_thumb(case, model, quant))
+                    pred.decode_tokens_per_s or 0.0, rule_of_thumb(case, model, quant),
+                    case.measured_prefill, pred.prefill_tokens_per_s)
 
 
 def predict_with(engines: dict[str, EngineProfile], machine: Any, sc: Scenario) -> Any:
@@ -107,6 +111,9 @@ def validate() -> dict[str, Any]:
         "mape_pct": mape(r.error for r in rows),
         "rule_of_thumb_mape_pct": mape(r.rule_of_thumb / r.measured - 1 for r in rot),
         "within_1_5x": sum(1 for r in rows if 1 / 1.5 <= r.ratio <= 1.5),
+        "prefill_mape_pct": mape(r.predicted_prefill / r.measured_prefill - 1 for r in rows
+                                 if r.measured_prefill and r.predicted_prefill),
+        "prefill_count": sum(1 for r in rows if r.measured_prefill and r.predicted_prefill),
         "count": len(rows),
         "skipped": [{"id": c.id, "why": c.why_not} for c in load_cases() if not c.usable],
     }

@@ -38,5 +38,7 @@ def print_validation(result: dict) -> None:
     console.print(f"MAPE {result['mape_pct']:.1f}% over {result['count']} rows "
                   f"({result['within_1_5x']} within ×1.5); rule of thumb (bandwidth ÷ activated bytes): "
                   f"MAPE {result['rule_of_thumb_mape_pct']:.1f}%")
+    console.print(f"prefill: MAPE {result['prefill_mape_pct']:.1f}% over {result['prefill_count']} rows with a "
+                  "published prefill figure (prefill depends on kernels far more than decode does)")
     for s in result["skipped"]:
         console.print(f"  skipped {s['id']}: {s['why']}")
