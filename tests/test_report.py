@@ -225,13 +225,17 @@ def test_old_and_sparse_results_render():
     assert "This result holds no predictions." in html and "Nothing measured" in html
 
 
-def test_unknown_model_skips_curves_with_a_reason():
-    result = golden_result()
+@pytest.mark.parametrize("model", ["no-such-model", "CONFIG"])
+def test_unknown_model_skips_curves_with_a_reason(tmp_path, model):
+    config = tmp_path / "config.json"  # a path in a result file is never opened
+    config.write_text((Path(__file__).parents[1] / "harness/models/configs/deepseek-v3.json").read_text())
+    result = golden_result("upgrades")
     for p in result["predictions"]:
-        p["inputs"]["model"] = "no-such-model"
+        p["inputs"]["model"] = str(config) if model == "CONFIG" else model
     ctx = report.build_context(result, upgrade_fn=None)
     assert ctx["models"][0]["curve_note"].startswith("Curves not drawn:")
-    assert "context" not in ctx["models"][0]["charts"]
+    assert "not in this moebench's catalog" in ctx["models"][0]["curve_note"]
+    assert "context" not in ctx["models"][0]["charts"] and "B total" not in ctx["models"][0]["facts"]
 
 
 # ---------------------------------------------------------------- safety and self-containment

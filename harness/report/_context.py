@@ -351,9 +351,7 @@ def _model_facts(model_id: str, preds: Sequence[Mapping[str, Any]]) -> str:
     inputs = (preds[0].get("inputs") or {}) if preds else {}
     bits = []
     try:
-        from harness.models import load_model
-
-        shape = load_model(model_id)
+        shape = curves.catalog_model(model_id)
         bits.append(f"{shape.total_params / 1e9:,.0f}B total, {shape.active_total / 1e9:,.1f}B activated per token")
         if shape.n_routed_experts:
             bits.append(f"{shape.n_routed_experts} routed experts, {shape.experts_per_token} per token")

@@ -47,12 +47,23 @@ def machine_of(result: Mapping[str, Any]) -> Machine | None:
         return None
 
 
+def catalog_model(model_id: str) -> Any:
+    """The catalog's ModelShape for a result's model id. A result file is outside input: its
+    model names are looked up in the catalog only, never opened as paths."""
+    from harness.models import load_model
+    from harness.models.catalog import resolve_catalog_id
+
+    resolved = resolve_catalog_id(str(model_id))
+    if resolved is None:
+        raise HarnessError(f"model {model_id!r} is not in this moebench's catalog")
+    return load_model(resolved)
+
+
 def scenario_of(prediction: Mapping[str, Any]) -> Any:
     """The Scenario behind a stored prediction, with placement and engine as resolved then.
 
     Raises HarnessError when the model or quant is unknown to this moebench.
     """
-    from harness.models import load_model
     from harness.predict import Scenario
     from harness.quant import parse_quant
 
@@ -63,7 +74,7 @@ def scenario_of(prediction: Mapping[str, Any]) -> Any:
     kwargs = {k: v for k, v in inputs.items() if k in known and v is not None}
     kwargs["placement"] = inputs.get("placement_resolved") or prediction.get("placement") or "auto"
     kwargs["engine"] = inputs.get("engine_resolved") or prediction.get("engine") or "auto"
-    return Scenario(model=load_model(str(inputs["model"])), quant=parse_quant(str(inputs["quant"])), **kwargs)
+    return Scenario(model=catalog_model(str(inputs["model"])), quant=parse_quant(str(inputs["quant"])), **kwargs)
 
 
 def as_dict(prediction: Any) -> dict[str, Any]:
