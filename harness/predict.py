@@ -468,7 +468,7 @@ def auto_placement(machine: Machine, sc: Scenario) -> str:
     """The fastest placement that fits (cpu when nothing fits, so the answer says why)."""
     options = ["cpu"]
     if machine.gpus:
-        options += ["gpu", "hybrid"]
+        options += ["gpu", "hybrid"] if sc.model.n_routed_experts else ["gpu"]
     if machine.nodes > 1 and machine.gpus:
         options.append("multi-node")
     best, best_rate = "cpu", -1.0

@@ -6,6 +6,7 @@ Kept out of the CLI so Python users (and ``moebench check``) run exactly the sam
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -36,9 +37,12 @@ def default_probe(quick: bool = False, progress: Progress | None = None) -> Any:
     return run_probes(quick=quick, progress=progress)
 
 
-def run_placements(machine: Machine) -> list[str]:
-    """cpu always; hybrid and all-GPU when the machine has a GPU."""
-    return ["cpu", "hybrid", "gpu"] if machine.gpus else ["cpu"]
+def run_placements(machine: Machine, model: Any = None) -> list[str]:
+    """cpu always; with a GPU also all-GPU, and hybrid when the model has routed experts to keep in RAM."""
+    if not machine.gpus:
+        return ["cpu"]
+    moe = model is None or getattr(model, "n_routed_experts", 0) > 0
+    return ["cpu", "hybrid", "gpu"] if moe else ["cpu", "gpu"]
 
 
 def predict_grid(machine: Machine, models: list[str], quants: list[str], *, engine: str = "auto",
@@ -51,8 +55,11 @@ def predict_grid(machine: Machine, models: list[str], quants: list[str], *, engi
     recipes = [parse_quant(q) for q in quants]
     out = []
     for shape in shapes:
-        for recipe in recipes:
-            for placement in run_placements(machine):
+        # A GGUF header fixes every tensor's bytes, so the quant list does not apply: one row,
+        # labelled as the file's own quantisation.
+        per_model = [replace(recipes[0], name="gguf (file)")] if shape.tensor_bytes else recipes
+        for recipe in per_model:
+            for placement in run_placements(machine, shape):
                 sc = Scenario(model=shape, quant=recipe, engine=engine, placement=placement,
                               context=context, prompt=prompt)
                 out.append(predict(machine, sc).to_dict() | analyse(machine, sc))
