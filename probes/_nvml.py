@@ -13,7 +13,7 @@ FIELDS = (
     "name", "uuid", "memory_total_bytes", "memory_free_bytes", "bus_width_bits",
     "max_memory_clock_mhz", "sm_clock_max_mhz", "multiprocessor_count", "compute_capability",
     "pcie_gen_max", "pcie_gen_current", "pcie_width_max", "pcie_width_current", "power_limit_w",
-    "temperature_c", "ecc_enabled", "mig_enabled", "numa_node",
+    "temperature_c", "ecc_enabled", "mig_enabled", "numa_node", "nvlink_version", "nvlink_links",
 )
 
 
@@ -39,6 +39,10 @@ class Nvml(Protocol):
 
     def query(self, index: int, field: str) -> Any:
         """One of ``FIELDS`` for GPU ``index``; None when the GPU does not report it."""
+
+    def link(self, a: int, b: int) -> str | None:
+        """How GPU a reaches GPU b, in ``nvidia-smi topo -m`` words: 'NV12' (12 bonded
+        NVLinks), 'PIX', 'PXB', 'PHB', 'NODE' or 'SYS'; None when unknown."""
 
 
 def _text(value: Any) -> str:
@@ -93,11 +97,57 @@ class PynvmlNvml:
             return None
         return self._call(lambda nv: getter(nv, nv.nvmlDeviceGetHandleByIndex(index)))
 
+    def link(self, a: int, b: int) -> str | None:
+        def read(nv: Any) -> str | None:
+            ha, hb = nv.nvmlDeviceGetHandleByIndex(a), nv.nvmlDeviceGetHandleByIndex(b)
+            links = _nvlinks_between(nv, ha, hb)
+            if links:
+                return f"NV{links}"
+            level = nv.nvmlDeviceGetTopologyCommonAncestor(ha, hb)
+            return _TOPOLOGY_WORDS.get(int(level))
+        return self._call(read)
+
     def _call(self, fn: Callable[[Any], Any]) -> Any:
         try:
             return fn(self._nv)
         except (self._nv.NVMLError, AttributeError, TypeError, ValueError):
             return None
+
+
+# nvmlGpuTopologyLevel_t -> the words of `nvidia-smi topo -m`'s legend.
+_TOPOLOGY_WORDS = {0: "X", 10: "PIX", 20: "PXB", 30: "PHB", 40: "NODE", 50: "SYS"}
+
+
+def _active_links(nv: Any, handle: Any) -> list[int]:
+    active = []
+    for link in range(nv.NVML_NVLINK_MAX_LINKS):
+        try:
+            if nv.nvmlDeviceGetNvLinkState(handle, link) == nv.NVML_FEATURE_ENABLED:
+                active.append(link)
+        except nv.NVMLError:
+            break  # links are numbered from 0; the first unsupported one ends the list
+    return active
+
+
+def _nvlinks_between(nv: Any, ha: Any, hb: Any) -> int:
+    """NVLinks from a that end at b, or (through an NVSwitch) all of a's active links."""
+    target = _text(nv.nvmlDeviceGetPciInfo(hb).busId).lower()
+    direct = switched = 0
+    for link in _active_links(nv, ha):
+        try:
+            if nv.nvmlDeviceGetNvLinkRemoteDeviceType(ha, link) == nv.NVML_NVLINK_DEVICE_TYPE_SWITCH:
+                switched += 1
+                continue
+        except (nv.NVMLError, AttributeError):
+            pass
+        if _text(nv.nvmlDeviceGetNvLinkRemotePciInfo(ha, link).busId).lower() == target:
+            direct += 1
+    return direct or switched
+
+
+def _nvlink_version(nv: Any, handle: Any) -> int | None:
+    active = _active_links(nv, handle)
+    return int(nv.nvmlDeviceGetNvLinkVersion(handle, active[0])) if active else None
 
 
 def _mode_on(pair: Any) -> bool:
@@ -123,4 +173,6 @@ _GETTERS: dict[str, Callable[[Any, Any], Any]] = {
     "ecc_enabled": lambda nv, h: _mode_on(nv.nvmlDeviceGetEccMode(h)),
     "mig_enabled": lambda nv, h: _mode_on(nv.nvmlDeviceGetMigMode(h)),
     "numa_node": lambda nv, h: int(nv.nvmlDeviceGetNumaNodeId(h)),
+    "nvlink_version": _nvlink_version,
+    "nvlink_links": lambda nv, h: len(_active_links(nv, h)) or None,
 }

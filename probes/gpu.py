@@ -13,7 +13,7 @@ from typing import Any
 from probes._gpu_bandwidth import measure_bandwidth
 from probes._nvml import Nvml, NvmlUnavailable, PynvmlNvml
 
-__all__ = ["GpuInfo", "GpuReport", "collect_gpus", "data_rate", "vendor_sheet"]
+__all__ = ["GpuInfo", "GpuLink", "GpuReport", "collect_gpus", "data_rate", "vendor_sheet"]
 
 MIB = 1 << 20
 
@@ -43,9 +43,22 @@ class GpuInfo:
     ecc_enabled: bool | None = None
     mig_enabled: bool | None = None
     numa_node: int | None = None
+    nvlink_version: int | None = None
+    nvlink_links: int | None = None  # active NVLinks
     bf16_tflops: float | None = None  # dense, vendor sheet; None when the name is not in the table
     measured_bandwidth_gbs: float | None = None  # device-to-device copy, torch or cupy only
     measured_h2d_gbs: float | None = None  # pinned host-to-device copy, torch or cupy only
+
+
+@dataclass(frozen=True)
+class GpuLink:
+    """How two GPUs reach each other; NVLink bandwidth is per direction."""
+
+    a: int
+    b: int
+    kind: str  # as `nvidia-smi topo -m` says it: NV12, PIX, PXB, PHB, NODE, SYS
+    nvlinks: int = 0
+    bandwidth_gbs: float | None = None  # NVLink only: links x per-link rate of its version
 
 
 @dataclass(frozen=True)
@@ -57,12 +70,13 @@ class GpuReport:
     driver_version: str | None = None
     cuda_version: str | None = None
     gpus: tuple[GpuInfo, ...] = ()
+    links: tuple[GpuLink, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (the ``gpu`` block of the probe report, contract)."""
         return {"available": self.available, "reason": self.reason,
                 "driver_version": self.driver_version, "cuda_version": self.cuda_version,
-                "gpus": [asdict(g) for g in self.gpus]}
+                "gpus": [asdict(g) for g in self.gpus], "links": [asdict(x) for x in self.links]}
 
 
 # Vendor sheets: (name pattern, memory type, dense BF16 tensor TFLOPS without sparsity).
@@ -96,6 +110,11 @@ _SHEET: tuple[tuple[str, str, float | None], ...] = (
 _DATA_RATE = {"HBM2": 2, "HBM2e": 2, "HBM3": 2, "HBM3e": 2, "GDDR5": 2, "GDDR5X": 2,
               "GDDR6": 2, "GDDR6X": 2, "GDDR7": 2}
 DEFAULT_DATA_RATE = 2
+
+# GB/s per NVLink per direction, by NVLink version (NVIDIA NVLink page: P100 NVLink1 4 x 20 GB/s;
+# V100 NVLink2, A100 NVLink3 and H100 NVLink4 25 GB/s per link per direction -> 6, 12, 18 links =
+# 150, 300, 450 GB/s; Blackwell NVLink5 50 GB/s per link, 18 links = 900 GB/s per direction).
+_NVLINK_GBS = {1: 20.0, 2: 25.0, 3: 25.0, 4: 25.0, 5: 50.0}
 
 
 def vendor_sheet(name: str | None) -> tuple[str | None, float | None]:
@@ -132,7 +151,8 @@ def collect_gpus(nvml: Nvml | None = None, measure: bool = True) -> GpuReport:
             return GpuReport(available=False, reason="no NVIDIA GPU",
                              driver_version=nv.driver_version(), cuda_version=nv.cuda_version())
         gpus = tuple(_gpu(nv, i) for i in range(count))
-        report = GpuReport(True, None, nv.driver_version(), nv.cuda_version(), gpus)
+        report = GpuReport(True, None, nv.driver_version(), nv.cuda_version(), gpus,
+                           _links(nv, gpus))
     finally:
         nv.shutdown()
     return _with_measurements(report) if measure and nvml is None else report
@@ -143,11 +163,27 @@ def _gpu(nv: Nvml, index: int) -> GpuInfo:
         "name", "uuid", "memory_total_bytes", "memory_free_bytes", "bus_width_bits",
         "max_memory_clock_mhz", "sm_clock_max_mhz", "multiprocessor_count", "compute_capability",
         "pcie_gen_max", "pcie_gen_current", "pcie_width_max", "pcie_width_current",
-        "power_limit_w", "temperature_c", "ecc_enabled", "mig_enabled", "numa_node")}
+        "power_limit_w", "temperature_c", "ecc_enabled", "mig_enabled", "numa_node",
+        "nvlink_version", "nvlink_links")}
     memory_type, tflops = vendor_sheet(values["name"])
     peak = theoretical_bandwidth(values["bus_width_bits"], values["max_memory_clock_mhz"], memory_type)
     return GpuInfo(index=index, memory_type=memory_type, bf16_tflops=tflops,
                    theoretical_bandwidth_gbs=peak, **values)
+
+
+def _links(nv: Nvml, gpus: tuple[GpuInfo, ...]) -> tuple[GpuLink, ...]:
+    """Every pair's connection; NVLink pairs get their per-direction bandwidth."""
+    links = []
+    for a in range(len(gpus)):
+        for b in range(a + 1, len(gpus)):
+            kind = nv.link(a, b)
+            if kind is None:
+                continue
+            m = re.fullmatch(r"NV(\d+)", kind)
+            count = int(m.group(1)) if m else 0
+            rate = _NVLINK_GBS.get(gpus[a].nvlink_version or 0)
+            links.append(GpuLink(a, b, kind, count, count * rate if count and rate else None))
+    return tuple(links)
 
 
 def _with_measurements(report: GpuReport) -> GpuReport:

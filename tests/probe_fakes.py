@@ -101,6 +101,22 @@ def parse_nvidia_smi_q(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]
     return header, gpus
 
 
+def parse_topo_matrix(text: str) -> dict[tuple[int, int], str]:
+    """{(i, j): 'NV12' | 'SYS' | ...} for the GPU rows and columns of ``nvidia-smi topo -m``
+    (split on any whitespace: the captured blog paste has tabs expanded to spaces)."""
+    lines = [line.split() for line in text.splitlines() if line.strip()]
+    header = [h for h in lines[0] if re.fullmatch(r"GPU\d+", h)]
+    matrix: dict[tuple[int, int], str] = {}
+    for row in lines[1:]:
+        if not re.fullmatch(r"GPU\d+", row[0]):
+            continue
+        a = int(row[0][3:])
+        for col, value in zip(header, row[1:]):
+            if value != "X":
+                matrix[(a, int(col[3:]))] = value
+    return matrix
+
+
 def _dig(tree: dict[str, Any], *path: str) -> str | None:
     node: Any = tree
     for key in path:
@@ -129,9 +145,16 @@ class FakeNvml:
         self.gpus: list[dict[str, Any]] = []
         self.extra: dict[str, Any] = {}
         self.shut = False
+        self.topology: dict[tuple[int, int], str] = {}
         if host is not None:
             root = HOSTS / host
-            self.header, self.gpus = parse_nvidia_smi_q((root / "nvidia-smi-q.txt").read_text())
+            smi, topo = root / "nvidia-smi-q.txt", root / "nvidia-smi-topo-m.txt"
+            if smi.is_file():
+                self.header, self.gpus = parse_nvidia_smi_q(smi.read_text())
+            if topo.is_file():
+                self.topology = parse_topo_matrix(topo.read_text())
+                if not self.gpus:  # a topology-only capture: GPUs known by index alone
+                    self.gpus = [{} for _ in range(1 + max(a for a, _ in self.topology))]
             extra = root / "nvml-extra.json"
             self.extra = json.loads(extra.read_text()) if extra.is_file() else {}
 
@@ -150,6 +173,9 @@ class FakeNvml:
 
     def device_count(self) -> int:
         return len(self.gpus)
+
+    def link(self, a: int, b: int) -> str | None:
+        return self.topology.get((a, b))
 
     def query(self, index: int, field: str) -> Any:
         g = self.gpus[index]

@@ -51,7 +51,7 @@ def test_no_gpu():
 
 def test_to_dict_is_json():
     d = collect_gpus(FakeNvml("h100-sxm-8gpu")).to_dict()
-    assert set(d) == {"available", "reason", "driver_version", "cuda_version", "gpus"}
+    assert set(d) == {"available", "reason", "driver_version", "cuda_version", "gpus", "links"}
     assert json.loads(json.dumps(d))["gpus"][0]["compute_capability"] == "9.0"
 
 
@@ -63,3 +63,18 @@ def test_this_machine_never_raises():
 def test_unknown_gpu_has_no_sheet_figures():
     assert vendor_sheet("NVIDIA Quadro P400") == (None, None)
     assert theoretical_bandwidth(None, 2619, "HBM3") is None
+
+
+def test_nvlink_mesh_from_a_real_topology():
+    report = collect_gpus(FakeNvml("a100-8gpu-nvlink"))
+    assert len(report.gpus) == 8 and len(report.links) == 28  # every pair of 8
+    link = report.links[0]
+    assert (link.a, link.b, link.kind, link.nvlinks) == (0, 1, "NV12", 12)
+    assert link.bandwidth_gbs == 300.0  # 12 NVLink3 links x 25 GB/s per direction
+    assert report.to_dict()["links"][0]["kind"] == "NV12"
+
+
+def test_pcie_only_gpus():
+    report = collect_gpus(FakeNvml("a10-4gpu-pcie"))
+    assert {x.kind for x in report.links} == {"SYS"}
+    assert all(x.bandwidth_gbs is None and x.nvlinks == 0 for x in report.links)

@@ -17,7 +17,7 @@ def test_report_contract_on_a_captured_host_without_gpu_or_dmidecode():
     assert d["kind"] == "moebench-probe" and d["schema_version"] == 1
     assert {"started_at", "duration_s", "system", "gpu", "probes", "settings", "notes"} <= set(d)
     assert d["gpu"] == {"available": False, "reason": "NVML library not found",
-                        "driver_version": None, "cuda_version": None, "gpus": []}
+                        "driver_version": None, "cuda_version": None, "gpus": [], "links": []}
     for key in ("stream_copy", "stream_scale", "stream_add", "stream_triad", "gemm_fp32",
                 "gemm_fp64", "moe_replay"):
         probe = d["probes"][key]
