@@ -91,8 +91,9 @@ _register(EngineProfile(
     note="ik_llama.cpp: fused MoE (-fmoe), MLA kernels, run-time repacking; streams weights at the full "
          "STREAM rate on CPU (fitted on its ik_* rows)",
 ))
-# vLLM/SGLang have no prefill figure in the calibration rows: their gpu_flops_frac (0.5) is an
-# assumption, stated in every prediction that uses it, and affects only prefill and large batches.
+# vLLM/SGLang prefill: row sglang_96xh100_ep reports 52,300 prompt tokens/s per node of 8×H100
+# (989 TFLOPS BF16 each) on 2000-token inputs; DeepSeek-V3 costs 78.2 GFLOP per such token
+# (harness.models), so GEMMs ran at 52,300 × 78.2e9 / (8 × 989e12) = 0.52 of rated: gpu_flops_frac 0.5.
 _register(EngineProfile(
     name="ktransformers", cpu_bw_frac=1.0, numa_gain=0.78, gpu_bw_frac=0.40, cpu_layer_us=0.0, cpu_thread_us=0.0,
     gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.094, gpu_flops_frac=0.047, cpu_gemm_frac=0.63,
@@ -108,17 +109,17 @@ _register(EngineProfile(
     gpu_layer_us=133.0, moe_layer_us=37.0, cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=_VLLM_ROWS,
     note="vLLM: tensor/expert parallel over GPUs (GPU terms fitted on the DGX Spark rows; its CPU terms are "
-         "not fitted: vLLM does not run weights on the CPU in these rows); prefill at 0.5 of rated BF16 "
-         "FLOP/s assumed (no prefill row)",
+         "not fitted: vLLM does not run weights on the CPU in these rows); prefill GEMMs at 0.5 of rated "
+         "BF16 FLOP/s (row sglang_96xh100_ep)",
 ))
 # No batch-1 SGLang row exists (sglang_96xh100_ep is aggregate throughput), so SGLang takes vLLM's GPU
 # terms: both run the same CUDA kernel families (FlashInfer, CUTLASS/DeepGEMM MoE).
 _register(EngineProfile(
     name="sglang", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.61, cpu_layer_us=0.0, cpu_thread_us=0.0,
     gpu_layer_us=133.0, moe_layer_us=37.0, cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
-    fitted_on=_VLLM_ROWS,
-    note="SGLang: expert parallel (DeepEP), MTP; GPU terms taken from the vLLM fit (no batch-1 SGLang row); "
-         "prefill at 0.5 of rated BF16 FLOP/s assumed",
+    fitted_on=(*_VLLM_ROWS, "sglang_96xh100_ep"),
+    note="SGLang: expert parallel (DeepEP), MTP; decode GPU terms taken from the vLLM fit (no batch-1 SGLang "
+         "row); prefill GEMMs at 0.5 of rated BF16 FLOP/s (row sglang_96xh100_ep)",
 ))
 
 
