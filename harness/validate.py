@@ -102,6 +102,51 @@ def mape(errors: Iterable[float]) -> float:
     return 100 * sum(errs) / len(errs) if errs else float("nan")
 
 
+# DeepSeek's H800 nodes carry 8 × 400 Gb/s InfiniBand NICs (DeepSeek-V3 report §3.1): 400 GB/s
+# per node per direction, assumed for multi-node rows that do not state their interconnect.
+DEFAULT_NODE_LINK_GBS = 400.0
+
+
+def aggregate_rows() -> list[dict[str, Any]]:
+    """Multi-node serving rows (aggregate tokens/s per node and per-user speed), predicted at the
+    concurrency they imply (aggregate ÷ per-user) — a consistency check, kept out of the MAPE."""
+    import re
+    from dataclasses import replace
+
+    from harness.models import load_model
+    from harness.quant import parse_quant
+
+    out = []
+    for c in load_cases():
+        text = c.row.get("decode_tok_s", "")
+        user = re.search(r"(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))? per user", text)
+        nodes = re.search(r"= (\d+) nodes", c.row.get("gpu_count", ""))
+        if c.placement != "multi-node" or not user or not nodes or c.machine is None or not c.measured_decode:
+            continue
+        per_user = (float(user.group(1)) + float(user.group(2) or user.group(1))) / 2
+        per_node = c.measured_decode
+        n_nodes = int(nodes.group(1))
+        gpus = tuple(replace(g, count=_lead_int(c.row.get("gpu_count")) or g.count) for g in c.machine.gpus)
+        machine = replace(c.machine, nodes=n_nodes, gpus=gpus, interconnect_gbs=DEFAULT_NODE_LINK_GBS)
+        batch = round(per_node / per_user * n_nodes)
+        sc = Scenario(model=load_model(c.model_id), quant=parse_quant("fp8"), engine="sglang", placement="multi-node",
+                      context=c.context, batch=batch)
+        pred = predict(machine, sc)
+        out.append({"id": c.id, "nodes": n_nodes, "batch": batch, "measured_per_user_tok_s": per_user,
+                    "predicted_per_user_tok_s": pred.decode_tokens_per_s,
+                    "measured_per_node_tok_s": per_node,
+                    "predicted_per_node_tok_s": (pred.aggregate_tokens_per_s or 0) / n_nodes,
+                    "assumption": f"interconnect {DEFAULT_NODE_LINK_GBS:g} GB/s per node (not in the row)"})
+    return out
+
+
+def _lead_int(text: str | None) -> int | None:
+    import re
+
+    m = re.match(r"\s*(\d+)", text or "")
+    return int(m.group(1)) if m else None
+
+
 def validate() -> dict[str, Any]:
     """Score every usable calibration row; list the unusable ones with the reason."""
     rows = [score_case(c) for c in usable_cases()]
@@ -116,4 +161,5 @@ def validate() -> dict[str, Any]:
         "prefill_count": sum(1 for r in rows if r.measured_prefill and r.predicted_prefill),
         "count": len(rows),
         "skipped": [{"id": c.id, "why": c.why_not} for c in load_cases() if not c.usable],
+        "aggregate_rows": aggregate_rows(),
     }

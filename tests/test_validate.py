@@ -46,3 +46,12 @@ def test_row_parsing():
     cases = {c.id: c for c in load_cases()}
     assert cases["ik_7773x_r1_q4km_mla"].machine.speed_mts == 3200  # DDR4 default, stated as assumed
     assert not cases["kt_kimik2_q4km_2s"].usable
+
+
+def test_multi_node_serving_row_is_checked_at_its_concurrency(result):
+    rows = {a["id"]: a for a in result["aggregate_rows"]}
+    day6 = rows["ds_day6_h800_decode"]
+    assert day6["nodes"] == 18
+    # within 1.5x of DeepSeek's published per-user and per-node figures
+    assert 1 / 1.5 < day6["predicted_per_user_tok_s"] / day6["measured_per_user_tok_s"] < 1.5
+    assert 1 / 1.5 < day6["predicted_per_node_tok_s"] / day6["measured_per_node_tok_s"] < 1.5

@@ -40,5 +40,10 @@ def print_validation(result: dict) -> None:
                   f"MAPE {result['rule_of_thumb_mape_pct']:.1f}%")
     console.print(f"prefill: MAPE {result['prefill_mape_pct']:.1f}% over {result['prefill_count']} rows with a "
                   "published prefill figure (prefill depends on kernels far more than decode does)")
+    for a in result.get("aggregate_rows", []):
+        console.print(f"multi-node {a['id']}: at {a['batch']} concurrent sequences over {a['nodes']} nodes, predicted "
+                      f"{a['predicted_per_user_tok_s']:.1f} tok/s per user (published {a['measured_per_user_tok_s']:.0f}) "
+                      f"and {a['predicted_per_node_tok_s']:,.0f} tok/s per node (published "
+                      f"{a['measured_per_node_tok_s']:,.0f}); {a['assumption']}")
     for s in result["skipped"]:
         console.print(f"  skipped {s['id']}: {s['why']}")
