@@ -137,12 +137,14 @@ def cpu_peak_flops(machine: Machine) -> tuple[float, str]:
                   f"× {fpc:.0f} FLOP/cycle = {peak / 1e12:.1f} TFLOP/s assumed")
 
 
-def _gpu_bandwidth(gpu: GpuSpec, host_stream: float | None) -> float | None:
+def gpu_bandwidth(gpu: GpuSpec, machine: Machine) -> float | None:
+    """A GPU's memory bandwidth in GB/s: measured, else rated; a unified-memory GPU without its
+    own figure streams at the host memory's theoretical rate."""
     if gpu.measured_bandwidth_gbs:
         return gpu.measured_bandwidth_gbs
     if gpu.bandwidth_gbs:
         return gpu.bandwidth_gbs
-    return host_stream if gpu.unified_memory else None
+    return theoretical_bandwidth(machine) if gpu.unified_memory else None
 
 
 def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[str]) -> _Devices:
@@ -163,9 +165,7 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
     unified = any(g.unified_memory for g in gpus)
     if gpus:
         g = gpus[0]
-        bw = _gpu_bandwidth(g, stream / PLATFORM_STREAM_EFF if (stream and not machine.measured_bandwidth_gbs) else stream)
-        if g.unified_memory and not g.bandwidth_gbs:
-            bw = theoretical_bandwidth(machine) or bw
+        bw = gpu_bandwidth(g, machine)
         n = sum(x.count for x in gpus)
         streams_at_once = n if (eng.multi_gpu == "tensor" and placement != "hybrid") else 1
         gpu_bw = (bw or 0.0) * streams_at_once * eng.gpu_bw_frac * GB
