@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.predict import Scenario, predict
 from harness.specs import load_machine
+
+# Far beyond any model's context window or any server's concurrency; larger is a typo.
+MAX_TOKENS = 100_000_000
+MAX_BATCH = 1_000_000
+
+
+def check_scenario_numbers(*, context: int, prompt: int, batch: int, kv_dtype_bytes: float) -> None:
+    """Refuse option values no prediction can mean, naming the option and its accepted range."""
+    if not 1 <= batch <= MAX_BATCH:
+        raise HarnessError(f"--batch must be 1 to {MAX_BATCH:,}, got {batch}")
+    for name, value in (("--context", context), ("--prompt", prompt)):
+        if not 0 <= value <= MAX_TOKENS:
+            raise HarnessError(f"{name} must be 0 to {MAX_TOKENS:,} tokens, got {value}")
+    if not (0.25 <= kv_dtype_bytes <= 4):
+        raise HarnessError(f"--kv-bytes must be between 0.25 and 4, got {kv_dtype_bytes}")
 
 
 def predict_on(machine: str, *, model: str = "deepseek-v3", quant: str = "fp8", engine: str = "auto",
                placement: str = "auto", context: int = 4096, prompt: int = 1024, batch: int = 1,
                kv_dtype_bytes: float = 2.0, mtp: bool = False) -> dict[str, Any]:
     """``moebench predict`` as a function: load inputs, predict, return the JSON-able dict."""
-    from harness.errors import HarnessError
     from harness.engines import get_engine
     from harness.models import load_model
     from harness.quant import parse_quant
 
-    if batch < 1:
-        raise HarnessError(f"--batch must be >= 1, got {batch}")
-    if context < 0 or prompt < 0:
-        raise HarnessError("--context and --prompt must be >= 0")
-    if not (0.25 <= kv_dtype_bytes <= 4):
-        raise HarnessError(f"--kv-bytes must be between 0.25 and 4, got {kv_dtype_bytes}")
+    check_scenario_numbers(context=context, prompt=prompt, batch=batch, kv_dtype_bytes=kv_dtype_bytes)
     if engine != "auto":
         get_engine(engine)
     m = load_machine(machine)
@@ -31,3 +42,49 @@ def predict_on(machine: str, *, model: str = "deepseek-v3", quant: str = "fp8", 
     out = predict(m, sc).to_dict()
     out["machine"] = {"name": m.name, "source": m.source}
     return out
+
+
+def check_out_dir(out: Path | str) -> Path:
+    """An output folder that exists as a folder or can be created (nothing is created here)."""
+    if not str(out).strip():
+        raise HarnessError("--out is empty — give a folder for result.json and report.html")
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise HarnessError(f"--out {path} is a file — give a folder")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise HarnessError(f"--out {path}: {parent} is a file, so the folder cannot be created")
+            break
+    return path
+
+
+def check_run_inputs(*, models: list[str] | None, quants: list[str] | None, engine: str = "auto",
+                     out: Path | str | None = None, store: str | None = None, use_store: bool = True) -> None:
+    """Everything ``moebench run`` can refuse, refused before a minute of probing and before any
+    file is written: model and quant names, the engine, the output folder, the results store."""
+    from harness.engines import get_engine
+    from harness.models import load_model
+    from harness.quant import parse_quant
+    from harness.runner import DEFAULT_MODELS, DEFAULT_QUANTS
+
+    for m in models or DEFAULT_MODELS:
+        load_model(m)
+    for q in quants or DEFAULT_QUANTS:
+        parse_quant(q)
+    if engine != "auto":
+        get_engine(engine)
+    if out is not None:
+        check_out_dir(out)
+    if use_store:
+        check_store(store)
+
+
+def check_store(url: str | None) -> None:
+    """Open (and so create, for a new SQLite file) the results store, or say why it cannot be."""
+    try:
+        from harness.store import open_store
+    except ImportError:  # a build without the store
+        return
+    with open_store(url):
+        pass

@@ -1,41 +1,102 @@
-"""Atomic file output: write to a temporary file beside the target, fsync, then rename.
+"""File edges: atomic output, bounded input, names safe to put in a file name.
 
-A reader (or a Ctrl-C) never sees half a file: either the old content or the new one.
+Output goes to a temporary file beside the target, is fsynced, then renamed over it: a reader (or a
+Ctrl-C) never sees half a file, either the old content or the new one, and no temporary file is
+left behind. Input files are size-checked before they are read, and JSON nesting cannot exhaust
+the interpreter's stack.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from harness.errors import HarnessError
+
+MAX_JSON_BYTES = 64 * 1024 * 1024
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically, creating parent folders."""
     path = Path(path)
+    if not str(path).strip() or path.name in ("", ".", ".."):
+        raise HarnessError(f"{str(path)!r} is not a file name — give a path such as out/report.html")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise HarnessError(f"cannot create folder {path.parent}: {exc.strerror} — choose another --out") from None
+        raise HarnessError(f"cannot create folder {path.parent}: {exc.strerror} — choose another path") from None
     if path.is_dir():
         raise HarnessError(f"{path} is a directory — give a file name")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise HarnessError(f"cannot write in {path.parent}: {exc.strerror} — choose another path") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    except BaseException as exc:
+        _remove(tmp)
+        if isinstance(exc, OSError):
+            raise HarnessError(f"cannot write {path}: {exc.strerror or exc} — check the path and free space") from None
         raise
     return path
 
 
+def _remove(tmp: str) -> None:
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
+
+
 def atomic_write_text(path: Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_bounded_bytes(path: Path, limit: int, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, checked before reading."""
+    path = Path(path)
+    if not path.exists():
+        raise HarnessError(f"{path}: no such file — check the path")
+    if path.is_dir():
+        raise HarnessError(f"{path} is a directory — give a file")
+    if not path.is_file():
+        raise HarnessError(f"{path} is not a regular file — give a {what}")
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise HarnessError(f"{path} is {size} bytes, more than the {limit} a {what} may have — "
+                               "is it the right file?")
+        with path.open("rb") as fh:
+            return fh.read(limit + 1)[:limit]
+    except OSError as exc:
+        raise HarnessError(f"cannot read {path}: {exc.strerror or exc} — check the path and permissions") from None
+
+
+def parse_json_text(text: str | bytes, source: str) -> Any:
+    """JSON from a user's file; every way it can be malformed becomes one HarnessError."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HarnessError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno}) — "
+                           "is it truncated?") from None
+    except UnicodeDecodeError:
+        raise HarnessError(f"{source}: not UTF-8 text — save it as UTF-8 JSON") from None
+    except RecursionError:
+        raise HarnessError(f"{source}: JSON nested too deeply — not a moebench file") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise HarnessError(f"{source}: unreadable JSON value ({exc}) — not a moebench file") from None
+
+
+def safe_name(text: str, default: str = "run", limit: int = 64) -> str:
+    """``text`` reduced to letters, digits, ``_ . -`` for use inside a file name (never ``..``)."""
+    name = _UNSAFE.sub("-", str(text)).strip(".-")[:limit].strip(".-")
+    return name or default

@@ -13,11 +13,19 @@ from typing import Any
 
 from harness import __version__
 from harness.errors import HarnessError
-from harness.fsutil import atomic_write_text
+from harness.fsutil import atomic_write_text, parse_json_text, read_bounded_bytes
 
 SCHEMA_VERSION = 1
 MAX_RESULT_BYTES = 64 * 1024 * 1024
+MAX_TAG_VALUE = 256
 _TAG_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+RUN_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")  # also a safe file-name part
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# top-level key: the JSON type it must have when present
+_TYPES: dict[str, tuple[type, ...]] = {"run_id": (str,), "started_at": (str,), "finished_at": (str,),
+                                       "harness_version": (str,), "tags": (dict,), "machine": (dict,),
+                                       "probes": (dict,), "predictions": (list,)}
+REQUIRED = ("run_id", "machine", "probes", "predictions")
 
 
 def parse_tags(items: list[str] | None) -> dict[str, str]:
@@ -30,10 +38,18 @@ def parse_tags(items: list[str] | None) -> dict[str, str]:
             raise HarnessError(f"tag {item!r} is not key=value — write e.g. --tag bios=A")
         if not _TAG_KEY.match(key):
             raise HarnessError(f"tag key {key!r} may only use letters, digits, '_', '.', '-' (at most 64)")
-        if len(value) > 256:
-            raise HarnessError(f"tag {key!r} value is longer than 256 characters")
+        check_tag_value(key, value)
         tags[key] = value
     return tags
+
+
+def check_tag_value(key: str, value: str) -> None:
+    """A tag value: one line of printable text, at most ``MAX_TAG_VALUE`` characters."""
+    if len(value) > MAX_TAG_VALUE:
+        raise HarnessError(f"tag {key!r} value is longer than {MAX_TAG_VALUE} characters")
+    if _CONTROL.search(value):
+        raise HarnessError(f"tag {key!r} value holds a control character (newline, tab, NUL) — "
+                           "give one line of plain text")
 
 
 def build_result(*, run_id: str, started_at: str, finished_at: str, tags: dict[str, str],
@@ -77,31 +93,57 @@ def save_result(result: dict[str, Any], path: Path) -> Path:
 
 
 def check_schema(data: dict[str, Any], source: str) -> None:
+    """The schema version is one this moebench reads, and every top-level key present has its type."""
     version = data.get("schema_version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise HarnessError(f"{source}: no schema_version — is it a moebench result.json?")
     if version > SCHEMA_VERSION:
         raise HarnessError(f"{source}: schema_version {version} is newer than this moebench "
                            f"understands ({SCHEMA_VERSION}) — upgrade moebench")
+    if version < 1:
+        raise HarnessError(f"{source}: schema_version {version} is not a moebench result version "
+                           f"(1 to {SCHEMA_VERSION}) — rerun the benchmark")
+    for key, types in _TYPES.items():
+        if key in data and not isinstance(data[key], types):
+            raise HarnessError(f"{source}: {key} must be a JSON {_json_type(types[0])}, got "
+                               f"{_json_type(type(data[key]))} — the file is damaged")
+    _check_parts(data, source)
+
+
+def _json_type(t: type) -> str:
+    return {dict: "object", list: "array", str: "string", int: "number", float: "number",
+            bool: "boolean", type(None): "null"}.get(t, t.__name__)
+
+
+def _check_parts(data: dict[str, Any], source: str) -> None:
+    run_id = data.get("run_id")
+    if run_id is not None and not RUN_ID.match(run_id):
+        raise HarnessError(f"{source}: run_id {run_id!r:.60} may only use letters, digits, '_', '.', '-' "
+                           "(1 to 128) — the file is damaged")
+    for key, value in (data.get("tags") or {}).items():
+        if not _TAG_KEY.match(key) or not isinstance(value, (str, int, float, bool)):
+            raise HarnessError(f"{source}: tag {key!r:.60} is not key=value text — the file is damaged")
+    for name, probe in (data.get("probes") or {}).items():
+        if not isinstance(probe, dict):
+            raise HarnessError(f"{source}: probes.{name:.60} must be an object — the file is damaged")
+    for i, pred in enumerate(data.get("predictions") or []):
+        if not isinstance(pred, dict) or not isinstance(pred.get("inputs", {}), dict):
+            raise HarnessError(f"{source}: predictions[{i}] must be an object with inputs — "
+                               "the file is damaged")
 
 
 def load_result(path: Path) -> dict[str, Any]:
-    """A result.json, checked: JSON object, known schema version, required keys."""
+    """A result.json, checked: JSON object, known schema version, required keys and their types."""
     path = Path(path)
     if path.is_dir():
         path = path / "result.json"
     if not path.is_file():
         raise HarnessError(f"{path}: no such result file — give a result.json or the --out folder of a run")
-    if path.stat().st_size > MAX_RESULT_BYTES:
-        raise HarnessError(f"{path} is larger than {MAX_RESULT_BYTES} bytes — not a moebench result")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HarnessError(f"{path}: not valid JSON ({exc}) — the file is damaged") from None
+    data = parse_json_text(read_bounded_bytes(path, MAX_RESULT_BYTES, "result.json"), str(path))
     if not isinstance(data, dict):
         raise HarnessError(f"{path}: expected a JSON object")
     check_schema(data, str(path))
-    missing = [k for k in ("run_id", "machine", "probes", "predictions") if k not in data]
+    missing = [k for k in REQUIRED if k not in data]
     if missing:
         raise HarnessError(f"{path}: missing keys {', '.join(missing)} — not a complete moebench result")
     return data

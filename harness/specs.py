@@ -7,13 +7,13 @@ naming the key and the accepted range.
 
 from __future__ import annotations
 
-import json
 import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.fsutil import parse_json_text, read_bounded_bytes
 from harness.machine import GpuSpec, Machine
 
 if sys.version_info >= (3, 11):
@@ -22,6 +22,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 MAX_SPEC_BYTES = 4 * 1024 * 1024
+PROBE_SCHEMA_VERSION = 1  # probes/runner.py SCHEMA_VERSION (a test keeps the two equal)
 
 # key: (type, min, max) — ranges wide enough for any real machine, narrow enough to catch typos.
 _TOP = {"name": (str, None, None), "price": (float, 0.0, 1e9), "currency": (str, None, None),
@@ -38,6 +39,10 @@ _GPU = {"model": (str, None, None), "count": (int, 1, 1024), "memory_gb": (float
 _CLUSTER = {"nodes": (int, 1, 100000), "interconnect_gbs": (float, 0.01, 1e5)}
 
 
+_KIND = {int: "a whole number", float: "a number", str: "text in quotes", bool: "true or false",
+         list: "a list", dict: "a table"}
+
+
 def _check(table: dict[str, Any], schema: dict[str, tuple], where: str) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise HarnessError(f"{where} must be a table of keys — see the machine spec format in the README")
@@ -50,12 +55,23 @@ def _check(table: dict[str, Any], schema: dict[str, tuple], where: str) -> dict[
     return out
 
 
+def _strings(value: Any, name: str, limit: int = 4096) -> tuple[str, ...]:
+    """A list of short strings (ISA flags, notes)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= limit for v in value):
+        raise HarnessError(f"{name} must be a list of strings, e.g. [\"avx512f\", \"amx_bf16\"]")
+    return tuple(value)
+
+
 def _coerce(value: Any, typ: type, lo: Any, hi: Any, name: str) -> Any:
     if typ is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         value = float(value)
     ok = isinstance(value, typ) and not (typ is int and isinstance(value, bool))
     if not ok:
-        raise HarnessError(f"{name} must be {typ.__name__}, got {type(value).__name__} {value!r:.40}")
+        raise HarnessError(f"{name} must be {typ.__name__} ({_KIND[typ]}), got {value!r:.40}")
+    if typ is str and len(value) > 4096:
+        raise HarnessError(f"{name} is {len(value)} characters long — at most 4096")
     if lo is not None and not (lo <= value <= hi):
         raise HarnessError(f"{name} = {value} is out of range — accepted {lo} to {hi}")
     return value
@@ -89,7 +105,7 @@ def parse_spec(data: dict[str, Any], source: str) -> Machine:
         speed_mts=mem.get("speed_mts"), capacity_gb=mem.get("capacity_gb"),
         theoretical_bandwidth_gbs=mem.get("theoretical_bandwidth_gbs"),
         measured_bandwidth_gbs=mem.get("measured_bandwidth_gbs"),
-        cpu_gflops_fp32=cpu.get("gflops_fp32"), cpu_flags=tuple(str(f) for f in cpu.get("flags", ())),
+        cpu_gflops_fp32=cpu.get("gflops_fp32"), cpu_flags=_strings(cpu.get("flags"), "cpu.flags"),
         gpus=gpus, price=top.get("price"), currency=top.get("currency"),
         nodes=cluster.get("nodes", 1), interconnect_gbs=cluster.get("interconnect_gbs"),
         notes=tuple(x for x in [top.get("notes"), top.get("source")] if x),
@@ -104,42 +120,90 @@ def _gpu(d: dict[str, Any], i: int) -> GpuSpec:
     return GpuSpec(**d)
 
 
+# Probe report fields (probes/system.py, probes/gpu.py): (type, min, max); None means not measured.
+_PROBE_SYSTEM = {"sockets": (int, 1, 16), "cores_per_socket": (int, 1, 1024), "cores": (int, 1, 1 << 20),
+                 "threads": (int, 1, 1 << 20), "numa_nodes": (int, 1, 1024),
+                 "memory_total_bytes": (float, 1.0, 1e16), "memory_available_bytes": (float, 0.0, 1e16),
+                 "memory_channels": (int, 1, 256), "memory_speed_mts": (int, 100, 20000),
+                 "theoretical_bandwidth_gbs": (float, 0.001, 1e5), "cpu_model": (str, None, None),
+                 "product_name": (str, None, None), "hostname": (str, None, None),
+                 "memory_type": (str, None, None)}
+_PROBE_GPU = {"name": (str, None, None), "memory_total_bytes": (float, 0.0, 1e15),
+              "theoretical_bandwidth_gbs": (float, 0.001, 1e5), "bf16_tflops": (float, 0.001, 1e6),
+              "pcie_gen_max": (int, 1, 7), "pcie_width_max": (int, 1, 32),
+              "measured_bandwidth_gbs": (float, 0.001, 1e5)}
+
+
+def _table(doc: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = doc.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise HarnessError(f"{where}{key} must be a JSON object — the probe report is damaged")
+    return value
+
+
+def _fields(table: dict[str, Any], schema: dict[str, tuple], where: str) -> dict[str, Any]:
+    """The known fields of a probe table, type- and range-checked; unknown fields are ignored."""
+    return {key: _coerce(table[key], *schema[key], f"{where}.{key}")
+            for key in schema if table.get(key) is not None}
+
+
+def _best(probes: dict[str, Any], key: str) -> float | None:
+    entry = probes.get(key)
+    if entry is None:
+        return None
+    if not isinstance(entry, dict):
+        raise HarnessError(f"probes.{key} must be an object with best/median/samples")
+    best = entry.get("best")
+    return None if best is None else _coerce(best, float, 1e-6, 1e9, f"probes.{key}.best")
+
+
 def machine_from_probe(report: dict[str, Any], name: str | None = None) -> Machine:
     """A ``Machine`` from a ``moebench probe --json`` report (the probes' contract dict)."""
-    sysinfo = report.get("system") or {}
-    probes = report.get("probes") or {}
-    gpu_rep = report.get("gpu") or {}
-
-    def best(key: str) -> float | None:
-        entry = probes.get(key)
-        return float(entry["best"]) if isinstance(entry, dict) and entry.get("best") else None
-
-    sockets = int(sysinfo.get("sockets") or 1)
+    if not isinstance(report, dict):
+        raise HarnessError("the probe report must be a JSON object")
+    _check_probe_version(report)
+    sysinfo = _fields(_table(report, "system", ""), _PROBE_SYSTEM, "system")
+    probes = _table(report, "probes", "")
+    gpus = _table(report, "gpu", "").get("gpus") or []
+    if not isinstance(gpus, list):
+        raise HarnessError("gpu.gpus must be a list of GPU objects — the probe report is damaged")
+    sockets = sysinfo.get("sockets", 1)
     total = sysinfo.get("memory_total_bytes")
     avail = sysinfo.get("memory_available_bytes")
     return Machine(
         name=name or sysinfo.get("product_name") or sysinfo.get("hostname") or "this machine",
         source="probe", cpu_model=sysinfo.get("cpu_model"), sockets=sockets,
-        cores_per_socket=sysinfo.get("cores_per_socket") or (
-            (sysinfo.get("cores") or 0) // sockets or None),
-        threads=sysinfo.get("threads"), numa_nodes=int(sysinfo.get("numa_nodes") or 1),
+        cores_per_socket=sysinfo.get("cores_per_socket") or (sysinfo.get("cores", 0) // sockets or None),
+        threads=sysinfo.get("threads"), numa_nodes=sysinfo.get("numa_nodes", 1),
         memory_type=sysinfo.get("memory_type"), channels=sysinfo.get("memory_channels"),
         speed_mts=sysinfo.get("memory_speed_mts"),
         capacity_gb=total / 1e9 if total else None, available_gb=avail / 1e9 if avail else None,
         theoretical_bandwidth_gbs=sysinfo.get("theoretical_bandwidth_gbs"),
-        measured_bandwidth_gbs=best("stream_triad"),
-        measured_bandwidth_per_node_gbs=best("stream_triad@node0"),
-        moe_replay_gbs=best("moe_replay"), cpu_gflops_fp32=best("gemm_fp32"),
-        cpu_flags=tuple(sysinfo.get("cpu_flags") or ()),
-        gpus=tuple(_gpu_from_probe(g) for g in gpu_rep.get("gpus") or ()),
-        notes=tuple(report.get("notes") or ()),
+        measured_bandwidth_gbs=_best(probes, "stream_triad"),
+        measured_bandwidth_per_node_gbs=_best(probes, "stream_triad@node0"),
+        moe_replay_gbs=_best(probes, "moe_replay"), cpu_gflops_fp32=_best(probes, "gemm_fp32"),
+        cpu_flags=_strings(_table(report, "system", "").get("cpu_flags"), "system.cpu_flags"),
+        gpus=tuple(_gpu_from_probe(g, i) for i, g in enumerate(gpus)),
+        notes=_strings(report.get("notes"), "notes"),
     )
 
 
-def _gpu_from_probe(g: dict[str, Any]) -> GpuSpec:
+def _check_probe_version(report: dict[str, Any]) -> None:
+    version = report.get("schema_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= PROBE_SCHEMA_VERSION:
+        raise HarnessError(f"probe report schema_version {version!r:.20} is not one this moebench reads "
+                           f"(1 to {PROBE_SCHEMA_VERSION}) — probe again with this version, or upgrade moebench")
+
+
+def _gpu_from_probe(g: Any, i: int) -> GpuSpec:
+    if not isinstance(g, dict):
+        raise HarnessError(f"gpu.gpus[{i}] must be a JSON object — the probe report is damaged")
+    g = _fields(g, _PROBE_GPU, f"gpu.gpus[{i}]")
     return GpuSpec(
         model=g.get("name") or "NVIDIA GPU", count=1,
-        memory_gb=(g.get("memory_total_bytes") or 0) / 1e9,
+        memory_gb=g.get("memory_total_bytes", 0.0) / 1e9,
         bandwidth_gbs=g.get("theoretical_bandwidth_gbs"), bf16_tflops=g.get("bf16_tflops"),
         pcie_gen=g.get("pcie_gen_max"), pcie_width=g.get("pcie_width_max"),
         measured_bandwidth_gbs=g.get("measured_bandwidth_gbs"),
@@ -148,14 +212,7 @@ def _gpu_from_probe(g: dict[str, Any]) -> GpuSpec:
 
 def read_bounded(path: Path, limit: int = MAX_SPEC_BYTES) -> str:
     """Text of a small input file, refusing directories, huge files and binary content."""
-    if not path.exists():
-        raise HarnessError(f"{path}: no such file — check the path")
-    if path.is_dir():
-        raise HarnessError(f"{path} is a directory — give a file")
-    size = path.stat().st_size
-    if size > limit:
-        raise HarnessError(f"{path} is {size} bytes, more than the {limit} a spec may have — is it the right file?")
-    raw = path.read_bytes()
+    raw = read_bounded_bytes(Path(path), limit, "machine spec")
     if b"\x00" in raw:
         raise HarnessError(f"{path} is a binary file — give a TOML or JSON text file")
     try:
@@ -165,40 +222,89 @@ def read_bounded(path: Path, limit: int = MAX_SPEC_BYTES) -> str:
 
 
 def parse_machine_text(text: str, source: str) -> Machine:
-    """Any supported machine document (spec TOML/JSON, probe JSON, result.json) from its text."""
-    stripped = text.lstrip()
+    """Any supported machine document (spec TOML/JSON, probe JSON, result.json) from its text.
+
+    Every error names ``source`` first, so the user knows which file to fix.
+    """
+    try:
+        return _parse_machine_text(text, source)
+    except HarnessError as exc:
+        message = str(exc)
+        raise HarnessError(message if message.startswith(source) else f"{source}: {message}") from None
+
+
+def _parse_machine_text(text: str, source: str) -> Machine:
+    stripped = text.lstrip("\ufeff \t\r\n")
     if not stripped:
         raise HarnessError(f"{source} is empty — give a machine spec, probe JSON or result.json")
-    if stripped.startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise HarnessError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-        return machine_from_document(data, source)
+    if stripped.startswith("{") or source.lower().endswith(".json"):
+        return machine_from_document(parse_json_text(stripped, source), source)
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(stripped)
     except tomllib.TOMLDecodeError as exc:
         raise HarnessError(f"{source}: not valid TOML ({exc})") from None
+    except (RecursionError, ValueError) as exc:  # deep nesting; an integer too long to convert
+        raise HarnessError(f"{source}: unreadable TOML ({type(exc).__name__}) — not a machine spec") from None
     return parse_spec(data, source)
 
 
 def machine_from_document(data: Any, source: str) -> Machine:
     """Tell a probe report, a result.json and a plain spec apart by their keys."""
     if not isinstance(data, dict):
-        raise HarnessError(f"{source}: expected a JSON object")
+        raise HarnessError(f"{source}: expected a JSON object, got a JSON {type(data).__name__}")
     if data.get("kind") == "moebench-probe":
         return machine_from_probe(data)
-    if "run_id" in data and "machine" in data:
-        from harness.results import check_schema
-
-        check_schema(data, source)
-        m = data["machine"]
-        if isinstance(m, dict) and isinstance(m.get("probe"), dict):
-            return machine_from_probe(m["probe"], name=m.get("name"))
-        from harness.machine import machine_from_dict
-
-        return machine_from_dict(m)
+    if "run_id" in data or "schema_version" in data:
+        return _machine_from_result(data, source)
     return parse_spec(data, source)
+
+
+def _machine_from_result(data: dict[str, Any], source: str) -> Machine:
+    from harness.results import check_schema
+
+    check_schema(data, source)
+    m = data.get("machine")
+    if not isinstance(m, dict):
+        raise HarnessError("no machine object — is it a complete moebench result.json?")
+    if isinstance(m.get("probe"), dict):
+        return machine_from_probe(m["probe"], name=_coerce(m.get("name", ""), str, None, None, "machine.name") or None)
+    return machine_from_record(m)
+
+
+# Machine.to_dict() as result.json keeps it: field → (type, min, max).
+_RECORD = {"name": (str, None, None), "source": (str, None, None), "cpu_model": (str, None, None),
+           "threads": (int, 1, 1 << 20), "numa_nodes": (int, 1, 1024), "memory_type": (str, None, None),
+           "available_gb": (float, 0.0, 1e7), "measured_bandwidth_per_node_gbs": (float, 1e-6, 1e5),
+           "moe_replay_gbs": (float, 1e-6, 1e5), "nodes": _CLUSTER["nodes"],
+           "interconnect_gbs": _CLUSTER["interconnect_gbs"], "cpu_gflops_fp32": _CPU["gflops_fp32"],
+           "price": _TOP["price"], "currency": _TOP["currency"],
+           **{k: _CPU[k] for k in ("sockets", "cores_per_socket")},
+           **{k: _MEMORY[k] for k in ("channels", "speed_mts", "capacity_gb", "measured_bandwidth_gbs",
+                                      "theoretical_bandwidth_gbs")}}
+
+
+def machine_from_record(m: dict[str, Any]) -> Machine:
+    """A ``Machine`` from its ``to_dict()`` form, every field type- and range-checked."""
+    from harness.machine import machine_from_dict
+
+    fields = _fields(m, _RECORD, "machine")
+    if not fields.get("name"):
+        raise HarnessError("machine.name is missing — is it a complete moebench result.json?")
+    gpus = m.get("gpus") or []
+    if not isinstance(gpus, list):
+        raise HarnessError("machine.gpus must be a list of GPU objects")
+    checked = [_fields(g if isinstance(g, dict) else _not_table(f"machine.gpus[{i}]"),
+                       {k: v for k, v in _GPU.items()}, f"machine.gpus[{i}]") for i, g in enumerate(gpus)]
+    for i, g in enumerate(checked):
+        if not g.get("model"):
+            raise HarnessError(f"machine.gpus[{i}].model is missing")
+    return machine_from_dict({**fields, "source": fields.get("source", "result"), "gpus": checked,
+                              "cpu_flags": list(_strings(m.get("cpu_flags"), "machine.cpu_flags")),
+                              "notes": list(_strings(m.get("notes"), "machine.notes"))})
+
+
+def _not_table(where: str) -> dict[str, Any]:
+    raise HarnessError(f"{where} must be a JSON object")
 
 
 def catalog_dir() -> Any:
@@ -211,6 +317,8 @@ def machine_ids() -> list[str]:
 
 def load_machine(arg: str) -> Machine:
     """A machine from a catalog id, a spec file, a probe JSON or a result.json."""
+    if not arg.strip():
+        raise HarnessError("--machine is empty — give a spec file, probe JSON, result.json or a catalog id")
     path = Path(arg)
     if not path.exists() and arg in machine_ids():
         text = (catalog_dir() / f"{arg}.toml").read_text(encoding="utf-8")

@@ -22,25 +22,28 @@ def run(
     model: Optional[list[str]] = typer.Option(None, "--model", "-m", help="Model id or config path (repeatable). Default: deepseek-v3."),
     quant: Optional[list[str]] = typer.Option(None, "--quant", "-q", help="Quant recipe (repeatable). Default: fp8 and q4_k_m."),
     tag: Optional[list[str]] = typer.Option(None, "--tag", "-t", help="key=value recorded with the run, e.g. bios=A (repeatable)."),
-    out: Path = typer.Option(Path("moebench-out"), "--out", "-o", help="Folder for result.json and report.html."),
+    out: str = typer.Option("moebench-out", "--out", "-o", metavar="DIR", help="Folder for result.json and report.html."),
     engine: str = typer.Option("auto", "--engine", help="Engine profile for the predictions."),
     store: Optional[str] = typer.Option(None, "--store", help="Results store URL (SQLite path/URL or PostgreSQL URL); default: MOEBENCH_STORE or the user data folder."),
     no_store: bool = typer.Option(False, "--no-store", help="Do not record the run in the results store."),
     json_out: bool = typer.Option(False, "--json", help="Print the result JSON instead of the table."),
 ) -> None:
     """Probe this machine, predict DeepSeek-V3 tokens/s, write result.json and report.html."""
+    from harness.api import check_run_inputs
     from harness.runner import run_benchmark, store_result
 
     tags = parse_tags(tag)
+    check_run_inputs(models=model, quants=quant, engine=engine, out=out, store=store, use_store=not no_store)
+    out_dir = Path(out)
     with progress_bars(not json_out) as progress:
-        result = run_benchmark(quick=quick, models=model, quants=quant, tags=tags, out_dir=out,
+        result = run_benchmark(quick=quick, models=model, quants=quant, tags=tags, out_dir=out_dir,
                                engine=engine, progress=progress)
     stored = None if no_store else store_result(result, store)
     if json_out:
         print_json(result)
         return
     print_summary(result)
-    console.print(f"wrote {out / 'result.json'} and {out / 'report.html'}"
+    console.print(f"wrote {out_dir / 'result.json'} and {out_dir / 'report.html'}"
                   + (f"; stored as run {stored}" if stored else ""))
 
 
