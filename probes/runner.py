@@ -68,7 +68,8 @@ def run_probes(quick: bool = False, progress: Progress | None = None,
     if not gpu.available:
         notes.append(f"GPU: {gpu.reason}")
     probes: dict[str, Measurement] = {}
-    settings: dict[str, Any] = {"quick": quick, "byte_counting": BYTE_COUNTING}
+    settings: dict[str, Any] = {"quick": quick, "byte_counting": BYTE_COUNTING,
+                                "transparent_huge_pages": system.thp}
     before, t_probe = read_cpu_times(src), clock.monotonic()
     _memory_probes(quick, system, src, progress, clock, probes, settings, notes)
     _gemm_probe(quick, progress, clock, probes, settings, notes)
@@ -117,6 +118,7 @@ def _gemm_probe(quick: bool, progress: Progress | None, clock: Clock,
 
 
 def _system_notes(system: SystemInfo) -> list[str]:
+    """Findings a lab acts on: unknown DIMMs, empty channels, knobs that cost bandwidth."""
     notes = []
     if "dimms" in system.missing:
         notes.append(f"DIMMs: {system.missing['dimms']}")
@@ -125,6 +127,14 @@ def _system_notes(system: SystemInfo) -> list[str]:
         notes.append(f"only {system.memory_channels} of {system.max_memory_channels} memory "
                      "channels populated: peak bandwidth is "
                      f"{system.memory_channels / system.max_memory_channels:.0%} of what the CPUs offer")
+    if system.governor and system.governor not in {"performance", "schedutil"}:
+        notes.append(f"CPU frequency governor is '{system.governor}': bandwidth and GFLOP/s may "
+                     "be below what 'performance' gives")
+    if system.thp == "never":
+        notes.append("transparent huge pages are off: TLB misses may lower the bandwidth figures")
+    if system.numa_balancing and system.numa_nodes > 1:
+        notes.append("automatic NUMA balancing is on: the kernel may migrate pages during the "
+                     "per-node runs")
     return notes
 
 
