@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ Progress = Callable[[str, float, float], None]
 # setup(index, cpu) -> state; step(state, step_name) runs one timed unit of work.
 Setup = Callable[[int, int], Any]
 Step = Callable[[Any, str], None]
+POLL_SECONDS = 0.02
 
 
 def pin_to(cpu: int) -> bool:
@@ -65,14 +67,15 @@ class Team:
         workers = [threading.Thread(target=self._work, args=(i, cpu, steps, rounds, stamps),
                                     name=f"moebench-{stage}-cpu{cpu}", daemon=True)
                    for i, cpu in enumerate(self.cpus)]
-        for w in workers:
-            w.start()
         try:
+            for w in workers:
+                w.start()
             self._wait(workers, stage, rounds, seconds, progress)
         except BaseException:
             self._abort()
             for w in workers:
-                w.join()
+                if w.ident is not None:
+                    w.join()
             raise
         if self.errors:
             raise self.errors[0]
@@ -98,12 +101,13 @@ class Team:
         """Join the workers, reporting progress as a fraction of rounds or of time, whichever
         is further along (``progress(stage, fraction, 1.0)``)."""
         start = self.clock.monotonic() if progress is not None and seconds else 0.0
-        for w in workers:
-            while w.is_alive():
-                w.join(0.05)
-                if progress is not None:
-                    by_time = (self.clock.monotonic() - start) / seconds if seconds else 0.0
-                    progress(stage, min(1.0, max(self.done / rounds, by_time)), 1.0)
+        while any(w.is_alive() for w in workers):
+            # sleep, not join(timeout): a Ctrl-C landing inside join() can leave CPython's
+            # thread state inconsistent (is_alive() stays True after the thread has ended)
+            time.sleep(POLL_SECONDS)
+            if progress is not None:
+                by_time = (self.clock.monotonic() - start) / seconds if seconds else 0.0
+                progress(stage, min(1.0, max(self.done / rounds, by_time)), 1.0)
 
     def _work(self, index: int, cpu: int, steps: Sequence[str], rounds: int,
               stamps: np.ndarray) -> None:
