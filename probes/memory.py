@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from probes._stats import Measurement
-from probes._team import Progress, Team, step_seconds
+from probes._team import Progress, Team, step_seconds, use_processes
 from probes.moe import MoePlan, MoeResult, plan_moe_replay, run_moe_replay
 from probes.sources import Clock, RealClock, RealSources, Sources
 from probes.system import SystemInfo
@@ -61,6 +61,7 @@ class StreamPlan:
     block_elements: int
     memory_budget_bytes: int
     seconds: float | None = None  # time budget: stop after the sample that crosses it
+    processes: bool = False  # workers are forked processes, not threads (many cores: no GIL queue)
     node_cpus: tuple[tuple[int, ...], ...] = ()  # per-NUMA-node triad runs (only when > 1 node)
     notes: tuple[str, ...] = ()
 
@@ -101,7 +102,7 @@ def plan_stream(quick: bool, system: SystemInfo, sources: Sources | None = None,
     return StreamPlan(
         cpus=chosen, elements_per_thread=per_thread, samples=SAMPLES[quick], passes=PASSES[quick],
         block_elements=BLOCK_BYTES // 8, memory_budget_bytes=budget, seconds=SECONDS[quick],
-        node_cpus=_node_cpus(system, chosen), notes=tuple(notes),
+        processes=use_processes(len(chosen)), node_cpus=_node_cpus(system, chosen), notes=tuple(notes),
     )
 
 
@@ -187,7 +188,7 @@ def _run_kernels(plan: StreamPlan, cpus: tuple[int, ...], kernels: Sequence[str]
                  seconds_share: float = 1.0) -> dict[str, Measurement]:
     n = elements or plan.elements_per_thread
     team = Team(cpus, lambda i, cpu: _Arrays(n, plan.block_elements),
-                lambda arrays, kernel: arrays.run(kernel), clock)
+                lambda arrays, kernel: arrays.run(kernel), clock, processes=plan.processes)
     budget = plan.seconds * seconds_share if plan.seconds else None
     stamps = team.run(kernels, plan.samples * plan.passes, stage, progress, budget,
                       min_rounds=min(plan.samples, MIN_SAMPLES) * plan.passes)
@@ -205,4 +206,5 @@ def stream_settings(plan: StreamPlan) -> dict[str, Any]:
     return {"threads": plan.threads, "array_bytes": plan.array_bytes,
             "repeats": plan.samples * plan.passes, "samples": plan.samples,
             "passes_per_sample": plan.passes, "triad_block_bytes": plan.block_elements * 8,
+            "workers": "processes" if plan.processes else "threads",
             "memory_budget_bytes": plan.memory_budget_bytes, "byte_counting": BYTE_COUNTING}

@@ -25,7 +25,7 @@ import numpy as np
 
 from probes._blas import single_threaded_blas
 from probes._stats import Measurement
-from probes._team import Progress, Team
+from probes._team import Progress, Team, use_processes
 from probes.sources import Clock, RealClock
 from probes.system import SystemInfo
 
@@ -50,6 +50,7 @@ class MoePlan:
     samples: int = 5
     seed: int = 0
     seconds: float | None = None  # time budget: no new sample after it (at least MIN_SAMPLES)
+    processes: bool = False  # workers are forked processes (see probes._team)
 
     @property
     def expert_bytes(self) -> int:
@@ -81,7 +82,7 @@ def plan_moe_replay(quick: bool, system: SystemInfo, budget_bytes: int,
     affordable = max(TOP_K, budget_bytes // expert_bytes)
     return MoePlan(experts=min(wanted, affordable), cpus=tuple(cpus), intermediate=width,
                    samples=5 if quick else 10, layers_per_sample=12 if quick else 24,
-                   seconds=1.5 if quick else 6.0)
+                   seconds=1.5 if quick else 6.0, processes=use_processes(threads))
 
 
 class _Slices:
@@ -117,7 +118,7 @@ def run_moe_replay(plan: MoePlan, progress: Progress | None = None,
               for _ in range(plan.samples * plan.layers_per_sample)]
     rows = plan.intermediate // len(plan.cpus)
     team = Team(plan.cpus, lambda i, cpu: _Slices(plan, rows, routes),
-                lambda slices, step: slices.run_layer(), clock)
+                lambda slices, step: slices.run_layer(), clock, processes=plan.processes)
     with single_threaded_blas() as single:
         stamps = team.run(["layer"] * plan.layers_per_sample, plan.samples, "moe replay",
                           progress, plan.seconds, min_rounds=min(plan.samples, MIN_SAMPLES))

@@ -154,3 +154,36 @@ def test_single_threaded_blas_restores_the_thread_count():
     with single_threaded_blas() as second:
         pass
     assert first == second
+
+
+def test_stream_with_forked_worker_processes():
+    plan = StreamPlan(cpus=(0, 1), elements_per_thread=1 << 16, samples=2, passes=2,
+                      block_elements=4096, memory_budget_bytes=64 * MIB, processes=True)
+    result = run_stream(plan)
+    assert all(len(m.samples) == 2 and m.best > 0.1 for m in result.kernels.values())
+
+
+def test_moe_replay_with_forked_worker_processes():
+    plan = MoePlan(experts=4, cpus=(0, 1), hidden=512, intermediate=64, top_k=2,
+                   layers_per_sample=2, samples=3, processes=True)
+    assert len(run_moe_replay(plan).measurement.samples) == 3
+
+
+def test_worker_process_error_reaches_the_caller():
+    def step(state, name):
+        raise ValueError("boom in a child")
+
+    with pytest.raises(ValueError, match="boom in a child"):
+        Team((0, 1), lambda i, cpu: None, step, FakeClock(), processes=True).run(["x"], 3, "t")
+
+
+def test_process_team_time_budget():
+    team = Team((0, 1), lambda i, cpu: None, lambda s, n: None, FakeClock(step=1.0), processes=True)
+    stamps = team.run(["x"], rounds=1000, stage="t", seconds=5.0, min_rounds=3)
+    assert 3 <= len(stamps) < 1000
+
+
+def test_plan_switches_to_processes_on_many_cores():
+    system = SystemInfo(l3_cache_bytes=32 * MIB, memory_available_bytes=64 << 30)
+    assert not plan_stream(True, system, cpus=range(8)).processes
+    assert plan_stream(True, system, cpus=range(64)).processes

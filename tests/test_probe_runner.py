@@ -92,3 +92,29 @@ def test_knobs_that_cost_bandwidth_are_findings():
         "/sys/kernel/mm/transparent_hugepage/enabled": "always madvise [never]\n"})))
     assert any("'powersave'" in n for n in notes)  # the captured governor
     assert any("huge pages are off" in n for n in notes)
+
+
+def test_ctrl_c_with_worker_processes_leaves_no_children():
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import multiprocessing, sys
+        from probes.memory import StreamPlan, run_stream
+        plan = StreamPlan(cpus=(0, 1), elements_per_thread=1 << 22, samples=500, passes=4,
+                          block_elements=131072, memory_budget_bytes=1 << 30, processes=True)
+        def progress(stage, done, total):
+            print("started", flush=True)
+        try:
+            run_stream(plan, progress)
+        except KeyboardInterrupt:
+            print("interrupted", len(multiprocessing.active_children()), flush=True)
+            sys.exit(130)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "started"
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted 0" in out, out
