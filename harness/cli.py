@@ -7,8 +7,10 @@ print. Expected failures (``HarnessError``) become one line on stderr and exit c
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
+import threading
 
 import typer
 from typer.core import TyperGroup
@@ -24,8 +26,18 @@ import harness.commands
 from harness import __version__
 from harness.errors import HarnessError
 
+class _Interrupted(BaseException):
+    """Ctrl-C inside a command, carried past typer (which would turn it into a silent exit 130)."""
+
+
 class _HarnessGroup(TyperGroup):
     """The one exit path: an expected failure becomes one line on stderr and exit code 2."""
+
+    def invoke(self, ctx):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise _Interrupted() from exc
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
         try:
@@ -43,8 +55,8 @@ class _HarnessGroup(TyperGroup):
             _fail(f"{exc.format_message()}{hint}", 2)
         except _cx.ClickException as exc:
             _fail(exc.format_message(), 2)
-        except (KeyboardInterrupt, typer.Abort):
-            _fail("interrupted — nothing was written", 130)
+        except (_Interrupted, KeyboardInterrupt, typer.Abort):
+            _interrupted()
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else 0)
@@ -56,6 +68,23 @@ _NO_ARGS_HELP = getattr(_cx, "NoArgsIsHelpError", ())
 def _fail(message: str, code: int) -> None:
     _echo(f"error: {' '.join(message.split())}", err=True)
     sys.exit(code)
+
+
+def _interrupted() -> None:
+    """Ctrl-C: one line, exit 130, at once. Outputs are written atomically, so nothing is half
+    written; a worker thread still running (a probe kernel in numpy) must not hold the exit up,
+    so with one alive the process leaves without waiting for it."""
+    _echo("error: interrupted — nothing was written", err=True)
+    workers = [t for t in threading.enumerate()
+               if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if workers:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(130)
+    sys.exit(130)
 
 
 app = typer.Typer(

@@ -271,6 +271,9 @@ model_case("heads-not-dividing", config("num_attention_heads", 3))
 model_case("kv-heads-above-heads", config("num_key_value_heads", 64))
 model_case("kv-heads-zero", config("num_key_value_heads", 0))
 model_case("vocab-negative", config("vocab_size", -1))
+model_case("model-type-list", config("model_type", ["mixtral"]))
+model_case("kv-heads-nan", config("num_key_value_heads", float("nan")))
+model_case("kv-heads-object", config("num_key_value_heads", {}))
 model_case("unknown-model-type", _with({"model_type": "nonesuch", "hidden_size": 1}, "vocab_size", 5))
 model_case("gguf-bad-header", b"GGUF" + b"\xff" * 60, "model.gguf")
 model_case("gguf-truncated", b"GGUF\x03\x00\x00\x00", "model.gguf")
@@ -386,6 +389,10 @@ KNOWN_ELSEWHERE: dict[str, str] = {
     "model-hidden-absurd-predict": _MODELS_BOUNDS,
     "store-export-unknown-run": _STORE_ON_READ,
     "history-html-is-dir": _STORE_ON_READ + "; and history checks --html only after reading the store",
+    "model-model-type-list-predict": "harness/models/families.py parse_arch: FAMILIES.get(model_type) with an "
+                                     "unhashable model_type → TypeError; check isinstance(model_type, str)",
+    "model-kv-heads-nan-predict": "harness/models/families.py _gqa/_int: int(NaN) → ValueError; check field types",
+    "model-kv-heads-object-predict": "harness/models/families.py _gqa/_int: int({}) → TypeError; check field types",
     "models-kv-bytes-zero": "harness/commands/models.py does not range-check --kv-bytes (predict does: 0.25 to 4)",
 }
 
