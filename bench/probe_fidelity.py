@@ -20,6 +20,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import statistics
+import time
+from dataclasses import replace
+
+from probes._load import other_load, read_cpu_times
 from probes.memory import KERNELS, SCALAR, plan_stream, run_stream
 from probes.sources import RealSources
 from probes.system import collect_system
@@ -97,7 +102,6 @@ def measure(rounds: int, passes: int, quick: bool) -> dict:
     """Alternate reference and probe ``rounds`` times; best of each per kernel, and ratios."""
     system = collect_system()
     base = plan_stream(quick, system, RealSources())
-    from dataclasses import replace  # noqa: PLC0415
     plan = replace(base, samples=1, passes=passes, seconds=None, node_cpus=())
     elements = plan.elements_per_thread * plan.threads
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,14 +109,19 @@ def measure(rounds: int, passes: int, quick: bool) -> dict:
         if exe is None:
             return {"error": "no C compiler with OpenMP found: nothing to compare against"}
         ref_rounds, probe_rounds = [], []
+        before, t0 = read_cpu_times(RealSources()), time.perf_counter()
         for _ in range(rounds):
             ref_rounds.append(run_reference(exe, plan.cpus, passes, elements))
             probe_rounds.append(run_probe(plan))
+        busy = other_load(before, read_cpu_times(RealSources()), time.perf_counter() - t0)
     best_ref = {k: max(r[k] for r in ref_rounds) for k in KERNELS}
     best_probe = {k: max(r[k] for r in probe_rounds) for k in KERNELS}
     return {"threads": plan.threads, "array_bytes": plan.array_bytes, "rounds": rounds,
             "passes": passes, "reference_gbs": best_ref, "probe_gbs": best_probe,
             "ratio": {k: best_probe[k] / best_ref[k] for k in KERNELS},
+            "median_round_ratio": {k: statistics.median(p[k] / r[k] for p, r in
+                                                        zip(probe_rounds, ref_rounds)) for k in KERNELS},
+            "other_cpu_load": busy,
             "rounds_detail": {"reference": ref_rounds, "probe": probe_rounds}}
 
 
@@ -129,10 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if "error" not in result else 2
     print(f"{result['threads']} threads, arrays of {result['array_bytes'] / 2**20:.0f} MiB, "
           f"{args.rounds} alternating rounds x {args.passes} passes (best pass of each side)")
-    print(f"{'kernel':8} {'reference GB/s':>15} {'probe GB/s':>11} {'probe/ref':>10}")
+    print(f"{'kernel':8} {'reference GB/s':>15} {'probe GB/s':>11} {'probe/ref':>10} "
+          f"{'median of rounds':>17}")
     for k in KERNELS:
         print(f"{k:8} {result['reference_gbs'][k]:15.1f} {result['probe_gbs'][k]:11.1f} "
-              f"{result['ratio'][k]:10.3f}")
+              f"{result['ratio'][k]:10.3f} {result['median_round_ratio'][k]:17.3f}")
+    busy = result["other_cpu_load"]
+    if busy is not None and busy > 0.10:
+        print(f"warning: other processes kept {busy:.0%} of the CPUs busy: ratios are unreliable")
     return 0
 
 

@@ -61,49 +61,67 @@ def run_probes(quick: bool = False, progress: Progress | None = None,
     src = sources or RealSources()
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t0 = clock.monotonic()
-    notes: list[str] = []
     system = collect_system(src)
-    notes.extend(_system_notes(system))
     gpu = collect_gpus(nvml)
-    if not gpu.available:
-        notes.append(f"GPU: {gpu.reason}")
-    probes: dict[str, Measurement] = {}
+    notes = _system_notes(system) + ([] if gpu.available else [f"GPU: {gpu.reason}"])
     settings: dict[str, Any] = {"quick": quick, "byte_counting": BYTE_COUNTING,
                                 "transparent_huge_pages": system.thp}
-    before, t_probe = read_cpu_times(src), clock.monotonic()
-    _memory_probes(quick, system, src, progress, clock, probes, settings, notes)
-    _gemm_probe(quick, progress, clock, probes, settings, notes)
-    busy = other_load(before, read_cpu_times(src), clock.monotonic() - t_probe)
-    settings["other_cpu_load"] = None if busy is None else round(busy, 3)
-    if busy is not None and busy > BUSY_LIMIT:
-        notes.append(f"other processes kept {busy:.0%} of the CPUs busy during the probe: "
-                     "bandwidth and GFLOP/s are likely low and unstable; rerun on an idle machine")
+    probes = _measure(quick, system, src, progress, clock, settings, notes)
     notes.extend(_stability_notes(probes))
     notes.extend(_efficiency_notes(system, probes))
     return ProbeReport(started, clock.monotonic() - t0, system, gpu, probes, settings, tuple(notes))
 
 
-def _memory_probes(quick: bool, system: SystemInfo, src: Sources, progress: Progress | None,
-                   clock: Clock, probes: dict[str, Measurement], settings: dict[str, Any],
-                   notes: list[str]) -> None:
+def _measure(quick: bool, system: SystemInfo, src: Sources, progress: Progress | None,
+             clock: Clock, settings: dict[str, Any], notes: list[str]) -> dict[str, Measurement]:
+    """The timed probes, in an order where none disturbs the next (BLAS's spinning threads
+    from GEMM would, so GEMM is last), and how busy the rest of the machine was meanwhile."""
+    probes: dict[str, Measurement] = {}
+    before, t0 = read_cpu_times(src), clock.monotonic()
+    budget = _stream_probe(quick, system, src, progress, clock, probes, settings, notes)
+    if budget is not None:
+        _moe_probe(quick, system, budget, progress, clock, probes, settings, notes)
+    _gemm_probe(quick, progress, clock, probes, settings, notes)
+    busy = other_load(before, read_cpu_times(src), clock.monotonic() - t0)
+    settings["other_cpu_load"] = None if busy is None else round(busy, 3)
+    if busy is not None and busy > BUSY_LIMIT:
+        notes.append(f"other processes kept {busy:.0%} of the CPUs busy during the probe: "
+                     "bandwidth and GFLOP/s are likely low and unstable; rerun on an idle machine")
+    return probes
+
+
+def _stream_probe(quick: bool, system: SystemInfo, src: Sources, progress: Progress | None,
+                  clock: Clock, probes: dict[str, Measurement], settings: dict[str, Any],
+                  notes: list[str]) -> tuple[int, tuple[int, ...]] | None:
+    """STREAM results into ``probes``; returns (memory budget, CPUs) for the MoE replay."""
     try:
         plan = plan_stream(quick, system, src)
         settings.update(stream_settings(plan))
         notes.extend(plan.notes)
         result = run_stream(plan, progress, clock)
-        for name, m in result.kernels.items():
-            kernel, _, node = name.partition("@")
-            probes[f"stream_{kernel}" + (f"@{node}" if node else "")] = m
-        moe_plan = plan_moe_replay(quick, system, plan.memory_budget_bytes, plan.cpus)
-        settings["moe_replay"] = {"experts": moe_plan.experts, "pool_bytes": moe_plan.pool_bytes,
-                                  "top_k": moe_plan.top_k,
-                                  "expert_shape": [moe_plan.hidden, moe_plan.intermediate],
-                                  "layers_per_sample": moe_plan.layers_per_sample}
-        moe = run_moe_replay(moe_plan, progress, clock)
-        probes["moe_replay"] = moe.measurement
-        notes.extend(moe.notes)
     except (MemoryError, OSError, ValueError, RuntimeError) as exc:
-        notes.append(f"memory probe failed ({type(exc).__name__}: {exc}): bandwidth missing")
+        notes.append(f"STREAM probe failed ({type(exc).__name__}: {exc}): bandwidth missing")
+        return None
+    for name, m in result.kernels.items():
+        kernel, _, node = name.partition("@")
+        probes[f"stream_{kernel}" + (f"@{node}" if node else "")] = m
+    return plan.memory_budget_bytes, plan.cpus
+
+
+def _moe_probe(quick: bool, system: SystemInfo, budget: tuple[int, tuple[int, ...]],
+               progress: Progress | None, clock: Clock, probes: dict[str, Measurement],
+               settings: dict[str, Any], notes: list[str]) -> None:
+    plan = plan_moe_replay(quick, system, *budget)
+    settings["moe_replay"] = {"experts": plan.experts, "pool_bytes": plan.pool_bytes,
+                              "top_k": plan.top_k, "expert_shape": [plan.hidden, plan.intermediate],
+                              "layers_per_sample": plan.layers_per_sample}
+    try:
+        moe = run_moe_replay(plan, progress, clock)
+    except (MemoryError, OSError, ValueError, RuntimeError) as exc:
+        notes.append(f"MoE replay failed ({type(exc).__name__}: {exc}): replay bandwidth missing")
+        return
+    probes["moe_replay"] = moe.measurement
+    notes.extend(moe.notes)
 
 
 def _gemm_probe(quick: bool, progress: Progress | None, clock: Clock,

@@ -244,21 +244,21 @@ def _memory_type(dimms: tuple[Dimm, ...], speed: int | None) -> str | None:
     return "DDR5" if speed and speed >= 4000 else None
 
 
-# Memory channels per socket by CPU family (vendor product pages / platform briefs).
+# Memory channels (64-bit) per socket by CPU family, from the vendors' product pages.
 _CHANNEL_TABLE: tuple[tuple[str, int], ...] = (
-    (r"EPYC 9\d\d[45]|EPYC 9\d\d\dF?\b", 12),  # AMD EPYC 9004/9005 (Genoa, Turin): 12 x DDR5
+    (r"EPYC 9\d\d\d", 12),  # AMD EPYC 9004/9005 (Genoa, Bergamo, Turin): 12 x DDR5
     (r"EPYC 8\d\d4", 6),  # EPYC 8004 (Siena): 6 x DDR5
-    (r"EPYC 7\d\d\d|EPYC 7\d\d[123]", 8),  # EPYC 7001/7002/7003 (Naples, Rome, Milan): 8 x DDR4
+    (r"EPYC 7\d\d\d", 8),  # EPYC 7001/7002/7003 (Naples, Rome, Milan): 8 x DDR4
     (r"EPYC 4\d\d4", 2),  # EPYC 4004 (AM5): 2 x DDR5
-    (r"Xeon.*(6[79]\d\d[PE]|6\d\d\d[PE])", 12),  # Xeon 6 (Granite Rapids-AP/SP): up to 12
-    (r"Xeon.*Platinum 8[45]\d\d|Xeon.*Gold [56][45]\d\d|Xeon.*Silver 4[45]\d\d|Xeon.*Bronze 3[45]\d\d", 8),  # Sapphire/Emerald Rapids
-    (r"Xeon.*(Platinum 83\d\d|Gold [56]3\d\d|Silver 43\d\d)", 8),  # Ice Lake-SP
-    (r"Xeon.*(Platinum 8[12]\d\d|Gold [56][12]\d\d|Silver 4[12]\d\d|Bronze 3[12]\d\d)", 6),  # Skylake/Cascade Lake-SP
-    (r"Xeon.*[EX]7-|Xeon.*X7\d\d\d", 4),  # Nehalem/Westmere-EX
+    (r"Xeon.*\b69\d\d[PE]", 12),  # Xeon 6900P/E (Granite Rapids-AP, Sierra Forest-AP)
+    (r"Xeon.*\b67\d\d[PE]", 8),  # Xeon 6700P/E
+    (r"Xeon.*(Platinum 8[1-2]|Gold [56][1-2]|Silver 4[1-2]|Bronze 3[1-2])\d\d", 6),  # Skylake/Cascade Lake-SP
+    (r"Xeon.*(Platinum 8[3-5]|Gold [56][3-5]|Silver 4[3-5]|Bronze 3[3-5]|Max 94)\d\d", 8),  # Ice Lake, Sapphire/Emerald Rapids
+    (r"Xeon.*(X7\d\d\d|E7-)", 4),  # Nehalem/Westmere-EX, E7
     (r"Threadripper PRO", 8),
     (r"Threadripper", 4),
     (r"Ryzen AI Max", 4),  # Strix Halo: 256-bit LPDDR5X = 4 x 64-bit
-    (r"Ryzen|Core\(TM\)|Core i\d|Core Ultra|Intel\(R\) Core", 2),  # desktop and laptop: dual channel
+    (r"Ryzen|Core\(TM\)|Core i\d|Core Ultra", 2),  # desktops and laptops: dual channel
 )
 
 

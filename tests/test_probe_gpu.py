@@ -78,3 +78,18 @@ def test_pcie_only_gpus():
     report = collect_gpus(FakeNvml("a10-4gpu-pcie"))
     assert {x.kind for x in report.links} == {"SYS"}
     assert all(x.bandwidth_gbs is None and x.nvlinks == 0 for x in report.links)
+
+
+def test_every_pynvml_name_the_probe_calls_exists():
+    """The real NVML wrapper turns AttributeError into None, so a misspelt call would hide as
+    'not reported' on every GPU: check the names against nvidia-ml-py itself."""
+    import re
+    from pathlib import Path
+
+    pynvml = pytest.importorskip("pynvml")
+    import probes._nvml as nvml_module
+
+    source = Path(nvml_module.__file__).read_text()
+    names = set(re.findall(r"\bnv\.(nvml\w+|NVML_\w+)", source))
+    assert len(names) > 20
+    assert sorted(n for n in names if not hasattr(pynvml, n)) == []
