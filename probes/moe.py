@@ -51,6 +51,7 @@ class MoePlan:
     seed: int = 0
     seconds: float | None = None  # time budget: no new sample after it (at least MIN_SAMPLES)
     processes: bool = False  # workers are forked processes (see probes._team)
+    notes: tuple[str, ...] = ()
 
     @property
     def expert_bytes(self) -> int:
@@ -72,17 +73,27 @@ class MoeResult:
 
 def plan_moe_replay(quick: bool, system: SystemInfo, budget_bytes: int,
                     cpus: Sequence[int] = (0,)) -> MoePlan:
-    """At least 8x the last-level cache and 4x top_k experts, within ``budget_bytes``."""
+    """At least 8x the last-level cache and 4x top_k experts, within ``budget_bytes``; on a
+    machine too small for 2x top_k experts of the standard width, narrower experts (noted)."""
     threads = len(cpus)
-    width = max(INTERMEDIATE, ROWS_PER_THREAD * threads)
-    width = math.ceil(width / threads) * threads
-    expert_bytes = MoePlan(experts=1, intermediate=width).expert_bytes
+    width = _round_up(max(INTERMEDIATE, ROWS_PER_THREAD * threads), threads)
+    notes: tuple[str, ...] = ()
+    if budget_bytes < 2 * TOP_K * MoePlan(1, intermediate=width).expert_bytes:
+        narrow = budget_bytes // (2 * TOP_K * 3 * HIDDEN * 4) // threads * threads
+        width = max(threads, narrow)
+        notes = (f"memory budget fits only narrow experts ({HIDDEN}x{width}): the MoE replay "
+                 "moves smaller chunks than a real engine",)
+    expert_bytes = MoePlan(1, intermediate=width).expert_bytes
     llc = system.l3_cache_bytes or 32 * MIB
     wanted = max(-(-8 * llc // expert_bytes), 4 * TOP_K, 32 if quick else 64)
-    affordable = max(TOP_K, budget_bytes // expert_bytes)
+    affordable = max(2 * TOP_K, budget_bytes // expert_bytes)
     return MoePlan(experts=min(wanted, affordable), cpus=tuple(cpus), intermediate=width,
                    samples=5 if quick else 10, layers_per_sample=12 if quick else 24,
-                   seconds=1.5 if quick else 6.0, processes=use_processes(threads))
+                   seconds=1.5 if quick else 6.0, processes=use_processes(threads), notes=notes)
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return math.ceil(value / multiple) * multiple
 
 
 class _Slices:
@@ -124,7 +135,8 @@ def run_moe_replay(plan: MoePlan, progress: Progress | None = None,
                           progress, plan.seconds, min_rounds=min(plan.samples, MIN_SAMPLES))
     seconds = stamps[:, -1, :, 1].max(axis=1) - stamps[:, 0, :, 0].min(axis=1)
     moved = plan.layers_per_sample * plan.top_k * plan.expert_bytes
-    notes = () if single else ("BLAS thread count not settable: MoE replay workers share "
-                               "BLAS's own threads (figure may be low)",)
+    notes = plan.notes + (() if single else (
+        "BLAS thread count not settable: MoE replay workers share BLAS's own threads "
+        "(figure may be low)",))
     samples = tuple(float(moved / max(s, 1e-9) / 1e9) for s in seconds)
     return MoeResult(Measurement(samples, "GB/s"), plan, notes)

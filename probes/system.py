@@ -255,6 +255,7 @@ _CHANNEL_TABLE: tuple[tuple[str, int], ...] = (
     (r"Xeon.*(Platinum 8[1-2]|Gold [56][1-2]|Silver 4[1-2]|Bronze 3[1-2])\d\d", 6),  # Skylake/Cascade Lake-SP
     (r"Xeon.*(Platinum 8[3-5]|Gold [56][3-5]|Silver 4[3-5]|Bronze 3[3-5]|Max 94)\d\d", 8),  # Ice Lake, Sapphire/Emerald Rapids
     (r"Xeon.*(X7\d\d\d|E7-)", 4),  # Nehalem/Westmere-EX, E7
+    (r"Kunpeng-920", 8),  # HiSilicon Kunpeng 920: 8 x DDR4
     (r"Threadripper PRO", 8),
     (r"Threadripper", 4),
     (r"Ryzen AI Max", 4),  # Strix Halo: 256-bit LPDDR5X = 4 x 64-bit

@@ -187,3 +187,10 @@ def test_plan_switches_to_processes_on_many_cores():
     system = SystemInfo(l3_cache_bytes=32 * MIB, memory_available_bytes=64 << 30)
     assert not plan_stream(True, system, cpus=range(8)).processes
     assert plan_stream(True, system, cpus=range(64)).processes
+
+
+def test_moe_plan_on_a_small_machine_stays_within_budget():
+    plan = plan_moe_replay(True, SystemInfo(l3_cache_bytes=32 * MIB), budget_bytes=96 * MIB,
+                           cpus=(0, 1))
+    assert plan.pool_bytes <= 96 * MIB and plan.experts >= 16
+    assert plan.intermediate % 2 == 0 and plan.notes

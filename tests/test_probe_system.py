@@ -143,7 +143,7 @@ def test_every_host_has_provenance():
     ("AMD EPYC 7742 64-Core Processor", 8), ("Intel(R) Xeon(R) Platinum 8480+", 8),
     ("Intel(R) Xeon(R) Gold 6126 CPU @ 2.60GHz", 6), ("Intel(R) Xeon(R) 6980P", 12),
     ("Intel(R) Xeon(R) CPU           X7550  @ 2.00GHz", 4), ("AMD Ryzen 9 7950X 16-Core Processor", 2),
-    ("HiSilicon Kunpeng-920", None),
+    ("HiSilicon Kunpeng-920 (TSV110)", 8), ("ARM Neoverse-N1", None),
 ])
 def test_channel_table(model, channels):
     assert max_channels_per_socket(model) == channels
