@@ -26,6 +26,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
     path = Path(path)
     if not str(path).strip() or path.name in ("", ".", ".."):
         raise HarnessError(f"{str(path)!r} is not a file name — give a path such as out/report.html")
+    blocker = next((p for p in path.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise HarnessError(f"cannot write {path}: {blocker} is a file, not a folder — choose another path")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -83,6 +86,10 @@ def read_bounded_bytes(path: Path, limit: int, what: str = "file") -> bytes:
 
 def parse_json_text(text: str | bytes, source: str) -> Any:
     """JSON from a user's file; every way it can be malformed becomes one HarnessError."""
+    if not text.strip():
+        raise HarnessError(f"{source} is empty — not a moebench file")
+    if (b"\x00" if isinstance(text, bytes) else "\x00") in text:
+        raise HarnessError(f"{source} is a binary file, not JSON — is it the right file?")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -75,7 +75,7 @@ def test_refuses_names_that_are_not_files(tmp_path, bad):
 
 def test_unwritable_folder_is_one_line_error(tmp_path):
     (tmp_path / "afile").write_text("x")
-    with pytest.raises(HarnessError, match="cannot create folder"):
+    with pytest.raises(HarnessError, match="afile is a file, not a folder"):
         atomic_write_text(tmp_path / "afile" / "sub" / "r.json", "x")
 
 
