@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -486,8 +487,10 @@ def test_case_count():
 # ---------------------------------------------------------------- the installed command
 
 def _moebench(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed console script (its own interpreter start-up, real stdio, real exit code)."""
     env = {**os.environ, "MOEBENCH_STORE": str(cwd / "store.sqlite")}
-    exe = [sys.executable, "-c", "from harness.cli import main; main()"]
+    script = shutil.which("moebench")
+    exe = [script] if script else [sys.executable, "-c", "from harness.cli import main; main()"]
     return subprocess.run(exe + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
 
 
