@@ -72,13 +72,16 @@ def _lookup(text: str, table: tuple[tuple[str, str], ...]) -> str | None:
 def parse_quant_column(row: dict[str, str]) -> str | None:
     """A quant recipe name for the row: the stated bits/weight when given, else the quant label."""
     label = row.get("quant", "").strip()
+    head = re.split(r"[(,]", label, maxsplit=1)[0].strip().lower()
+    sized = re.search(r"gib|\d\s*gb\b|bpw", label.lower())
+    if head in _RECIPES and not sized:
+        return head  # a plain format name: its real layout (scales, tensors kept at higher precision)
     stated = re.search(r"(\d+(?:\.\d+)?)\s*bpw", label.lower())
     bpw = _num(row.get("bits_per_weight_if_stated")) or (float(stated.group(1)) if stated else None)
     if bpw:
-        return f"{bpw:g}bpw"  # the row's own size figure (from the file size, or as published)
-    head = re.split(r"[(,]", label, maxsplit=1)[0].strip().lower()
+        return f"{bpw:g}bpw"  # a file whose size the row gives: its average, spread as published mixes are
     if head in _RECIPES:
-        return head  # a plain format name: use its real layout (scales, tensors kept at higher precision)
+        return head
     if "4-bit gguf" in label.lower():
         return "q4_k_m"
     return None

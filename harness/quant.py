@@ -146,6 +146,7 @@ class QuantRecipe:
     name: str
     bits: tuple[tuple[str, float], ...] = ()  # (tensor class, bits per weight) for every class
     ships_mtp: bool = True  # whether files in this recipe carry the MTP module
+    average: float | None = None  # "<N>bpw": only the file's average size is known
 
     def __post_init__(self) -> None:
         if not self.bits:  # QuantRecipe("q4_k_m") is parse_quant("q4_k_m")
@@ -166,11 +167,31 @@ class QuantRecipe:
         """Bytes per weight of one tensor class (scales and block headers included)."""
         return self.bits_per_weight(tensor_class) / 8.0
 
+    def bits_for(self, model: ModelShape) -> dict[str, float]:
+        """Bits per weight by class for this model. An average size ("<N>bpw") of an MoE model is
+        read as published mixes are built: everything but the routed experts kept at Q8_0 (8.5 bpw;
+        ggml-org's gpt-oss GGUFs keep attention Q8_0 beside MXFP4 experts, ubergarm's DeepSeek mixes
+        attention q8_0), the routed experts at whatever makes the average. Check: gpt-oss-120b's
+        published 4.34 bpw gives experts 4.26 bpw — MXFP4's 4.25."""
+        bits = dict(self.bits)
+        if self.average is None or not model.params.get("routed_experts"):
+            return bits
+        keep = max(self.average, FORMAT_BPW["q8_0"])
+        counted = [c for c in TENSOR_CLASSES if c != "mtp"]
+        total = sum(model.params[c] for c in counted)
+        kept = {c: (32.0 if c == "norms" else keep) for c in counted if c != "routed_experts"}
+        rest = self.average * total - sum(model.params[c] * b for c, b in kept.items())
+        experts = rest / model.params["routed_experts"]
+        if experts < 1.0:  # an average too low for Q8_0 everywhere else: fall back to uniform
+            return bits
+        return bits | kept | {"routed_experts": experts}
+
     def weight_bytes(self, model: ModelShape) -> dict[str, float]:
         """Resident bytes by class; exact from ``model.tensor_bytes`` when a GGUF header gave them."""
         if model.tensor_bytes is not None:
             return {c: float(model.tensor_bytes.get(c, 0)) for c in TENSOR_CLASSES}
-        sizes = {c: model.params[c] * self.bytes_per_param(c) for c in TENSOR_CLASSES}
+        bits = self.bits_for(model)
+        sizes = {c: model.params[c] * bits[c] / 8.0 for c in TENSOR_CLASSES}
         if not self.ships_mtp:
             sizes["mtp"] = 0.0
         return sizes
@@ -182,7 +203,7 @@ class QuantRecipe:
 
     def _read_rate(self, model: ModelShape, cls: str) -> float:
         if model.tensor_bytes is None:
-            return self.bytes_per_param(cls)
+            return self.bits_for(model)[cls] / 8.0
         # A tied output head is the embedding matrix: read it at the embedding's stored size.
         src = "embedding" if cls == "lm_head" and not model.params.get("lm_head") else cls
         n = model.params.get(src, 0)
@@ -227,7 +248,7 @@ def _single(name: str) -> QuantRecipe:
         bpw = float(match.group(1))
         if not 0.5 <= bpw <= 32:
             raise HarnessError(f"quant {name!r}: bits per weight must be between 0.5 and 32")
-        return QuantRecipe(f"{bpw:g}bpw", tuple((c, bpw) for c in TENSOR_CLASSES), False)
+        return QuantRecipe(f"{bpw:g}bpw", tuple((c, bpw) for c in TENSOR_CLASSES), False, average=bpw)
     raise HarnessError(f"unknown quant {name!r} — use one of {', '.join(QUANT_NAMES)}, "
                        "'<N>bpw' (e.g. 3.54bpw), or a mix like 'experts=q4_k_m,attention=q8_0'")
 
