@@ -6,6 +6,7 @@ Prints predicted vs measured, per-row error, MAPE, and the MAPE of the naive rul
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -154,6 +155,7 @@ def validate() -> dict[str, Any]:
     return {
         "rows": [r.to_dict() for r in rows],
         "mape_pct": mape(r.error for r in rows),
+        "median_ape_pct": 100 * statistics.median(abs(r.error) for r in rows) if rows else float("nan"),
         "rule_of_thumb_mape_pct": mape(r.rule_of_thumb / r.measured - 1 for r in rot),
         "within_1_5x": sum(1 for r in rows if 1 / 1.5 <= r.ratio <= 1.5),
         "prefill_mape_pct": mape(r.predicted_prefill / r.measured_prefill - 1 for r in rows

@@ -35,7 +35,7 @@ def print_validation(result: dict) -> None:
         table.add_row(r["id"], r["engine"], r["placement"], f"{r['measured_tok_s']:.2f}", f"{r['predicted_tok_s']:.2f}",
                       f"{r['error_pct']:+.0f}%", "—" if rot is None else f"{rot:+.0f}%")
     console.print(table)
-    console.print(f"MAPE {result['mape_pct']:.1f}% over {result['count']} rows "
+    console.print(f"MAPE {result['mape_pct']:.1f}% (median {result['median_ape_pct']:.1f}%) over {result['count']} rows "
                   f"({result['within_1_5x']} within ×1.5); rule of thumb (bandwidth ÷ activated bytes): "
                   f"MAPE {result['rule_of_thumb_mape_pct']:.1f}%")
     console.print(f"prefill: MAPE {result['prefill_mape_pct']:.1f}% over {result['prefill_count']} rows with a "
