@@ -124,12 +124,87 @@ def _check_parts(data: dict[str, Any], source: str) -> None:
         if not _TAG_KEY.match(key) or not isinstance(value, (str, int, float, bool)):
             raise HarnessError(f"{source}: tag {key!r:.60} is not key=value text — the file is damaged")
     for name, probe in (data.get("probes") or {}).items():
-        if not isinstance(probe, dict):
-            raise HarnessError(f"{source}: probes.{name:.60} must be an object — the file is damaged")
+        _check_probe(probe, f"probes.{name:.60}")
     for i, pred in enumerate(data.get("predictions") or []):
-        if not isinstance(pred, dict) or not isinstance(pred.get("inputs", {}), dict):
-            raise HarnessError(f"{source}: predictions[{i}] must be an object with inputs — "
-                               "the file is damaged")
+        _check_prediction(pred, f"predictions[{i}]")
+    if isinstance(data.get("machine"), dict):
+        _check_machine(data["machine"])
+
+
+def _damaged(where: str, what: str) -> HarnessError:
+    return HarnessError(f"{where} must be {what} — the file is damaged")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_probe(probe: Any, where: str) -> None:
+    """One measurement: samples, best, median, cv (numbers or null) and a unit."""
+    if not isinstance(probe, dict):
+        raise _damaged(where, "an object")
+    samples = probe.get("samples")
+    if samples is not None and not (isinstance(samples, list)
+                                    and all(v is None or _is_number(v) for v in samples)):
+        raise _damaged(f"{where}.samples", "a list of numbers")
+    for key in ("best", "median", "cv"):
+        if probe.get(key) is not None and not _is_number(probe[key]):
+            raise _damaged(f"{where}.{key}", "a number")
+    if probe.get("unit") is not None and not isinstance(probe["unit"], str):
+        raise _damaged(f"{where}.unit", "text")
+
+
+# prediction key: the JSON types it may have (None always allowed)
+_PREDICTION = {"engine": str, "placement": str, "bottleneck": str, "fits": bool, "assumptions": list,
+               "decode_tokens_per_s": (int, float), "aggregate_tokens_per_s": (int, float),
+               "prefill_tokens_per_s": (int, float), "ttft_s": (int, float), "time_per_token_s": dict,
+               "bytes_per_token": dict, "memory": dict, "capacity": dict, "upgrades": list,
+               "users_at_target": dict, "cost": dict}
+_INPUTS = {"model": str, "quant": str, "engine": str, "placement": str, "context": int, "prompt": int,
+           "batch": int, "kv_dtype_bytes": (int, float), "mtp": bool}
+
+
+def _check_prediction(pred: Any, where: str) -> None:
+    if not isinstance(pred, dict) or not isinstance(pred.get("inputs", {}), dict):
+        raise _damaged(where, "an object with inputs")
+    _check_types(pred, _PREDICTION, where)
+    _check_types(pred.get("inputs", {}), _INPUTS, f"{where}.inputs")
+    for key in ("memory", "time_per_token_s", "bytes_per_token"):
+        _check_numbers_tree(pred.get(key), f"{where}.{key}")
+
+
+def _check_types(table: dict[str, Any], types: dict[str, Any], where: str) -> None:
+    for key, typ in types.items():
+        value = table.get(key)
+        if value is None:
+            continue
+        bad = not isinstance(value, typ) or (isinstance(value, bool) and typ in (int, (int, float)))
+        if bad or (isinstance(value, float) and value != value):
+            raise _damaged(f"{where}.{key}", f"a JSON {_json_type(typ if isinstance(typ, type) else float)}")
+
+
+def _check_numbers_tree(value: Any, where: str, depth: int = 0) -> None:
+    """Objects (two levels at most) whose leaves are numbers or null: memory by device and class."""
+    if value is None or (_is_number(value) and depth > 0):
+        return
+    if not isinstance(value, dict) or depth > 2:
+        raise _damaged(where, "an object of numbers")
+    for key, item in value.items():
+        _check_numbers_tree(item, f"{where}.{key:.40}", depth + 1)
+
+
+def _check_machine(machine: dict[str, Any]) -> None:
+    """The machine record: Machine fields type- and range-checked, inventory parts are objects."""
+    from harness.specs import machine_from_probe, machine_from_record
+
+    for key in ("system", "gpu_probe", "probe"):
+        if machine.get(key) is not None and not isinstance(machine[key], dict):
+            raise _damaged(f"machine.{key}", "an object")
+    if machine.get("fingerprint") is not None and not isinstance(machine["fingerprint"], str):
+        raise _damaged("machine.fingerprint", "text")
+    machine_from_record(machine)
+    if isinstance(machine.get("probe"), dict):
+        machine_from_probe(machine["probe"])
 
 
 def load_result(path: Path) -> dict[str, Any]:

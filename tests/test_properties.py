@@ -251,3 +251,35 @@ def test_config_from_scratch_parses_or_refuses(tmp_path_factory, doc):
     path = tmp_path_factory.mktemp("m") / "config.json"
     path.write_text(json.dumps(doc))
     _parses_or_refuses(load_config, path)
+
+
+# ---------------------------------------------------------------- whole commands on spoiled results
+
+@pytest.fixture(scope="module")
+def full_result() -> dict[str, Any]:
+    """A complete result as ``moebench run`` writes it (fake probe), predictions included."""
+    from harness.runner import run_benchmark
+    from tests.conftest import FakeReport
+
+    return run_benchmark(models=["qwen3-30b-a3b"], quants=["q4_k_m"],
+                         probe_fn=lambda **_: FakeReport(FAKE_PROBE), write_report=False)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data(), st.sampled_from(["report", "compare", "predict"]))
+def test_commands_on_spoiled_result_succeed_or_refuse(tmp_path_factory, full_result, data, command):
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    root = tmp_path_factory.mktemp("c")
+    (root / "good.json").write_text(json.dumps(full_result))
+    (root / "r.json").write_text(json.dumps(_spoil(full_result, data, numberish | json_values)))
+    args = {"report": ["report", str(root / "r.json"), "--html", str(root / "x.html"), "--markdown", "-"],
+            "compare": ["compare", str(root / "good.json"), str(root / "r.json"), "--store", str(root / "s")],
+            "predict": ["predict", "--machine", str(root / "r.json"), "-m", "qwen3-30b-a3b"]}[command]
+    res = CliRunner().invoke(app, args)
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    assert res.exit_code in (0, 1, 2)
+    if res.exit_code == 2:
+        assert len(res.stderr.splitlines()) == 1 and res.stderr.startswith("error: ")
