@@ -7,7 +7,7 @@ from __future__ import annotations
 INTERESTING_FLAGS = (
     "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
     "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile", "amx_bf16", "amx_int8", "amx_fp16",
-    "asimd", "asimddp", "asimdhp", "bf16", "i8mm", "sve", "sve2", "sme",
+    "neon", "asimd", "asimddp", "asimdhp", "bf16", "i8mm", "sve", "sve2", "sme",
 )
 
 # (implementer, part) from arm64 /proc/cpuinfo "CPU implementer" / "CPU part" -> core name.

@@ -26,7 +26,8 @@ class CpuTimes:
 
 
 def read_cpu_times(sources: Sources) -> CpuTimes | None:
-    """From /proc/stat ('cpu' lines; idle and iowait are not busy) and /proc/self/stat."""
+    """From /proc/stat ('cpu' lines; idle and iowait are not busy) and /proc/self/stat
+    (fields 14-17, counted from 1: utime, stime, cutime, cstime)."""
     stat, own = sources.read_text("/proc/stat"), sources.read_text("/proc/self/stat")
     if not stat or not own:
         return None
@@ -35,8 +36,9 @@ def read_cpu_times(sources: Sources) -> CpuTimes | None:
     busy = sum(fields) - fields[3] - fields[4]
     cpus = sum(1 for line in lines if line.startswith("cpu") and line[3:4].isdigit())
     after_name = own.rsplit(")", 1)[-1].split()  # the command name may contain spaces
-    utime, stime = int(after_name[11]), int(after_name[12])
-    return CpuTimes(busy / TICKS, (utime + stime) / TICKS, max(1, cpus))
+    # utime, stime, and cutime, cstime of waited-for children (forked probe workers are ours)
+    own_ticks = sum(int(x) for x in after_name[11:15])
+    return CpuTimes(busy / TICKS, own_ticks / TICKS, max(1, cpus))
 
 
 def other_load(before: CpuTimes | None, after: CpuTimes | None, wall_s: float) -> float | None:

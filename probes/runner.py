@@ -62,7 +62,7 @@ def run_probes(quick: bool = False, progress: Progress | None = None,
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t0 = clock.monotonic()
     system = collect_system(src)
-    gpu = collect_gpus(nvml)
+    gpu = collect_gpus(nvml, measure=not quick)  # importing torch alone takes seconds
     notes = _system_notes(system) + ([] if gpu.available else [f"GPU: {gpu.reason}"])
     settings: dict[str, Any] = {"quick": quick, "byte_counting": BYTE_COUNTING,
                                 "transparent_huge_pages": system.thp}
