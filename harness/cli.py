@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import re
 import sys
 import threading
 
@@ -65,8 +66,19 @@ class _HarnessGroup(TyperGroup):
 _NO_ARGS_HELP = getattr(_cx, "NoArgsIsHelpError", ())
 
 
+# Characters that would break the one line or drive the terminal (escape sequences, bidi overrides)
+# when a message quotes what the user's file holds; they are shown escaped instead.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(message: str) -> str:
+    """``message`` as one printable line: whitespace runs to one space, control characters escaped."""
+    text = " ".join(str(message).split())
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def _fail(message: str, code: int) -> None:
-    _echo(f"error: {' '.join(message.split())}", err=True)
+    _echo(f"error: {one_line(message)}", err=True)
     sys.exit(code)
 
 

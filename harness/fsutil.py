@@ -99,8 +99,8 @@ def parse_json_text(text: str | bytes, source: str) -> Any:
         raise HarnessError(f"{source}: not UTF-8 text — save it as UTF-8 JSON") from None
     except RecursionError:
         raise HarnessError(f"{source}: JSON nested too deeply — not a moebench file") from None
-    except ValueError as exc:  # e.g. an integer with more digits than Python converts
-        raise HarnessError(f"{source}: unreadable JSON value ({exc}) — not a moebench file") from None
+    except ValueError:  # an integer with more digits than Python converts (4300 by default)
+        raise HarnessError(f"{source}: holds a number too long to read — not a moebench file") from None
 
 
 def safe_name(text: str, default: str = "run", limit: int = 64) -> str:

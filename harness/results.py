@@ -20,7 +20,8 @@ MAX_RESULT_BYTES = 64 * 1024 * 1024
 MAX_TAG_VALUE = 256
 _TAG_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 RUN_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")  # also a safe file-name part
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# control characters, line/paragraph separators, bidi overrides: a tag value is one line of plain text
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # top-level key: the JSON type it must have when present
 _TYPES: dict[str, tuple[type, ...]] = {"run_id": (str,), "started_at": (str,), "finished_at": (str,),
                                        "harness_version": (str,), "tags": (dict,), "machine": (dict,),
@@ -36,8 +37,9 @@ def parse_tags(items: list[str] | None) -> dict[str, str]:
         key, value = key.strip(), value.strip()
         if not sep or not key:
             raise HarnessError(f"tag {item!r} is not key=value — write e.g. --tag bios=A")
-        if not _TAG_KEY.match(key):
-            raise HarnessError(f"tag key {key!r} may only use letters, digits, '_', '.', '-' (at most 64)")
+        if not _TAG_KEY.match(key) or not key.strip("."):
+            raise HarnessError(f"tag key {key!r} may only use letters, digits, '_', '.', '-' (at most 64), "
+                               "and not only dots")
         check_tag_value(key, value)
         tags[key] = value
     return tags

@@ -147,6 +147,8 @@ machine_case("unknown-cpu-key", spec("cpu.frequency_ghz", 3.5))
 machine_case("unknown-memory-key", spec("memory.ranks", 2))
 machine_case("unknown-gpu-key", spec("gpus.0.tensor_cores", 680))
 machine_case("unknown-cluster-key", spec("cluster.switch", "IB"))
+machine_case("unknown-key-escape-sequence", spec("cpu.\x1b[2Jboom", 1))
+machine_case("json-5000-digit-int", b'{"cpu": {"sockets": ' + b"7" * 5000 + b"}}")
 machine_case("unknown-section-toml", (GOOD_TOML + "[disk]\nsize_tb = 4\n").encode(), "m.toml")
 machine_case("typo-key-toml", GOOD_TOML.replace("speed_mts", "speed_mhz").encode(), "m.toml")
 # --- wrong types
@@ -306,6 +308,11 @@ BAD_RESULTS: dict[str, Any] = {
     "predictions-numbers": result("predictions", [1, 2]),
     "deep-json": DEEP_JSON,
     "huge": _sparse(HUGE),
+    "5000-digit-int": b'{"schema_version": ' + b"1" * 5000 + b"}",
+    "machine-gpus-string": result("machine.gpus", "RTX"),
+    "probe-samples-string": result("probes.stream_triad.samples", "fast"),
+    "prediction-inputs-list": result("predictions", [{"inputs": [1]}]),
+    "prediction-decode-string": result("predictions", [{"inputs": {"model": "m"}, "decode_tokens_per_s": "x"}]),
 }
 for rid, data in BAD_RESULTS.items():
     case(f"report-{rid}", ["report", "{t}/r.json"], {"r.json": data})
@@ -364,7 +371,8 @@ for opt, value in [("--model", "no-such-model"), ("--quant", "q9_z"), ("--engine
 for opt, value in [("--model", "no-such-model"), ("--quant", "q9_z"), ("--engine", "turbo"),
                    ("--tag", "novalue"), ("--tag", "=v"), ("--tag", "a/b=1"), ("--tag", "k" * 65 + "=1"),
                    ("--tag", "k=" + "v" * 300), ("--tag", "../x=1"), ("--tag", "k=a\nb"), ("--tag", "k=\x00"),
-                   ("--tag", " "), ("--quant", "0bpw")]:
+                   ("--tag", " "), ("--tag", "..=1"), ("--tag", "k=a\u202eb"), ("--tag", "k=\x1b[31m"),
+                   ("--quant", "0bpw")]:
     case(f"run-option{opt}={value!r}", ["run", "--no-store", "--out", "{t}/out", opt, value])
 case("run-out-is-file", ["run", "--no-store", "--out", "{t}/afile"], {"afile": b"keep me"})
 case("run-out-under-file", ["run", "--no-store", "--out", "{t}/afile/sub"], {"afile": b"keep me"})
@@ -456,6 +464,7 @@ def assert_one_line_error(exit_code: int, stdout: str, stderr: str) -> None:
     assert stdout == "", shown
     lines = stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and len(lines[0]) > 12, shown
+    assert lines[0].isprintable(), shown  # no escape sequences or bidi overrides reach the terminal
 
 
 def _marks(cid: str) -> list[Any]:
