@@ -96,6 +96,7 @@ def parse_spec(data: dict[str, Any], source: str) -> Machine:
             mem.get("channels") and mem.get("speed_mts")) and not any(g.unified_memory is False for g in gpus):
         raise HarnessError(f"{source}: [memory] needs channels and speed_mts, or measured_bandwidth_gbs "
                            "— without them host bandwidth is unknown")
+    _check_physics(mem, gpus)
     return Machine(
         name=top.get("name") or Path(source).stem, source=f"spec:{source}",
         cpu_model=cpu.get("model"), sockets=cpu.get("sockets", 1), cores_per_socket=cpu.get("cores_per_socket"),
@@ -110,6 +111,21 @@ def parse_spec(data: dict[str, Any], source: str) -> Machine:
         nodes=cluster.get("nodes", 1), interconnect_gbs=cluster.get("interconnect_gbs"),
         notes=tuple(x for x in [top.get("notes"), top.get("source")] if x),
     )
+
+
+def _check_physics(mem: dict[str, Any], gpus: tuple[GpuSpec, ...]) -> None:
+    """A measured bandwidth above the theoretical peak is a typo in one of the two figures."""
+    peak = mem.get("theoretical_bandwidth_gbs")
+    if peak is None and mem.get("channels") and mem.get("speed_mts"):
+        peak = mem["channels"] * mem["speed_mts"] * 8 / 1000  # 8 bytes per transfer per channel
+    measured = mem.get("measured_bandwidth_gbs")
+    if peak and measured and measured > 1.05 * peak:
+        raise HarnessError(f"memory.measured_bandwidth_gbs = {measured:g} is above the theoretical peak "
+                           f"{peak:g} GB/s (channels × speed_mts × 8 bytes) — check both figures")
+    for i, g in enumerate(gpus):
+        if g.bandwidth_gbs and g.measured_bandwidth_gbs and g.measured_bandwidth_gbs > 1.05 * g.bandwidth_gbs:
+            raise HarnessError(f"gpus[{i}].measured_bandwidth_gbs = {g.measured_bandwidth_gbs:g} is above its "
+                               f"bandwidth_gbs {g.bandwidth_gbs:g} — check both figures")
 
 
 def _gpu(d: dict[str, Any], i: int) -> GpuSpec:

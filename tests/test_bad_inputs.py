@@ -194,6 +194,8 @@ machine_case("gpu-no-model", spec("gpus.0.model", DELETE))
 machine_case("gpu-no-bandwidth", spec("gpus.0.bandwidth_gbs", DELETE))
 machine_case("memory-no-bandwidth", _with({**SPEC, "gpus": []}, "memory", {"capacity_gb": 512}))
 machine_case("only-name", b'{"name": "box"}')
+machine_case("measured-above-peak", spec("memory.measured_bandwidth_gbs", 5000))
+machine_case("gpu-measured-above-rated", spec("gpus.0.measured_bandwidth_gbs", 9000))
 machine_case("empty-object", b"{}")
 machine_case("empty-toml-tables", b"[cpu]\n[memory]\n", "m.toml")
 # --- not a spec at all
