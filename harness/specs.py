@@ -283,7 +283,8 @@ def _machine_from_result(data: dict[str, Any], source: str) -> Machine:
     if not isinstance(m, dict):
         raise HarnessError("no machine object — is it a complete moebench result.json?")
     if isinstance(m.get("probe"), dict):
-        return machine_from_probe(m["probe"], name=_coerce(m.get("name", ""), str, None, None, "machine.name") or None)
+        name = _coerce(m.get("name", ""), str, None, None, "machine.name")
+        return machine_from_probe(m["probe"], name=name or None)
     return machine_from_record(m)
 
 
@@ -309,18 +310,16 @@ def machine_from_record(m: dict[str, Any]) -> Machine:
     gpus = m.get("gpus") or []
     if not isinstance(gpus, list):
         raise HarnessError("machine.gpus must be a list of GPU objects")
-    checked = [_fields(g if isinstance(g, dict) else _not_table(f"machine.gpus[{i}]"),
-                       {k: v for k, v in _GPU.items()}, f"machine.gpus[{i}]") for i, g in enumerate(gpus)]
-    for i, g in enumerate(checked):
-        if not g.get("model"):
+    checked = []
+    for i, g in enumerate(gpus):
+        if not isinstance(g, dict):
+            raise HarnessError(f"machine.gpus[{i}] must be a JSON object")
+        checked.append(_fields(g, _GPU, f"machine.gpus[{i}]"))
+        if not checked[-1].get("model"):
             raise HarnessError(f"machine.gpus[{i}].model is missing")
     return machine_from_dict({**fields, "source": fields.get("source", "result"), "gpus": checked,
                               "cpu_flags": list(_strings(m.get("cpu_flags"), "machine.cpu_flags")),
                               "notes": list(_strings(m.get("notes"), "machine.notes"))})
-
-
-def _not_table(where: str) -> dict[str, Any]:
-    raise HarnessError(f"{where} must be a JSON object")
 
 
 def catalog_dir() -> Any:
