@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 from collections.abc import Iterator
+from typing import Any
 
 from probes.sources import RealSources, Sources
 
@@ -31,7 +33,7 @@ def _openblas(sources: Sources) -> ctypes.CDLL | None:
     return None
 
 
-def _symbol(lib: ctypes.CDLL, names: tuple[str, ...]) -> ctypes._CFuncPtr | None:
+def _symbol(lib: ctypes.CDLL, names: tuple[str, ...]) -> Any:
     for name in names:
         fn = getattr(lib, name, None)
         if fn is not None:
@@ -42,7 +44,7 @@ def _symbol(lib: ctypes.CDLL, names: tuple[str, ...]) -> ctypes._CFuncPtr | None
 @contextlib.contextmanager
 def single_threaded_blas(sources: Sources | None = None) -> Iterator[bool]:
     """Within the block BLAS runs in the calling thread only; yields False when not possible."""
-    import numpy  # noqa: F401, PLC0415 - loads the BLAS library this looks for
+    importlib.import_module("numpy")  # loads the BLAS library this looks for
 
     lib = _openblas(sources or RealSources())
     setter = _symbol(lib, _SETTERS) if lib else None

@@ -32,15 +32,18 @@ def _with_torch(index: int) -> tuple[float, float] | None:
         return None
     if not torch.cuda.is_available():
         return None
-    dev = torch.device("cuda", index)
+    rates = _torch_rates(torch, torch.device("cuda", index))
+    torch.cuda.empty_cache()  # give the memory back: the report says how much is free
+    return rates
+
+
+def _torch_rates(torch: Any, dev: Any) -> tuple[float, float]:
     src = torch.empty(COPY_BYTES, dtype=torch.uint8, device=dev)
     dst = torch.empty_like(src)
     host = torch.empty(COPY_BYTES, dtype=torch.uint8, pin_memory=True)
     sync = lambda: torch.cuda.synchronize(dev)  # noqa: E731
     device = 2 * COPY_BYTES / _best(lambda: dst.copy_(src), sync) / 1e9
     h2d = COPY_BYTES / _best(lambda: dst.copy_(host, non_blocking=True), sync) / 1e9
-    del src, dst, host
-    torch.cuda.empty_cache()  # give the memory back: the report says how much is free
     return round(device, 1), round(h2d, 1)
 
 

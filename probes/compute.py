@@ -46,9 +46,9 @@ def run_gemm(quick: bool, progress: Progress | None = None, clock: Clock | None 
 
 def _gemm_samples(n: int, dtype: type, count: int, min_seconds: float, clock: Clock,
                   budget: float) -> Measurement:
-    a = np.full((n, n), 0.5, dtype=dtype)
-    b = np.full((n, n), 0.25, dtype=dtype)
-    c = np.empty((n, n), dtype=dtype)
+    a: np.ndarray = np.full((n, n), 0.5, dtype=dtype)
+    b: np.ndarray = np.full((n, n), 0.25, dtype=dtype)
+    c: np.ndarray = np.empty((n, n), dtype=dtype)
     np.matmul(a, b, out=c)  # warm-up: BLAS threads started
     reps = _reps_for(a, b, c, min_seconds, clock)
     samples: list[float] = []

@@ -118,8 +118,9 @@ def _topology(src: Sources, blocks: list[dict[str, str]]) -> tuple[int | None, i
     if blocks and "physical id" in blocks[0] and "core id" in blocks[0]:
         cores = {(b["physical id"], b["core id"]) for b in blocks}
         return len({b["physical id"] for b in blocks}), len(cores)
-    ids = [_sysfs_core(src, b.get("processor", "")) for b in blocks]
-    if ids and all(ids):
+    found = [_sysfs_core(src, b.get("processor", "")) for b in blocks]
+    ids = [i for i in found if i is not None]
+    if ids and len(ids) == len(found):
         return len({p for p, _ in ids}), len(set(ids))
     return (1, len(blocks) or None) if blocks else (None, None)
 

@@ -147,3 +147,12 @@ def test_every_host_has_provenance():
 ])
 def test_channel_table(model, channels):
     assert max_channels_per_socket(model) == channels
+
+
+def test_amx_and_avx512_flags_are_kept():
+    # No real AMX /proc/cpuinfo was available (see data/hosts/SOURCES.md): the flag names are
+    # the kernel's (arch/x86/include/asm/cpufeatures.h), the line is assembled for this test.
+    from probes._cpu import flags_of
+    line = "fpu sse4_2 avx2 fma avx512f avx512_bf16 amx_bf16 amx_tile amx_int8 avx512_fp16"
+    assert flags_of({"flags": line}) == ("sse4_2", "avx2", "fma", "avx512f", "avx512_bf16",
+                                         "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8")
