@@ -33,7 +33,7 @@ Setup = Callable[[int, int], Any]
 Step = Callable[[Any, str], None]
 POLL_SECONDS = 0.02
 PROCESS_THRESHOLD = 8  # more workers than this: processes instead of threads
-DONE, STOP, DEADLINE = 0, 1, 2  # slots of the shared control array
+DONE, STOP, DEADLINE, READY_VALUE = 0, 1, 2, 3  # slots of the shared control array
 
 
 def pin_to(cpu: int) -> bool:
@@ -62,7 +62,7 @@ class Team:
     """Run ``rounds`` x ``steps`` barrier-synchronised timed steps on one worker per CPU."""
 
     def __init__(self, cpus: Sequence[int], setup: Setup, step: Step, clock: Clock,
-                 processes: bool = False) -> None:
+                 processes: bool = False, on_ready: Callable[[], float | None] | None = None) -> None:
         self.cpus = tuple(cpus)
         self.setup, self.step, self.clock = setup, step, clock
         self.ctx = multiprocessing.get_context("fork") if processes else None
@@ -71,8 +71,10 @@ class Team:
         self.ready = make(n, action=self._start)
         self.barrier = make(n)
         self.round_end = make(n, action=self._decide)
-        self.control = _array((3,), processes)
+        self.control = _array((4,), processes)
         self.control[DEADLINE] = np.nan
+        self.control[READY_VALUE] = np.nan
+        self.on_ready = on_ready  # measured once, when every worker has set up (in one of them)
         self.errors: Any = self.ctx.SimpleQueue() if self.ctx else []
         self.seconds: float | None = None
         self.min_rounds = 1
@@ -81,6 +83,12 @@ class Team:
     def done(self) -> int:
         """Rounds every worker has finished."""
         return int(self.control[DONE])
+
+    @property
+    def ready_value(self) -> float | None:
+        """What ``on_ready`` returned (None when it was not given or returned None)."""
+        value = float(self.control[READY_VALUE])
+        return None if np.isnan(value) else value
 
     def run(self, steps: Sequence[str], rounds: int, stage: str,
             progress: Progress | None = None, seconds: float | None = None,
@@ -152,6 +160,9 @@ class Team:
 
     def _start(self) -> None:
         """Runs once, when every worker has set up: the time budget starts now."""
+        if self.on_ready is not None:
+            value = self.on_ready()
+            self.control[READY_VALUE] = np.nan if value is None else value
         if self.seconds is not None:
             self.control[DEADLINE] = self.clock.monotonic() + self.seconds
 

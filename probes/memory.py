@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from probes._hugepages import anon_huge_bytes
 from probes._stats import Measurement
 from probes._team import Progress, Team, step_seconds, use_processes
 from probes.moe import MoePlan, MoeResult, plan_moe_replay, run_moe_replay
@@ -89,6 +90,7 @@ class StreamResult:
     kernels: dict[str, Measurement]
     plan: StreamPlan
     notes: tuple[str, ...] = field(default=())
+    huge_page_share: float | None = None  # of the all-core run's arrays, as the kernel backed them
 
 
 def plan_stream(quick: bool, system: SystemInfo, sources: Sources | None = None,
@@ -180,23 +182,29 @@ def run_stream(plan: StreamPlan, progress: Progress | None = None,
                clock: Clock | None = None) -> StreamResult:
     """All-core STREAM, then (on a multi-node machine) the triad on each NUMA node alone."""
     clock = clock or RealClock()
-    kernels = _run_kernels(plan, plan.cpus, KERNELS, "stream", progress, clock)
+    kernels, huge = _run_kernels(plan, plan.cpus, KERNELS, "stream", progress, clock)
     nodes = [(node, cpus) for node, cpus in enumerate(plan.node_cpus) if cpus]
     for node, cpus in nodes:
         # each node gets its share of the arrays (so of the LLC) and of half the time budget
         elements = max(4096, plan.array_bytes // len(nodes) // 8 // len(cpus))
-        found = _run_kernels(plan, cpus, ("triad",), f"stream node{node}", progress, clock,
-                             elements=elements, seconds_share=0.5 / len(nodes))
+        found, _ = _run_kernels(plan, cpus, ("triad",), f"stream node{node}", progress, clock,
+                                elements=elements, seconds_share=0.5 / len(nodes))
         kernels[f"triad@node{node}"] = found["triad"]
-    return StreamResult(kernels=kernels, plan=plan, notes=plan.notes)
+    notes = plan.notes
+    if huge is not None and huge < 0.5:
+        notes += (f"only {huge:.0%} of the arrays are on huge pages: TLB misses may lower "
+                  "the bandwidth figures",)
+    return StreamResult(kernels=kernels, plan=plan, notes=notes, huge_page_share=huge)
 
 
 def _run_kernels(plan: StreamPlan, cpus: tuple[int, ...], kernels: Sequence[str], stage: str,
                  progress: Progress | None, clock: Clock, elements: int | None = None,
-                 seconds_share: float = 1.0) -> dict[str, Measurement]:
+                 seconds_share: float = 1.0) -> tuple[dict[str, Measurement], float | None]:
+    """GB/s per kernel, and the share of the arrays on huge pages."""
     n = elements or plan.elements_per_thread
     team = Team(cpus, lambda i, cpu: _Arrays(n, plan.block_elements),
-                lambda arrays, kernel: arrays.run(kernel), clock, processes=plan.processes)
+                lambda arrays, kernel: arrays.run(kernel), clock, processes=plan.processes,
+                on_ready=lambda: _huge_or_none())
     budget = plan.seconds * seconds_share if plan.seconds else None
     stamps = team.run(kernels, plan.samples * plan.passes, stage, progress, budget,
                       min_rounds=min(plan.samples, MIN_SAMPLES) * plan.passes)
@@ -206,7 +214,15 @@ def _run_kernels(plan: StreamPlan, cpus: tuple[int, ...], kernels: Sequence[str]
     for k, name in enumerate(kernels):
         gbs = BYTES_PER_ELEMENT[name] * n * len(cpus) / np.maximum(seconds[:, :, k], 1e-9) / 1e9
         out[name] = Measurement(tuple(float(x) for x in gbs.max(axis=1)), "GB/s")
-    return out
+    # in a forked worker the reading covers that worker's arrays only, else all of them
+    arrays = 3 * n * 8 * (1 if plan.processes else len(cpus))
+    huge = team.ready_value
+    return out, None if huge is None else min(1.0, huge / arrays)
+
+
+def _huge_or_none() -> float | None:
+    found = anon_huge_bytes()
+    return None if found is None else float(found)
 
 
 def stream_settings(plan: StreamPlan) -> dict[str, Any]:
@@ -215,4 +231,5 @@ def stream_settings(plan: StreamPlan) -> dict[str, Any]:
             "repeats": plan.samples * plan.passes, "samples": plan.samples,
             "passes_per_sample": plan.passes, "triad_block_bytes": plan.block_elements * 8,
             "workers": "processes" if plan.processes else "threads",
+            "huge_page_share": None,
             "memory_budget_bytes": plan.memory_budget_bytes, "byte_counting": BYTE_COUNTING}

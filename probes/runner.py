@@ -102,6 +102,9 @@ def _stream_probe(quick: bool, system: SystemInfo, src: Sources, progress: Progr
     except (MemoryError, OSError, ValueError, RuntimeError) as exc:
         notes.append(f"STREAM probe failed ({type(exc).__name__}: {exc}): bandwidth missing")
         return None
+    settings["huge_page_share"] = (None if result.huge_page_share is None
+                                   else round(result.huge_page_share, 3))
+    notes.extend(n for n in result.notes if n not in plan.notes)
     for name, m in result.kernels.items():
         kernel, _, node = name.partition("@")
         probes[f"stream_{kernel}" + (f"@{node}" if node else "")] = m

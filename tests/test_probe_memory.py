@@ -194,3 +194,14 @@ def test_moe_plan_on_a_small_machine_stays_within_budget():
                            cpus=(0, 1))
     assert plan.pool_bytes <= 96 * MIB and plan.experts >= 16
     assert plan.intermediate % 2 == 0 and plan.notes
+
+
+def test_huge_page_share_is_reported():
+    result = run_stream(small_plan(n=1 << 20))  # 8 MiB arrays: large enough for THP
+    share = result.huge_page_share
+    assert share is None or 0.0 <= share <= 1.0
+
+
+def test_huge_pages_read_from_smaps_rollup():
+    from probes._hugepages import anon_huge_bytes
+    assert anon_huge_bytes(FakeSources("arm64-neoverse-n1")) is None  # not captured: unknown
