@@ -148,6 +148,10 @@ def _system_notes(system: SystemInfo) -> list[str]:
         notes.append(f"only {system.memory_channels} of {system.max_memory_channels} memory "
                      "channels populated: peak bandwidth is "
                      f"{system.memory_channels / system.max_memory_channels:.0%} of what the CPUs offer")
+    if system.memory_cgroup_limit_bytes:
+        notes.append(f"this process's cgroup limits memory to "
+                     f"{system.memory_cgroup_limit_bytes / 2**30:.1f} GiB: available memory and the "
+                     "probe's memory budget are taken under that limit")
     if system.governor and system.governor not in {"performance", "schedutil"}:
         notes.append(f"CPU frequency governor is '{system.governor}': bandwidth and GFLOP/s may "
                      "be below what 'performance' gives")

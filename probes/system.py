@@ -43,7 +43,8 @@ class SystemInfo:
     l3_cache_bytes: int | None = None  # total over all sockets
     cpu_flags: tuple[str, ...] = ()
     memory_total_bytes: int | None = None
-    memory_available_bytes: int | None = None
+    memory_available_bytes: int | None = None  # MemAvailable, or less where a cgroup limit binds
+    memory_cgroup_limit_bytes: int | None = None  # tightest memory limit of this process's cgroups
     kernel: str | None = None
     governor: str | None = None
     thp: str | None = None  # transparent huge pages mode: always / madvise / never
@@ -178,7 +179,48 @@ def _memory_fields(src: Sources, missing: dict[str, str]) -> dict[str, Any]:
             kb[key.strip()] = int(parts[0]) * 1024
     if not kb:
         missing["memory_total_bytes"] = "/proc/meminfo not readable"
-    return {"memory_total_bytes": kb.get("MemTotal"), "memory_available_bytes": kb.get("MemAvailable")}
+    available = kb.get("MemAvailable")
+    limit, room = _cgroup_memory(src)
+    if room is not None:  # a container sees the host's MemAvailable, not what it may use
+        available = room if available is None else min(available, room)
+    return {"memory_total_bytes": kb.get("MemTotal"), "memory_available_bytes": available,
+            "memory_cgroup_limit_bytes": limit}
+
+
+_UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a huge number (2^63 rounded to a page)
+_CGROUP_FILES = {"v1": ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes"),
+                 "v2": ("/sys/fs/cgroup", "memory.max", "memory.current")}
+
+
+def _cgroup_memory(src: Sources) -> tuple[int | None, int | None]:
+    """(tightest limit, room left under it) over this process's memory cgroup and its ancestors;
+    (None, None) without a limit. /proc/self/cgroup gives the path: "N:memory:/p" (v1), "0::/p" (v2)."""
+    best: tuple[int, int] | None = None
+    for line in (src.read_text("/proc/self/cgroup") or "").splitlines():
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        version = "v2" if hierarchy == "0" and not controllers else (
+            "v1" if "memory" in controllers.split(",") else None)
+        if version is None:
+            continue
+        for found in _cgroup_levels(src, version, path):
+            if best is None or found[1] < best[1]:
+                best = found
+    return (None, None) if best is None else best
+
+
+def _cgroup_levels(src: Sources, version: str, path: str) -> list[tuple[int, int]]:
+    """(limit, room) at each level from the cgroup up to the mount's root, where limited. In a
+    container the root is the container's own cgroup, so walking up also finds its limit."""
+    base, limit_file, usage_file = _CGROUP_FILES[version]
+    parts = [p for p in path.split("/") if p]
+    found = []
+    for depth in range(len(parts), -1, -1):
+        folder = "/".join([base, *parts[:depth]])
+        limit, usage = _first_line(src, f"{folder}/{limit_file}"), _first_line(src, f"{folder}/{usage_file}")
+        if limit and limit.isdigit() and int(limit) < _UNLIMITED:
+            found.append((int(limit), max(0, int(limit) - int(usage or 0))))
+    return found
 
 
 def _os_fields(src: Sources, missing: dict[str, str]) -> dict[str, Any]:

@@ -156,3 +156,15 @@ def test_amx_and_avx512_flags_are_kept():
     line = "fpu sse4_2 avx2 fma avx512f avx512_bf16 amx_bf16 amx_tile amx_int8 avx512_fp16"
     assert flags_of({"flags": line}) == ("sse4_2", "avx2", "fma", "avx512f", "avx512_bf16",
                                          "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8")
+
+
+def test_cgroup_memory_limit_bounds_available_memory():
+    info = collect_system(FakeSources("vm-cgroup-v1-limit"))
+    assert info.memory_cgroup_limit_bytes == 1 << 30
+    assert info.memory_available_bytes == (1 << 30) - 1183744  # limit - usage, not MemAvailable
+    assert info.memory_total_bytes > 20 << 30
+
+
+def test_no_cgroup_limit_keeps_mem_available():
+    info = collect_system(FakeSources("epyc7451-2s"))
+    assert info.memory_cgroup_limit_bytes is None
