@@ -98,6 +98,10 @@ def plan_stream(quick: bool, system: SystemInfo, sources: Sources | None = None,
     """Array size at least 4x the total last-level cache, at most a bounded share of memory."""
     notes: list[str] = []
     chosen = tuple(cpus) if cpus is not None else one_cpu_per_core(sources or RealSources())
+    if system.cpu_quota is not None and system.cpu_quota < len(chosen):
+        chosen = chosen[:max(1, int(system.cpu_quota))]
+        notes.append(f"a cgroup CPU quota allows {system.cpu_quota:g} CPUs: "
+                     f"{len(chosen)} workers, not one per core")
     budget = memory_budget(quick, system.memory_available_bytes, notes)
     llc = system.l3_cache_bytes or ASSUMED_LLC
     if not system.l3_cache_bytes:

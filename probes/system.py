@@ -45,6 +45,7 @@ class SystemInfo:
     memory_total_bytes: int | None = None
     memory_available_bytes: int | None = None  # MemAvailable, or less where a cgroup limit binds
     memory_cgroup_limit_bytes: int | None = None  # tightest memory limit of this process's cgroups
+    cpu_quota: float | None = None  # CPUs' worth of time a cgroup CFS quota allows (containers)
     kernel: str | None = None
     governor: str | None = None
     thp: str | None = None  # transparent huge pages mode: always / madvise / never
@@ -82,6 +83,7 @@ def collect_system(sources: Sources | None = None) -> SystemInfo:
     values.update(_numa_fields(src, values.get("threads")))
     values["l3_cache_bytes"] = _l3_total(src, values.get("threads"), missing)
     values.update(_memory_fields(src, missing))
+    values["cpu_quota"] = _cgroup_cpu_quota(src)
     values.update(_os_fields(src, missing))
     values.update(_dmi_fields(src, missing))
     values.update(_dimm_fields(src, values, missing))
@@ -188,39 +190,55 @@ def _memory_fields(src: Sources, missing: dict[str, str]) -> dict[str, Any]:
 
 
 _UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a huge number (2^63 rounded to a page)
-_CGROUP_FILES = {"v1": ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes"),
-                 "v2": ("/sys/fs/cgroup", "memory.max", "memory.current")}
+_CGROUP_ROOT = {"v1": "/sys/fs/cgroup/{controller}", "v2": "/sys/fs/cgroup"}
+_MEMORY_FILES = {"v1": ("memory.limit_in_bytes", "memory.usage_in_bytes"),
+                 "v2": ("memory.max", "memory.current")}
 
 
-def _cgroup_memory(src: Sources) -> tuple[int | None, int | None]:
-    """(tightest limit, room left under it) over this process's memory cgroup and its ancestors;
-    (None, None) without a limit. /proc/self/cgroup gives the path: "N:memory:/p" (v1), "0::/p" (v2)."""
-    best: tuple[int, int] | None = None
+def _cgroup_dirs(src: Sources, controller: str) -> list[tuple[str, str]]:
+    """(version, folder) of this process's cgroup for ``controller`` and of each ancestor up to
+    the mount's root. /proc/self/cgroup lines are "N:memory:/path" (v1) or "0::/path" (v2). In a
+    container the root is the container's own cgroup, so walking up also finds its limits."""
+    dirs = []
     for line in (src.read_text("/proc/self/cgroup") or "").splitlines():
         hierarchy, _, rest = line.partition(":")
         controllers, _, path = rest.partition(":")
         version = "v2" if hierarchy == "0" and not controllers else (
-            "v1" if "memory" in controllers.split(",") else None)
+            "v1" if controller in controllers.split(",") else None)
         if version is None:
             continue
-        for found in _cgroup_levels(src, version, path):
-            if best is None or found[1] < best[1]:
-                best = found
+        base = _CGROUP_ROOT[version].format(controller=controller)
+        parts = [p for p in path.split("/") if p]
+        dirs += [(version, "/".join([base, *parts[:depth]])) for depth in range(len(parts), -1, -1)]
+    return dirs
+
+
+def _cgroup_memory(src: Sources) -> tuple[int | None, int | None]:
+    """(tightest memory limit, room left under it) over this process's cgroups; (None, None)
+    when nothing limits it."""
+    best: tuple[int, int] | None = None
+    for version, folder in _cgroup_dirs(src, "memory"):
+        limit_file, usage_file = _MEMORY_FILES[version]
+        limit, usage = _first_line(src, f"{folder}/{limit_file}"), _first_line(src, f"{folder}/{usage_file}")
+        if limit and limit.isdigit() and int(limit) < _UNLIMITED:
+            room = max(0, int(limit) - int(usage or 0))
+            best = (int(limit), room) if best is None or room < best[1] else best
     return (None, None) if best is None else best
 
 
-def _cgroup_levels(src: Sources, version: str, path: str) -> list[tuple[int, int]]:
-    """(limit, room) at each level from the cgroup up to the mount's root, where limited. In a
-    container the root is the container's own cgroup, so walking up also finds its limit."""
-    base, limit_file, usage_file = _CGROUP_FILES[version]
-    parts = [p for p in path.split("/") if p]
-    found = []
-    for depth in range(len(parts), -1, -1):
-        folder = "/".join([base, *parts[:depth]])
-        limit, usage = _first_line(src, f"{folder}/{limit_file}"), _first_line(src, f"{folder}/{usage_file}")
-        if limit and limit.isdigit() and int(limit) < _UNLIMITED:
-            found.append((int(limit), max(0, int(limit) - int(usage or 0))))
-    return found
+def _cgroup_cpu_quota(src: Sources) -> float | None:
+    """CPUs' worth of time the tightest CFS quota allows (1.5 = 150 ms per 100 ms), None if none:
+    v1 cpu.cfs_quota_us / cpu.cfs_period_us (-1 = none), v2 cpu.max ("max 100000" = none)."""
+    quotas = []
+    for version, folder in _cgroup_dirs(src, "cpu"):
+        if version == "v1":
+            quota = _first_line(src, f"{folder}/cpu.cfs_quota_us")
+            period = _first_line(src, f"{folder}/cpu.cfs_period_us")
+        else:
+            quota, _, period = (_first_line(src, f"{folder}/cpu.max") or "").partition(" ")
+        if quota and quota.isdigit() and period and period.isdigit() and int(period) > 0:
+            quotas.append(int(quota) / int(period))
+    return min(quotas) if quotas else None
 
 
 def _os_fields(src: Sources, missing: dict[str, str]) -> dict[str, Any]:

@@ -168,3 +168,16 @@ def test_cgroup_memory_limit_bounds_available_memory():
 def test_no_cgroup_limit_keeps_mem_available():
     info = collect_system(FakeSources("epyc7451-2s"))
     assert info.memory_cgroup_limit_bytes is None
+
+
+def test_cgroup_cpu_quota():
+    info = collect_system(FakeSources("vm-cgroup-v1-cpu-quota"))
+    assert info.cpu_quota == 1.5  # 150000 us per 100000 us period
+    assert collect_system(FakeSources("vm-cgroup-v1-limit")).cpu_quota is None
+
+
+def test_cpu_quota_limits_the_workers():
+    from probes.memory import plan_stream
+    info = collect_system(FakeSources("vm-cgroup-v1-cpu-quota"))
+    plan = plan_stream(True, info, cpus=(0, 1))
+    assert plan.cpus == (0,) and any("quota" in n for n in plan.notes)
