@@ -16,8 +16,8 @@ from probes.sources import Clock, RealClock
 
 SIZE = {True: 1024, False: 2048}
 SAMPLES = {True: 3, False: 6}
-MIN_SAMPLE_SECONDS = {True: 0.05, False: 0.15}
-SECONDS = {True: 1.0, False: 4.0}  # time budget per dtype: no new sample after it (at least 2)
+MIN_SAMPLE_SECONDS = {True: 0.1, False: 0.15}
+SECONDS = {True: 1.5, False: 4.0}  # time budget per dtype: no new sample after it (at least 2)
 
 
 @dataclass(frozen=True)

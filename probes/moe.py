@@ -126,13 +126,14 @@ def run_moe_replay(plan: MoePlan, progress: Progress | None = None,
     clock = clock or RealClock()
     rng = np.random.default_rng(plan.seed)
     routes = [rng.choice(plan.experts, size=plan.top_k, replace=False)
-              for _ in range(plan.samples * plan.layers_per_sample)]
+              for _ in range((plan.samples + 1) * plan.layers_per_sample)]
     rows = plan.intermediate // len(plan.cpus)
     team = Team(plan.cpus, lambda i, cpu: _Slices(plan, rows, routes),
                 lambda slices, step: slices.run_layer(), clock, processes=plan.processes)
-    with single_threaded_blas() as single:
-        stamps = team.run(["layer"] * plan.layers_per_sample, plan.samples, "moe replay",
-                          progress, plan.seconds, min_rounds=min(plan.samples, MIN_SAMPLES))
+    with single_threaded_blas() as single:  # one extra round first: warm-up, not reported
+        stamps = team.run(["layer"] * plan.layers_per_sample, plan.samples + 1, "moe replay",
+                          progress, plan.seconds, min_rounds=min(plan.samples, MIN_SAMPLES) + 1)
+    stamps = stamps[1:]
     seconds = stamps[:, -1, :, 1].max(axis=1) - stamps[:, 0, :, 0].min(axis=1)
     moved = plan.layers_per_sample * plan.top_k * plan.expert_bytes
     notes = plan.notes + (() if single else (

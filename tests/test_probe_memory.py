@@ -124,9 +124,11 @@ def test_moe_plan_is_far_beyond_llc_and_within_budget():
 
 def test_gemm_counts_two_n_cubed():
     result = run_gemm(True, clock=FakeClock(step=0.001), size=64, samples=2)
-    # the fake clock advances 1 ms per reading: one product "lasts" 1 ms, so a 50 ms sample
-    # holds 50 products, and the sample itself (two readings) "lasts" 1 ms
-    assert result.fp32.samples[0] == pytest.approx(2 * 64 ** 3 * 50 / 1e-3 / 1e9)
+    from probes.compute import MIN_SAMPLE_SECONDS
+    # the fake clock advances 1 ms per reading: one product "lasts" 1 ms, so a sample holds
+    # MIN_SAMPLE_SECONDS / 1 ms products, and the sample itself (two readings) "lasts" 1 ms
+    reps = round(MIN_SAMPLE_SECONDS[True] / 1e-3)
+    assert result.fp32.samples[0] == pytest.approx(2 * 64 ** 3 * reps / 1e-3 / 1e9)
     assert result.fp64.unit == "GFLOP/s"
 
 
