@@ -148,6 +148,7 @@ def _system_notes(system: SystemInfo) -> list[str]:
         notes.append(f"only {system.memory_channels} of {system.max_memory_channels} memory "
                      "channels populated: peak bandwidth is "
                      f"{system.memory_channels / system.max_memory_channels:.0%} of what the CPUs offer")
+    notes.extend(_dimm_notes(system))
     if system.memory_cgroup_limit_bytes:
         notes.append(f"this process's cgroup limits memory to "
                      f"{system.memory_cgroup_limit_bytes / 2**30:.1f} GiB: available memory and the "
@@ -160,6 +161,21 @@ def _system_notes(system: SystemInfo) -> list[str]:
     if system.numa_balancing and system.numa_nodes > 1:
         notes.append("automatic NUMA balancing is on: the kernel may migrate pages during the "
                      "per-node runs")
+    return notes
+
+
+def _dimm_notes(system: SystemInfo) -> list[str]:
+    """DIMMs running below their rating, and mixed sizes (uneven interleaving)."""
+    notes = []
+    rated = [d.speed_mts for d in system.dimms if d.speed_mts]
+    running = system.memory_speed_mts
+    if rated and running and running < min(rated):
+        notes.append(f"DIMMs rated {min(rated)} MT/s run at {running} MT/s (BIOS setting, DIMMs "
+                     f"per channel or CPU limit): {running / min(rated):.0%} of their peak")
+    sizes = sorted({d.size_bytes for d in system.dimms})
+    if len(sizes) > 1:
+        notes.append("DIMM sizes differ (" + ", ".join(f"{s / 2**30:g} GiB" for s in sizes)
+                     + "): channels may interleave unevenly")
     return notes
 
 

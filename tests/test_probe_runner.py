@@ -118,3 +118,11 @@ def test_ctrl_c_with_worker_processes_leaves_no_children():
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted 0" in out, out
+
+
+def test_dimms_below_their_rating_are_a_finding():
+    from probes.runner import _system_notes
+    from probes.system import collect_system
+    notes = _system_notes(collect_system(FakeSources("epyc-rome-2s")))
+    assert any("rated 3200 MT/s run at 2933 MT/s" in n for n in notes)
+    assert not any("rated" in n for n in _system_notes(collect_system(FakeSources("epyc-milan-2s"))))
