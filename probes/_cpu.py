@@ -46,20 +46,21 @@ def parse_cpuinfo(text: str) -> list[dict[str, str]]:
 
 
 def parse_cpu_list(text: str) -> tuple[int, ...]:
-    """'0-3,8,10-11' (sysfs cpulist format) -> (0, 1, 2, 3, 8, 10, 11)."""
+    """'0-3,8,10-11' (sysfs cpulist format) -> (0, 1, 2, 3, 8, 10, 11); malformed parts skipped."""
     cpus: list[int] = []
     for part in text.strip().split(","):
-        part = part.strip()
-        if not part:
-            continue
-        lo, _, hi = part.partition("-")
-        cpus.extend(range(int(lo), int(hi or lo) + 1))
+        lo, _, hi = part.strip().partition("-")
+        if lo.isdigit() and (hi.isdigit() or not hi):
+            cpus.extend(range(int(lo), int(hi or lo) + 1))
     return tuple(sorted(set(cpus)))
 
 
 def parse_cpu_map(text: str) -> tuple[int, ...]:
     """'00000000,0000ffff' (sysfs cpumap hex mask, highest word first) -> CPU numbers."""
-    mask = int(text.strip().replace(",", "") or "0", 16)
+    try:
+        mask = int(text.strip().replace(",", "") or "0", 16)
+    except ValueError:
+        return ()
     return tuple(i for i in range(mask.bit_length()) if mask >> i & 1)
 
 

@@ -14,6 +14,7 @@ def anon_huge_bytes(sources: Sources | None = None) -> int | None:
     """AnonHugePages of this process (/proc/self/smaps_rollup, Linux >= 4.14), in bytes."""
     text = (sources or RealSources()).read_text("/proc/self/smaps_rollup")
     for line in (text or "").splitlines():
-        if line.startswith("AnonHugePages:"):
-            return int(line.split()[1]) * 1024
+        parts = line.split()
+        if len(parts) > 1 and parts[0] == "AnonHugePages:" and parts[1].isdigit():
+            return int(parts[1]) * 1024
     return None

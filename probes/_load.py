@@ -32,12 +32,15 @@ def read_cpu_times(sources: Sources) -> CpuTimes | None:
     if not stat or not own:
         return None
     lines = stat.splitlines()
-    fields = [int(x) for x in lines[0].split()[1:9]]
-    busy = sum(fields) - fields[3] - fields[4]
-    cpus = sum(1 for line in lines if line.startswith("cpu") and line[3:4].isdigit())
     after_name = own.rsplit(")", 1)[-1].split()  # the command name may contain spaces
-    # utime, stime, and cutime, cstime of waited-for children (forked probe workers are ours)
-    own_ticks = sum(int(x) for x in after_name[11:15])
+    try:
+        fields = [int(x) for x in lines[0].split()[1:9]]
+        busy = sum(fields) - fields[3] - fields[4]
+        # utime, stime, and cutime, cstime of waited-for children (forked probe workers are ours)
+        own_ticks = sum(int(x) for x in after_name[11:15])
+    except (ValueError, IndexError):
+        return None
+    cpus = sum(1 for line in lines if line.startswith("cpu") and line[3:4].isdigit())
     return CpuTimes(busy / TICKS, own_ticks / TICKS, max(1, cpus))
 
 

@@ -160,7 +160,8 @@ def _l3_total(src: Sources, threads: int | None, missing: dict[str, str]) -> int
     for index in src.list_dir(f"{CPU}/cpu0/cache") or []:
         base = f"{CPU}/cpu0/cache/{index}"
         level, size = _first_line(src, f"{base}/level"), _first_line(src, f"{base}/size")
-        if index.startswith("index") and level and size and (best is None or int(level) > best[0]):
+        if index.startswith("index") and level and level.isdigit() and size and (
+                best is None or int(level) > best[0]):
             best = (int(level), parse_size(size) or 0, _first_line(src, f"{base}/shared_cpu_list") or "")
     if best is None or not best[1]:
         missing["l3_cache_bytes"] = f"{CPU}/cpu0/cache not readable"
@@ -221,7 +222,7 @@ def _cgroup_memory(src: Sources) -> tuple[int | None, int | None]:
         limit_file, usage_file = _MEMORY_FILES[version]
         limit, usage = _first_line(src, f"{folder}/{limit_file}"), _first_line(src, f"{folder}/{usage_file}")
         if limit and limit.isdigit() and int(limit) < _UNLIMITED:
-            room = max(0, int(limit) - int(usage or 0))
+            room = max(0, int(limit) - (int(usage) if usage and usage.isdigit() else 0))
             best = (int(limit), room) if best is None or room < best[1] else best
     return (None, None) if best is None else best
 

@@ -181,3 +181,40 @@ def test_cpu_quota_limits_the_workers():
     info = collect_system(FakeSources("vm-cgroup-v1-cpu-quota"))
     plan = plan_stream(True, info, cpus=(0, 1))
     assert plan.cpus == (0,) and any("quota" in n for n in plan.notes)
+
+
+class _GarbageSources:
+    """Every file and command answers with the same arbitrary text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def read_text(self, path: str) -> str | None:
+        return self.text
+
+    def list_dir(self, path: str) -> list[str] | None:
+        return ["node0", "index0", "cpu0", self.text[:8]]
+
+    def run(self, argv: list[str], timeout: float) -> str | None:
+        return self.text
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200)
+       | st.sampled_from(["0-x,3", "ff,zz", "max 100000", "-1", "12K\n", "Size: 8 GB\n",
+                          "Memory Device\n\tSize: 8 GB\n\tSpeed: fast MT/s\n"]))
+def test_collect_system_never_raises_on_odd_files(text):
+    info = collect_system(_GarbageSources(text))
+    assert info.to_dict()["missing"] is not None
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=120))
+def test_run_time_readings_never_raise_on_odd_files(text):
+    from probes._hugepages import anon_huge_bytes
+    from probes._load import read_cpu_times
+    read_cpu_times(_GarbageSources(text))
+    anon_huge_bytes(_GarbageSources(text))
