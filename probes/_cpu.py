@@ -50,7 +50,7 @@ def parse_cpu_list(text: str) -> tuple[int, ...]:
     cpus: list[int] = []
     for part in text.strip().split(","):
         lo, _, hi = part.strip().partition("-")
-        if lo.isdigit() and (hi.isdigit() or not hi):
+        if lo.isdecimal() and (hi.isdecimal() or not hi):
             cpus.extend(range(int(lo), int(hi or lo) + 1))
     return tuple(sorted(set(cpus)))
 

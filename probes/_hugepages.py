@@ -15,6 +15,6 @@ def anon_huge_bytes(sources: Sources | None = None) -> int | None:
     text = (sources or RealSources()).read_text("/proc/self/smaps_rollup")
     for line in (text or "").splitlines():
         parts = line.split()
-        if len(parts) > 1 and parts[0] == "AnonHugePages:" and parts[1].isdigit():
+        if len(parts) > 1 and parts[0] == "AnonHugePages:" and parts[1].isdecimal():
             return int(parts[1]) * 1024
     return None

@@ -40,7 +40,7 @@ def read_cpu_times(sources: Sources) -> CpuTimes | None:
         own_ticks = sum(int(x) for x in after_name[11:15])
     except (ValueError, IndexError):
         return None
-    cpus = sum(1 for line in lines if line.startswith("cpu") and line[3:4].isdigit())
+    cpus = sum(1 for line in lines if line.startswith("cpu") and line[3:4].isdecimal())
     return CpuTimes(busy / TICKS, own_ticks / TICKS, max(1, cpus))
 
 

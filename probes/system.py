@@ -160,7 +160,7 @@ def _l3_total(src: Sources, threads: int | None, missing: dict[str, str]) -> int
     for index in src.list_dir(f"{CPU}/cpu0/cache") or []:
         base = f"{CPU}/cpu0/cache/{index}"
         level, size = _first_line(src, f"{base}/level"), _first_line(src, f"{base}/size")
-        if index.startswith("index") and level and level.isdigit() and size and (
+        if index.startswith("index") and level and level.isdecimal() and size and (
                 best is None or int(level) > best[0]):
             best = (int(level), parse_size(size) or 0, _first_line(src, f"{base}/shared_cpu_list") or "")
     if best is None or not best[1]:
@@ -178,7 +178,7 @@ def _memory_fields(src: Sources, missing: dict[str, str]) -> dict[str, Any]:
     for line in text.splitlines():
         key, _, rest = line.partition(":")
         parts = rest.split()
-        if parts and parts[0].isdigit():
+        if parts and parts[0].isdecimal():
             kb[key.strip()] = int(parts[0]) * 1024
     if not kb:
         missing["memory_total_bytes"] = "/proc/meminfo not readable"
@@ -221,8 +221,8 @@ def _cgroup_memory(src: Sources) -> tuple[int | None, int | None]:
     for version, folder in _cgroup_dirs(src, "memory"):
         limit_file, usage_file = _MEMORY_FILES[version]
         limit, usage = _first_line(src, f"{folder}/{limit_file}"), _first_line(src, f"{folder}/{usage_file}")
-        if limit and limit.isdigit() and int(limit) < _UNLIMITED:
-            room = max(0, int(limit) - (int(usage) if usage and usage.isdigit() else 0))
+        if limit and limit.isdecimal() and int(limit) < _UNLIMITED:
+            room = max(0, int(limit) - (int(usage) if usage and usage.isdecimal() else 0))
             best = (int(limit), room) if best is None or room < best[1] else best
     return (None, None) if best is None else best
 
@@ -237,7 +237,7 @@ def _cgroup_cpu_quota(src: Sources) -> float | None:
             period = _first_line(src, f"{folder}/cpu.cfs_period_us")
         else:
             quota, _, period = (_first_line(src, f"{folder}/cpu.max") or "").partition(" ")
-        if quota and quota.isdigit() and period and period.isdigit() and int(period) > 0:
+        if quota and quota.isdecimal() and period and period.isdecimal() and int(period) > 0:
             quotas.append(int(quota) / int(period))
     return min(quotas) if quotas else None
 
