@@ -40,8 +40,10 @@ class SystemInfo:
     threads: int | None = None
     numa_nodes: int = 1
     numa_node_cpus: tuple[tuple[int, ...], ...] = ()
+    numa_node_memory_bytes: tuple[int | None, ...] = ()  # MemTotal of each node, same order
     l3_cache_bytes: int | None = None  # total over all sockets
     cpu_flags: tuple[str, ...] = ()
+    virtualized: bool | None = None  # the CPU reports a hypervisor (x86 "hypervisor" flag)
     memory_total_bytes: int | None = None
     memory_available_bytes: int | None = None  # MemAvailable, or less where a cgroup limit binds
     memory_cgroup_limit_bytes: int | None = None  # tightest memory limit of this process's cgroups
@@ -68,6 +70,7 @@ class SystemInfo:
         """Plain JSON-ready data (tuples become lists)."""
         d = asdict(self)
         d["numa_node_cpus"] = [list(c) for c in self.numa_node_cpus]
+        d["numa_node_memory_bytes"] = list(self.numa_node_memory_bytes)
         d["cpu_flags"] = list(self.cpu_flags)
         d["dimms"] = [asdict(x) for x in self.dimms]
         d["missing"] = dict(self.missing)
@@ -109,10 +112,12 @@ def _cpu_fields(src: Sources, missing: dict[str, str]) -> dict[str, Any]:
     threads = len(blocks) or None
     sockets, cores = _topology(src, blocks)
     arch = _first_line(src, "/proc/sys/kernel/arch") or architecture_of(first)
+    flags = first.get("flags")
     return {
         "cpu_model": model_of(first), "cpu_vendor": vendor_of(first), "architecture": arch,
         "cpu_flags": flags_of(first), "threads": threads, "sockets": sockets, "cores": cores,
         "cores_per_socket": cores // sockets if cores and sockets else None,
+        "virtualized": None if flags is None else "hypervisor" in flags.split(),
     }
 
 
@@ -144,9 +149,17 @@ def _numa_fields(src: Sources, threads: int | None) -> dict[str, Any]:
         cpus = parse_cpu_list(cpulist) if cpulist is not None else (
             parse_cpu_map(cpumap) if cpumap is not None else ())
         node_cpus.append(cpus)
+    memory = tuple(_node_memory(src, name) for name in sorted(names, key=lambda n: int(n[4:])))
     if not node_cpus:  # no NUMA support in the kernel: one node with every CPU
         node_cpus = [tuple(range(threads))] if threads else []
-    return {"numa_nodes": max(1, len(node_cpus)), "numa_node_cpus": tuple(node_cpus)}
+    return {"numa_nodes": max(1, len(node_cpus)), "numa_node_cpus": tuple(node_cpus),
+            "numa_node_memory_bytes": memory}
+
+
+def _node_memory(src: Sources, name: str) -> int | None:
+    """'Node 0 MemTotal:  134182340 kB' from /sys/devices/system/node/nodeN/meminfo, in bytes."""
+    m = re.search(r"MemTotal:\s+([0-9]+) kB", src.read_text(f"{NODE}/{name}/meminfo") or "")
+    return int(m.group(1)) * 1024 if m else None
 
 
 def _l3_total(src: Sources, threads: int | None, missing: dict[str, str]) -> int | None:

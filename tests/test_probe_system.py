@@ -218,3 +218,11 @@ def test_run_time_readings_never_raise_on_odd_files(text):
     from probes._load import read_cpu_times
     read_cpu_times(_GarbageSources(text))
     anon_huge_bytes(_GarbageSources(text))
+
+
+def test_numa_node_memory_and_hypervisor_flag():
+    info = collect_system(FakeSources("dell-r6515"))
+    assert info.numa_node_memory_bytes[0] == 134182340 * 1024
+    assert collect_system(FakeSources("epyc7451-2s")).virtualized is False
+    assert collect_system(FakeSources("vm-cgroup-v1-cpu-quota")).virtualized is True  # KVM guest
+    assert collect_system(FakeSources("arm64-neoverse-n1")).virtualized is None  # arm64: unknown
