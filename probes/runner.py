@@ -149,6 +149,9 @@ def _system_notes(system: SystemInfo) -> list[str]:
                      "channels populated: peak bandwidth is "
                      f"{system.memory_channels / system.max_memory_channels:.0%} of what the CPUs offer")
     notes.extend(_dimm_notes(system))
+    if system.virtualized:
+        notes.append("this is a virtual machine: its memory bandwidth depends on the host and "
+                     "the other guests, and may differ between runs")
     if system.memory_cgroup_limit_bytes:
         notes.append(f"this process's cgroup limits memory to "
                      f"{system.memory_cgroup_limit_bytes / 2**30:.1f} GiB: available memory and the "
