@@ -25,19 +25,28 @@ def check_scenario_numbers(*, context: int, prompt: int, batch: int, kv_dtype_by
         raise HarnessError(f"--kv-bytes must be between 0.25 and 4, got {kv_dtype_bytes}")
 
 
+def load_model_arg(spec: str) -> Any:
+    """``load_model`` for a --model argument; an empty one is refused, not read as the current folder."""
+    from harness.models import load_model
+
+    if not str(spec).strip():
+        raise HarnessError("--model is empty — give a catalog id (see `moebench models`) or a path to a "
+                           "config.json, .gguf or model.safetensors.index.json")
+    return load_model(spec)
+
+
 def predict_on(machine: str, *, model: str = "deepseek-v3", quant: str = "fp8", engine: str = "auto",
                placement: str = "auto", context: int = 4096, prompt: int = 1024, batch: int = 1,
                kv_dtype_bytes: float = 2.0, mtp: bool = False) -> dict[str, Any]:
     """``moebench predict`` as a function: load inputs, predict, return the JSON-able dict."""
     from harness.engines import get_engine
-    from harness.models import load_model
     from harness.quant import parse_quant
 
     check_scenario_numbers(context=context, prompt=prompt, batch=batch, kv_dtype_bytes=kv_dtype_bytes)
     if engine != "auto":
         get_engine(engine)
     m = load_machine(machine)
-    sc = Scenario(model=load_model(model), quant=parse_quant(quant), engine=engine, placement=placement,
+    sc = Scenario(model=load_model_arg(model), quant=parse_quant(quant), engine=engine, placement=placement,
                   context=context, prompt=prompt, batch=batch, kv_dtype_bytes=kv_dtype_bytes, mtp=mtp)
     out = predict(m, sc).to_dict()
     out["machine"] = {"name": m.name, "source": m.source}
@@ -64,12 +73,11 @@ def check_run_inputs(*, models: list[str] | None, quants: list[str] | None, engi
     """Everything ``moebench run`` can refuse, refused before a minute of probing and before any
     file is written: model and quant names, the engine, the output folder, the results store."""
     from harness.engines import get_engine
-    from harness.models import load_model
     from harness.quant import parse_quant
     from harness.runner import DEFAULT_MODELS, DEFAULT_QUANTS
 
     for m in models or DEFAULT_MODELS:
-        load_model(m)
+        load_model_arg(m)
     for q in quants or DEFAULT_QUANTS:
         parse_quant(q)
     if engine != "auto":

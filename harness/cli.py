@@ -86,7 +86,7 @@ def _interrupted() -> None:
     """Ctrl-C: one line, exit 130, at once. Outputs are written atomically, so nothing is half
     written; a worker thread still running (a probe kernel in numpy) must not hold the exit up,
     so with one alive the process leaves without waiting for it."""
-    _echo("error: interrupted — nothing was written", err=True)
+    _echo("error: interrupted — no file was left half-written", err=True)
     workers = [t for t in threading.enumerate()
                if t is not threading.main_thread() and t.is_alive() and not t.daemon]
     if workers:

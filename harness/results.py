@@ -141,17 +141,24 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+MAX_MEASURE = 1e12  # GB/s, GFLOP/s, seconds: far beyond any machine; larger is damage, not data
+
+
+def _is_measure(value: Any) -> bool:
+    return _is_number(value) and abs(value) <= MAX_MEASURE
+
+
 def _check_probe(probe: Any, where: str) -> None:
     """One measurement: samples, best, median, cv (numbers or null) and a unit."""
     if not isinstance(probe, dict):
         raise _damaged(where, "an object")
     samples = probe.get("samples")
     if samples is not None and not (isinstance(samples, list)
-                                    and all(v is None or _is_number(v) for v in samples)):
-        raise _damaged(f"{where}.samples", "a list of numbers")
+                                    and all(v is None or _is_measure(v) for v in samples)):
+        raise _damaged(f"{where}.samples", f"a list of numbers of at most {MAX_MEASURE:g}")
     for key in ("best", "median", "cv"):
-        if probe.get(key) is not None and not _is_number(probe[key]):
-            raise _damaged(f"{where}.{key}", "a number")
+        if probe.get(key) is not None and not _is_measure(probe[key]):
+            raise _damaged(f"{where}.{key}", f"a number of at most {MAX_MEASURE:g}")
     if probe.get("unit") is not None and not isinstance(probe["unit"], str):
         raise _damaged(f"{where}.unit", "text")
 
@@ -162,8 +169,10 @@ _PREDICTION = {"engine": str, "placement": str, "bottleneck": str, "fits": bool,
                "prefill_tokens_per_s": (int, float), "ttft_s": (int, float), "time_per_token_s": dict,
                "bytes_per_token": dict, "memory": dict, "capacity": dict, "upgrades": list,
                "users_at_target": dict, "cost": dict}
+_UPGRADE = {"change": str, "tokens_per_s": (int, float), "gain_pct": (int, float)}
 _INPUTS = {"model": str, "quant": str, "engine": str, "placement": str, "context": int, "prompt": int,
-           "batch": int, "kv_dtype_bytes": (int, float), "mtp": bool}
+           "batch": int, "kv_dtype_bytes": (int, float), "mtp": bool, "engine_resolved": str,
+           "placement_resolved": str}
 
 
 def _check_prediction(pred: Any, where: str) -> None:
@@ -173,6 +182,16 @@ def _check_prediction(pred: Any, where: str) -> None:
     _check_types(pred.get("inputs", {}), _INPUTS, f"{where}.inputs")
     for key in ("memory", "time_per_token_s", "bytes_per_token"):
         _check_numbers_tree(pred.get(key), f"{where}.{key}")
+    for key in ("capacity", "users_at_target", "cost"):
+        for name, value in (pred.get(key) or {}).items():
+            text_ok = key == "cost" and name in ("currency", "assumption")  # harness/sensitivity.py cost()
+            if value is not None and not _is_number(value) and not isinstance(value, bool) and not (
+                    text_ok and isinstance(value, str)):
+                raise _damaged(f"{where}.{key}.{name:.40}", "a number")
+    for i, upgrade in enumerate(pred.get("upgrades") or []):
+        if not isinstance(upgrade, dict):
+            raise _damaged(f"{where}.upgrades[{i}]", "an object")
+        _check_types(upgrade, _UPGRADE, f"{where}.upgrades[{i}]")
 
 
 def _check_types(table: dict[str, Any], types: dict[str, Any], where: str) -> None:
@@ -180,9 +199,16 @@ def _check_types(table: dict[str, Any], types: dict[str, Any], where: str) -> No
         value = table.get(key)
         if value is None:
             continue
-        bad = not isinstance(value, typ) or (isinstance(value, bool) and typ in (int, (int, float)))
+        numeric = typ in (int, float, (int, float))
+        bad = not isinstance(value, typ) or (isinstance(value, bool) and numeric)
         if bad or (isinstance(value, float) and value != value):
-            raise _damaged(f"{where}.{key}", f"a JSON {_json_type(typ if isinstance(typ, type) else float)}")
+            raise _damaged(f"{where}.{key}", _expected(typ))
+
+
+def _expected(typ: Any) -> str:
+    if typ is _SCALAR:
+        return "text, a number or true/false"
+    return f"a JSON {_json_type(typ if isinstance(typ, type) else float)}"
 
 
 def _check_numbers_tree(value: Any, where: str, depth: int = 0) -> None:
@@ -195,15 +221,42 @@ def _check_numbers_tree(value: Any, where: str, depth: int = 0) -> None:
         _check_numbers_tree(item, f"{where}.{key:.40}", depth + 1)
 
 
+# The probe inventory a result keeps beside the Machine (probes/runner.py, probes/system.py,
+# probes/gpu.py): part → {key: JSON types}; every other key just has to be a JSON value.
+_SCALAR = (str, int, float, bool)
+_INVENTORY: dict[str, dict[str, Any]] = {
+    "system": {"l3_cache_bytes": (int, float), "dimm_slots": int, "dimms": list, "missing": dict,
+               "cpu_flags": list, **{k: _SCALAR for k in ("bios_vendor", "bios_version", "bios_date",
+                                                          "product_name", "hostname", "kernel", "governor",
+                                                          "thp", "smt", "numa_balancing", "memory_type")}},
+    "gpu_probe": {"gpus": list, "driver_version": _SCALAR, "cuda_version": _SCALAR, "reason": _SCALAR},
+    "probe": {"duration_s": (int, float), "settings": dict, "notes": list, "started_at": str,
+              "system": dict, "gpu": dict, "probes": dict},
+}
+_DIMM = {"size_bytes": (int, float), "speed_mts": (int, float), "configured_speed_mts": (int, float),
+         **{k: _SCALAR for k in ("type", "manufacturer", "part_number", "locator")}}
+
+
 def _check_machine(machine: dict[str, Any]) -> None:
-    """The machine record: Machine fields type- and range-checked, inventory parts are objects."""
+    """The machine record: Machine fields type- and range-checked, the inventory parts typed."""
     from harness.specs import machine_from_probe, machine_from_record
 
-    for key in ("system", "gpu_probe", "probe"):
-        if machine.get(key) is not None and not isinstance(machine[key], dict):
-            raise _damaged(f"machine.{key}", "an object")
     if machine.get("fingerprint") is not None and not isinstance(machine["fingerprint"], str):
         raise _damaged("machine.fingerprint", "text")
+    for part, fields in _INVENTORY.items():
+        table = machine.get(part)
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            raise _damaged(f"machine.{part}", "an object")
+        _check_types(table, fields, f"machine.{part}")
+    for i, dimm in enumerate((machine.get("system") or {}).get("dimms") or []):
+        if not isinstance(dimm, dict):
+            raise _damaged(f"machine.system.dimms[{i}]", "an object")
+        _check_types(dimm, _DIMM, f"machine.system.dimms[{i}]")
+    for i, gpu in enumerate((machine.get("gpu_probe") or {}).get("gpus") or []):
+        if not isinstance(gpu, dict):
+            raise _damaged(f"machine.gpu_probe.gpus[{i}]", "an object")
     machine_from_record(machine)
     if isinstance(machine.get("probe"), dict):
         machine_from_probe(machine["probe"])

@@ -90,7 +90,7 @@ def cwd(tmp_path, monkeypatch):
 
 def _assert_interrupted(res: Any, root: Path) -> None:
     assert res.exit_code == 130, res.output
-    assert res.stderr.splitlines() == ["error: interrupted — nothing was written"]
+    assert res.stderr.splitlines() == ["error: interrupted — no file was left half-written"]
     assert _files(root) == []
 
 
@@ -151,5 +151,5 @@ def test_sigint_with_busy_worker_thread_exits_at_once(tmp_path):
             proc.kill()
     assert time.monotonic() - sent < 5
     assert proc.returncode == 130, err
-    assert err.splitlines() == ["error: interrupted — nothing was written"] and out == ""
+    assert err.splitlines() == ["error: interrupted — no file was left half-written"] and out == ""
     assert _files(tmp_path) == []

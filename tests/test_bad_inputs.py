@@ -284,6 +284,8 @@ model_case("gguf-bad-header", b"GGUF" + b"\xff" * 60, "model.gguf")
 model_case("gguf-truncated", b"GGUF\x03\x00\x00\x00", "model.gguf")
 model_case("safetensors-index-bad", b'{"weight_map": 5}', "model.safetensors.index.json")
 model_case("dir-without-config", _dir, "emptymodel")
+case("model-empty-arg-with-config-in-cwd", ["predict", "--machine", CAT, "--model", ""],
+     {"config.json": json.dumps(CONFIG).encode()})
 case("model-missing-file", ["predict", "--machine", CAT, "--model", "{t}/missing/config.json"])
 
 # --- result files: report, compare, predict --machine
@@ -371,7 +373,7 @@ for opt, value in [("--model", "no-such-model"), ("--quant", "q9_z"), ("--engine
                    ("--engine", ""), ("--placement", ""), ("--model", "")]:
     case(f"predict-option{opt}={value}", ["predict", "--machine", CAT, opt, value, "--json"])
 for opt, value in [("--model", "no-such-model"), ("--quant", "q9_z"), ("--engine", "turbo"),
-                   ("--tag", "novalue"), ("--tag", "=v"), ("--tag", "a/b=1"), ("--tag", "k" * 65 + "=1"),
+                   ("--model", ""), ("--quant", ""), ("--tag", "novalue"), ("--tag", "=v"), ("--tag", "a/b=1"), ("--tag", "k" * 65 + "=1"),
                    ("--tag", "k=" + "v" * 300), ("--tag", "../x=1"), ("--tag", "k=a\nb"), ("--tag", "k=\x00"),
                    ("--tag", " "), ("--tag", "..=1"), ("--tag", "k=a\u202eb"), ("--tag", "k=\x1b[31m"),
                    ("--quant", "0bpw")]:
