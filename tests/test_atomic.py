@@ -37,6 +37,20 @@ def test_write_replaces_the_file_and_leaves_no_temp(tmp_path):
     assert _files(tmp_path) == ["out/result.json"]
 
 
+def test_new_file_gets_umask_mode_and_existing_keeps_its_own(tmp_path):
+    old = os.umask(0o022)
+    try:
+        fresh = atomic_write_text(tmp_path / "report.html", "x")
+        assert fresh.stat().st_mode & 0o777 == 0o644  # readable like any file the user writes
+        kept = tmp_path / "private.json"
+        kept.write_text("old")
+        kept.chmod(0o600)
+        atomic_write_text(kept, "new")
+        assert kept.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+
+
 def _raiser(exc: BaseException):
     def fail(*_: Any, **__: Any) -> None:
         raise exc
