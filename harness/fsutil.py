@@ -17,7 +17,6 @@ from typing import Any
 
 from harness.errors import HarnessError
 
-MAX_JSON_BYTES = 64 * 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
@@ -43,7 +42,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fchmod(fh.fileno(), _mode_for(path))  # mkstemp makes 0600; keep what a plain write gives
+            if hasattr(os, "fchmod"):  # mkstemp makes 0600; keep what a plain write would give
+                os.fchmod(fh.fileno(), _mode_for(path))
             os.fsync(fh.fileno())
         os.replace(tmp, path)
         _sync_folder(path.parent)
