@@ -64,16 +64,28 @@ def _strings(value: Any, name: str, limit: int = 4096) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _num(value: float) -> str:
+    """A number for a message: short, and never an error itself (ints beyond float range)."""
+    try:
+        return f"{value:g}"
+    except OverflowError:
+        return f"{str(value)[:12]}… ({len(str(value))} digits)"
+
+
 def _coerce(value: Any, typ: type, lo: Any, hi: Any, name: str) -> Any:
-    if typ is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = float(value)
+    if typ is float and isinstance(value, int) and not isinstance(value, bool):
+        try:
+            value = float(value)
+        except OverflowError:  # a JSON integer beyond any float: out of every range
+            raise HarnessError(f"{name} = {_num(value)} is out of range — accepted {lo:g} to {hi:g}") from None
     ok = isinstance(value, typ) and not (typ is int and isinstance(value, bool))
     if not ok:
-        raise HarnessError(f"{name} must be {typ.__name__} ({_KIND[typ]}), got {value!r:.40}")
+        accepted = f" from {lo:g} to {hi:g}" if lo is not None else ""
+        raise HarnessError(f"{name} must be {typ.__name__} ({_KIND[typ]}{accepted}), got {value!r:.40}")
     if typ is str and len(value) > 4096:
         raise HarnessError(f"{name} is {len(value)} characters long — at most 4096")
     if lo is not None and not (lo <= value <= hi):
-        raise HarnessError(f"{name} = {value} is out of range — accepted {lo} to {hi}")
+        raise HarnessError(f"{name} = {_num(value)} is out of range — accepted {lo:g} to {hi:g}")
     return value
 
 

@@ -32,7 +32,8 @@ json_values = st.recursive(scalars, lambda kids: st.lists(kids, max_size=4)
                            | st.dictionaries(st.text(max_size=12), kids, max_size=5), max_leaves=20)
 # Values a careless editor puts in a number field.
 numberish = (st.integers(-10**12, 10**12) | st.floats(allow_nan=True, allow_infinity=True)
-             | st.sampled_from([0, -1, 1, 2**63, 10**30, 0.0, 1e-300, 1e300, "", "8", "x", True, None, [], {}]))
+             | st.sampled_from([0, -1, 1, 2**63, 10**30, 10**400, -10**400, 0.0, 1e-300, 1e300, "", "8", "x", True,
+                               None, [], {}]))
 
 
 def _paths(doc: Any, prefix: tuple = ()) -> list[tuple]:
