@@ -179,3 +179,73 @@ def test_multimodal_wrapper_around_a_known_text_model() -> None:
     assert shape(wrapped).total_params == shape(OLMOE).total_params
     with pytest.raises(HarnessError, match="model_type"):
         shape({"hidden_size": 8})
+
+
+MIXTRAL_SMALL = dict(  # Mixtral-8x7B's shape keys
+    model_type="mixtral", hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+    num_attention_heads=32, num_key_value_heads=8, num_local_experts=8, num_experts_per_tok=2,
+    vocab_size=32000)
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("num_local_experts", 0, "from 1 to"),  # the MoE keys say 2 per token: zero experts is a typo
+    ("hidden_size", 0, "from 1 to"),
+    ("hidden_size", 10**40, "from 1 to 1048576"),
+    ("num_hidden_layers", 0, "from 1 to"),
+    ("vocab_size", 2**40, "from 1 to"),
+    ("num_key_value_heads", float("nan"), "integer"),
+    ("num_key_value_heads", {}, "integer"),
+    ("num_key_value_heads", "8", "integer"),
+    ("num_key_value_heads", 0, "from 1 to"),
+    ("head_dim", 1.5, "integer"),
+    ("sliding_window", "4k", "integer"),
+])
+def test_field_out_of_range_is_named_with_its_range(field: str, value: Any, expected: str) -> None:
+    with pytest.raises(HarnessError, match=f"'{field}'.*{expected}"):
+        shape(MIXTRAL_SMALL, **{field: value})
+
+
+@pytest.mark.parametrize("cfg, changes, field", [
+    (DEEPSEEK_V2_LITE, {"moe_layer_freq": 0}, "moe_layer_freq"),  # was a ZeroDivisionError
+    (DEEPSEEK_V2_LITE, {"first_k_dense_replace": float("nan")}, "first_k_dense_replace"),
+    (DEEPSEEK_V2_LITE, {"q_lora_rank": "big"}, "q_lora_rank"),
+    (DEEPSEEK_V2_LITE, {"n_routed_experts": 0}, "experts"),  # 6 per token of none
+    (QWEN15_MOE, {"mlp_only_layers": 3}, "mlp_only_layers"),
+    (QWEN15_MOE, {"mlp_only_layers": ["0"]}, "mlp_only_layers"),
+    (QWEN15_MOE, {"decoder_sparse_step": [1]}, "decoder_sparse_step"),
+    (MISTRAL_7B, {"layer_types": 5}, "layer_types"),
+])
+def test_bad_optional_fields_are_named(cfg: dict[str, Any], changes: dict[str, Any],
+                                       field: str) -> None:
+    with pytest.raises(HarnessError, match=field):
+        shape(cfg, **changes)
+
+
+def test_deepseek_without_routed_experts_is_dense() -> None:
+    dense = shape(DEEPSEEK_V2_LITE, n_routed_experts=None, num_experts_per_tok=None)
+    assert dense.n_moe_layers == 0 and dense.params["routed_experts"] == 0
+
+
+@pytest.mark.parametrize("model_type", [["mixtral"], {"a": 1}, 5])
+def test_model_type_must_be_a_string(model_type: Any) -> None:
+    with pytest.raises(HarnessError, match="'model_type'.*string"):
+        shape(MIXTRAL_SMALL, model_type=model_type)
+    wrapped = {"model_type": "vl", "text_config": {**MIXTRAL_SMALL, "model_type": model_type}}
+    with pytest.raises(HarnessError, match="model_type"):
+        shape(wrapped)
+
+
+def test_llama4_sub_configs_must_be_objects() -> None:
+    with pytest.raises(HarnessError, match="'text_config'.*object"):
+        shape({"model_type": "llama4", "text_config": [1]})
+
+
+def test_deeply_nested_or_huge_number_json_is_one_error(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    with pytest.raises(HarnessError, match="nested too deeply"):
+        load_model(str(deep))
+    long_int = tmp_path / "long.json"
+    long_int.write_text('{"hidden_size": ' + "7" * 5000 + "}")
+    with pytest.raises(HarnessError, match="number too long"):
+        load_model(str(long_int))

@@ -75,18 +75,77 @@ def _req(cfg: dict[str, Any], key: str, what: str = "") -> Any:
     return value
 
 
+# Accepted range of each size field, (lowest, highest). The highest values lie far beyond any
+# published model (DeepSeek-V3: hidden 7168, 256 experts, 61 layers; Kimi-K2: 384 experts;
+# Llama 3.1 405B: hidden 16384, 126 layers; Llama 4: vocab 202048) yet refuse a typo such as
+# 10**40, which would otherwise flow into the counts and the prediction unnoticed.
+_BIG = 1 << 20
+_RANGES: dict[str, tuple[int, int]] = {
+    "num_hidden_layers": (1, 10_000), "hidden_size": (1, _BIG), "vocab_size": (1, 1 << 24),
+    "intermediate_size": (0, 1 << 22), "intermediate_size_mlp": (0, 1 << 22),
+    "moe_intermediate_size": (1, 1 << 22), "shared_expert_intermediate_size": (0, 1 << 22),
+    "num_attention_heads": (1, 1 << 16), "num_key_value_heads": (1, 1 << 16),
+    "head_dim": (1, 1 << 16), "qk_nope_head_dim": (0, 1 << 16), "qk_rope_head_dim": (0, 1 << 16),
+    "v_head_dim": (1, 1 << 16), "kv_lora_rank": (1, _BIG), "q_lora_rank": (1, _BIG),
+    "n_routed_experts": (0, 1 << 16), "num_local_experts": (1, 1 << 16),
+    "num_experts": (1, 1 << 16), "num_experts_per_tok": (0, 1 << 16),
+    "experts_per_token": (0, 1 << 16), "n_shared_experts": (0, 1 << 16),
+    "first_k_dense_replace": (0, 10_000), "moe_layer_freq": (1, 10_000),
+    "decoder_sparse_step": (1, 10_000), "interleave_moe_layer_step": (1, 10_000),
+    "no_rope_layer_interval": (1, 10_000), "max_window_layers": (0, 10_000),
+    "num_nextn_predict_layers": (0, 100), "sliding_window": (1, 1 << 40),
+    "attention_chunk_size": (1, 1 << 40),
+    # vision_config (Llama 4)
+    "image_size": (1, 1 << 16), "patch_size": (1, 1 << 16), "num_channels": (1, 64),
+    "projector_input_dim": (1, _BIG), "projector_output_dim": (1, _BIG),
+    "vision_output_dim": (1, _BIG),
+}
+_DEFAULT_RANGE = (0, _BIG)
+
+
+def _checked(cfg: dict[str, Any], key: str, value: Any) -> int:
+    """``value`` of field ``key`` if it is an integer in the field's accepted range."""
+    lo, hi = _RANGES.get(key, _DEFAULT_RANGE)
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise HarnessError(f"config.json field '{key}' is {shown}, expected an integer from {lo} "
+                           f"to {hi} — fix the file")
+    return value
+
+
 def _int(cfg: dict[str, Any], key: str) -> int:
-    value = _req(cfg, key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise HarnessError(f"config.json field '{key}' is {value!r}, expected a non-negative "
-                           "integer — fix the file")
+    """A required integer field, range-checked (``_RANGES``)."""
+    return _checked(cfg, key, _req(cfg, key))
+
+
+def _opt(cfg: dict[str, Any], key: str, default: int) -> int:
+    """An optional integer field: ``default`` when absent or null, else range-checked."""
+    value = cfg.get(key)
+    return default if value is None else _checked(cfg, key, value)
+
+
+def _opt_list(cfg: dict[str, Any], key: str) -> list[Any] | None:
+    value = cfg.get(key)
+    if value is not None and not isinstance(value, list):
+        raise HarnessError(f"config.json field '{key}' is a {type(value).__name__}, expected a "
+                           "list — fix the file")
+    return value
+
+
+def _layer_list(cfg: dict[str, Any], key: str, n_layers: int) -> list[int] | None:
+    """A list of layer indices, each an integer from 0 to n_layers - 1."""
+    value = _opt_list(cfg, key)
+    for i in value or ():
+        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < n_layers:
+            raise HarnessError(f"config.json field '{key}' holds {i!r}, expected layer indices "
+                               f"from 0 to {n_layers - 1} — fix the file")
     return value
 
 
 def _head_dim(cfg: dict[str, Any]) -> int:
     heads = _int(cfg, "num_attention_heads")
     if cfg.get("head_dim"):
-        return int(cfg["head_dim"])
+        return _int(cfg, "head_dim")
     hidden = _int(cfg, "hidden_size")
     if heads == 0 or hidden % heads:
         raise HarnessError(f"config.json: hidden_size {hidden} is not a multiple of "
@@ -97,7 +156,7 @@ def _head_dim(cfg: dict[str, Any]) -> int:
 def _gqa(cfg: dict[str, Any], *, qkv_bias: bool = False, o_bias: bool = False,
          qk_norm: bool = False, sinks: bool = False) -> Attn:
     heads = _int(cfg, "num_attention_heads")
-    kv = int(_get(cfg, "num_key_value_heads", heads))
+    kv = _opt(cfg, "num_key_value_heads", heads)
     if kv == 0 or heads % kv:
         raise HarnessError(f"config.json: num_attention_heads {heads} is not a multiple of "
                            f"num_key_value_heads {kv} — fix the file")
@@ -107,15 +166,17 @@ def _gqa(cfg: dict[str, Any], *, qkv_bias: bool = False, o_bias: bool = False,
 
 
 def _check_experts(cfg: dict[str, Any], n_experts: int, k: int) -> None:
-    if n_experts and not 0 < k <= n_experts:
+    if n_experts == 0 and k == 0:
+        return  # a dense model (DeepSeek family with no routed experts)
+    if not 0 < k <= n_experts:
         raise HarnessError(f"config.json: {k} experts per token but {n_experts} routed experts — "
                            "num_experts_per_tok must be between 1 and the expert count")
 
 
 def _sliding(cfg: dict[str, Any], n_layers: int) -> tuple[int | None, int]:
     """(window, number of window layers) from ``layer_types`` or ``sliding_window``."""
-    window = cfg.get("sliding_window")
-    types = cfg.get("layer_types")
+    window = _window(cfg, "sliding_window")
+    types = _opt_list(cfg, "layer_types")
     if types is not None:
         if len(types) != n_layers:
             raise HarnessError(f"config.json: layer_types has {len(types)} entries but "
@@ -128,8 +189,22 @@ def _sliding(cfg: dict[str, Any], n_layers: int) -> tuple[int | None, int]:
     if not window or cfg.get("use_sliding_window") is False:
         return None, 0
     # Qwen2: layers from max_window_layers on use the window (modeling_qwen2.py).
-    first = int(_get(cfg, "max_window_layers", 0)) if "max_window_layers" in cfg else 0
+    first = _opt(cfg, "max_window_layers", 0)
     return window, max(0, n_layers - first)
+
+
+def _window(cfg: dict[str, Any], key: str) -> int | None:
+    """A window size in tokens; null, 0 or false mean no window."""
+    value = cfg.get(key)
+    return _checked(cfg, key, value) if value else None
+
+
+def _sub_config(cfg: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = cfg.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise HarnessError(f"config.json field '{key}' is a {type(value).__name__}, expected an "
+                           "object — fix the file")
+    return value
 
 
 # ---------------------------------------------------------------------------- families
@@ -140,23 +215,23 @@ def _deepseek(cfg: dict[str, Any]) -> Arch:
     heads = _int(cfg, "num_attention_heads")
     nope, rope, v = (_int(cfg, "qk_nope_head_dim"), _int(cfg, "qk_rope_head_dim"),
                      _int(cfg, "v_head_dim"))
-    q_lora = cfg.get("q_lora_rank")  # null in DeepSeek-V2-Lite: q_proj is d -> H·(nope+rope)
+    q_lora = _opt(cfg, "q_lora_rank", 0) or None  # null in DeepSeek-V2-Lite: q_proj is d -> H·(nope+rope)
     kv_lora = _int(cfg, "kv_lora_rank")
     attn = Attn("mla", heads, heads, nope + rope, v, q_lora_rank=q_lora, kv_lora_rank=kv_lora,
                 rope_dim=rope, qkv_bias=bool(cfg.get("attention_bias")),
                 qk_norm=(q_lora or 0) + kv_lora)
-    n_experts, k = int(_get(cfg, "n_routed_experts", 0)), int(_get(cfg, "num_experts_per_tok", 0))
+    n_experts, k = _opt(cfg, "n_routed_experts", 0), _opt(cfg, "num_experts_per_tok", 0)
     _check_experts(cfg, n_experts, k)
-    first_dense = int(_get(cfg, "first_k_dense_replace", 0))
-    freq = int(_get(cfg, "moe_layer_freq", 1))
+    first_dense = _opt(cfg, "first_k_dense_replace", 0)
+    freq = _opt(cfg, "moe_layer_freq", 1)
     moe = tuple(i for i in range(n_layers) if n_experts and i >= first_dense and i % freq == 0)
     f = _int(cfg, "moe_intermediate_size") if n_experts else 0
-    n_shared = int(_get(cfg, "n_shared_experts", 0))
+    n_shared = _opt(cfg, "n_shared_experts", 0)
     return Arch(cfg["model_type"], n_layers, d, _int(cfg, "vocab_size"),
                 bool(cfg.get("tie_word_embeddings")), attn, moe, _int(cfg, "intermediate_size"),
                 n_experts, k, f, n_shared * f, n_shared,
                 router_bias=cfg.get("topk_method") == "noaux_tc",
-                n_mtp=int(_get(cfg, "num_nextn_predict_layers", 0)))
+                n_mtp=_opt(cfg, "num_nextn_predict_layers", 0))
 
 
 def _glm4_moe(cfg: dict[str, Any]) -> Arch:
@@ -165,13 +240,13 @@ def _glm4_moe(cfg: dict[str, Any]) -> Arch:
     attn = _gqa(cfg, qkv_bias=bool(cfg.get("attention_bias")), qk_norm=bool(cfg.get("use_qk_norm")))
     n_experts, k = _int(cfg, "n_routed_experts"), _int(cfg, "num_experts_per_tok")
     _check_experts(cfg, n_experts, k)
-    first_dense = int(_get(cfg, "first_k_dense_replace", 0))
-    f, n_shared = _int(cfg, "moe_intermediate_size"), int(_get(cfg, "n_shared_experts", 0))
+    first_dense = _opt(cfg, "first_k_dense_replace", 0)
+    f, n_shared = _int(cfg, "moe_intermediate_size"), _opt(cfg, "n_shared_experts", 0)
     return Arch("glm4_moe", n_layers, d, _int(cfg, "vocab_size"),
                 bool(cfg.get("tie_word_embeddings")), attn,
                 tuple(range(first_dense, n_layers)), _int(cfg, "intermediate_size"),
                 n_experts, k, f, n_shared * f, n_shared, router_bias=True,  # e_score_correction_bias
-                n_mtp=int(_get(cfg, "num_nextn_predict_layers", 0)))
+                n_mtp=_opt(cfg, "num_nextn_predict_layers", 0))
 
 
 def _qwen_moe(cfg: dict[str, Any]) -> Arch:
@@ -182,18 +257,18 @@ def _qwen_moe(cfg: dict[str, Any]) -> Arch:
     attn = _gqa(cfg, qkv_bias=not qwen3 or bool(cfg.get("attention_bias")), qk_norm=qwen3)
     n_experts, k = _int(cfg, "num_experts"), _int(cfg, "num_experts_per_tok")
     _check_experts(cfg, n_experts, k)
-    step = int(_get(cfg, "decoder_sparse_step", 1))
-    only_mlp = set(_get(cfg, "mlp_only_layers", []))
+    step = _opt(cfg, "decoder_sparse_step", 1)
+    only_mlp = set(_layer_list(cfg, "mlp_only_layers", n_layers) or ())
     bad = [i for i in only_mlp if not 0 <= i < n_layers]
     if bad or step < 1:
         raise HarnessError(f"config.json: mlp_only_layers {sorted(bad)} or decoder_sparse_step "
                            f"{step} do not fit {n_layers} layers — fix the file")
     moe = tuple(i for i in range(n_layers) if i not in only_mlp and (i + 1) % step == 0)
-    shared_ff = int(_get(cfg, "shared_expert_intermediate_size", 0))
+    shared_ff = _opt(cfg, "shared_expert_intermediate_size", 0)
     window, n_sliding = _sliding(cfg, n_layers)
     return Arch(cfg["model_type"], n_layers, d, _int(cfg, "vocab_size"),
                 bool(cfg.get("tie_word_embeddings")), attn, moe,
-                int(_get(cfg, "intermediate_size", 0)), n_experts, k,
+                _opt(cfg, "intermediate_size", 0), n_experts, k,
                 _int(cfg, "moe_intermediate_size"), shared_ff, 1 if shared_ff else 0,
                 shared_gate=bool(shared_ff), sliding_window=window, n_sliding=n_sliding)
 
@@ -229,7 +304,7 @@ def _gpt_oss(cfg: dict[str, Any]) -> Arch:
     experts (gate_up d×2f + 2f, down f×d + d), alternating sliding/full layers."""
     n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
     n_experts = _int(cfg, "num_local_experts")
-    k = int(_get(cfg, "num_experts_per_tok", _get(cfg, "experts_per_token", 0)))
+    k = _opt(cfg, "num_experts_per_tok", _opt(cfg, "experts_per_token", 0))
     _check_experts(cfg, n_experts, k)
     attn = _gqa(cfg, qkv_bias=bool(cfg.get("attention_bias")),
                 o_bias=bool(cfg.get("attention_bias")), sinks=True)
@@ -245,25 +320,27 @@ def _llama4(cfg: dict[str, Any]) -> Arch:
     shared expert, experts of ``intermediate_size``), dense layers of ``intermediate_size_mlp``;
     chunked local attention on rope layers (3 of 4), counted as a window of attention_chunk_size.
     The qk norm is a weightless L2 norm."""
-    text = cfg.get("text_config") or cfg
+    text = _sub_config(cfg, "text_config") or cfg
     n_layers, d = _int(text, "num_hidden_layers"), _int(text, "hidden_size")
     n_experts, k = _int(text, "num_local_experts"), _int(text, "num_experts_per_tok")
     _check_experts(text, n_experts, k)
-    step = int(_get(text, "interleave_moe_layer_step", 1))
-    moe = tuple(_get(text, "moe_layers", range(step - 1, n_layers, step)))
+    step = _opt(text, "interleave_moe_layer_step", 1)
+    moe_layers = _layer_list(text, "moe_layers", n_layers)
+    moe = tuple(range(step - 1, n_layers, step) if moe_layers is None else moe_layers)
     f = _int(text, "intermediate_size")
-    chunk = text.get("attention_chunk_size")
-    no_rope = _get(text, "no_rope_layers",
-                   [int((i + 1) % int(_get(text, "no_rope_layer_interval", 4)) != 0)
-                    for i in range(n_layers)])
+    chunk = _window(text, "attention_chunk_size")
+    interval = _opt(text, "no_rope_layer_interval", 4)
+    no_rope = _opt_list(text, "no_rope_layers")
+    if no_rope is None:
+        no_rope = [int((i + 1) % interval != 0) for i in range(n_layers)]
     n_chunked = sum(1 for x in no_rope if x) if chunk else 0
     return Arch("llama4", n_layers, d, _int(text, "vocab_size"),
                 bool(text.get("tie_word_embeddings")),
                 _gqa(text, qkv_bias=bool(text.get("attention_bias")),
                      o_bias=bool(text.get("attention_bias"))), moe,
-                int(_get(text, "intermediate_size_mlp", f)), n_experts, k, f, f, 1,
+                _opt(text, "intermediate_size_mlp", f), n_experts, k, f, f, 1,
                 sliding_window=chunk if n_chunked else None, n_sliding=n_chunked,
-                vision=_llama4_vision(cfg.get("vision_config"), d))
+                vision=_llama4_vision(_sub_config(cfg, "vision_config"), d))
 
 
 def _llama4_vision(vc: dict[str, Any] | None, text_hidden: int) -> int:
@@ -274,7 +351,11 @@ def _llama4_vision(vc: dict[str, Any] | None, text_hidden: int) -> int:
     patches = (_int(vc, "image_size") // _int(vc, "patch_size")) ** 2 + 1
     layer = 4 * (h * h + h) + (h * f + f) + (f * h + h) + 4 * h  # biased attn, fc1/fc2, 2 LayerNorms
     stem = _int(vc, "num_channels") * _int(vc, "patch_size") ** 2 * h + h + patches * h + 4 * h
-    shuffled = int(h / _get(vc, "pixel_shuffle_ratio", 0.5) ** 2)
+    ratio = _get(vc, "pixel_shuffle_ratio", 0.5)
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
+        raise HarnessError(f"config.json field 'vision_config.pixel_shuffle_ratio' is {ratio!r}, "
+                           "expected a number above 0 and at most 1 — fix the file")
+    shuffled = int(h / ratio ** 2)
     adapter = shuffled * _int(vc, "projector_input_dim") + \
         _int(vc, "projector_input_dim") * _int(vc, "projector_output_dim")
     projector = _int(vc, "vision_output_dim") * text_hidden
@@ -307,9 +388,13 @@ def parse_arch(cfg: dict[str, Any]) -> Arch:
     if not isinstance(cfg, dict):
         raise HarnessError("config.json is not a JSON object — pass a Hugging Face config.json")
     model_type = cfg.get("model_type")
+    if model_type is not None and not isinstance(model_type, str):
+        raise HarnessError(f"config.json field 'model_type' is a {type(model_type).__name__}, "
+                           f"expected a string, one of: {', '.join(sorted(FAMILIES))} — fix the file")
     reader = FAMILIES.get(model_type)  # type: ignore[arg-type]
     text = cfg.get("text_config")
-    if reader is None and isinstance(text, dict) and text.get("model_type") in FAMILIES:
+    if reader is None and isinstance(text, dict) and isinstance(text.get("model_type"), str) \
+            and text["model_type"] in FAMILIES:
         return parse_arch(text)  # a multimodal wrapper around a known text model
     if model_type is None:
         raise HarnessError("config.json lacks 'model_type' — use the model's complete "

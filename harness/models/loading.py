@@ -63,6 +63,12 @@ def read_json(path: Path) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise HarnessError(f"{path} is not valid JSON ({exc}) — is it truncated? Download the "
                            "file again") from None
+    except RecursionError:
+        raise HarnessError(f"{path}: JSON nested too deeply to be a model config — pass a Hugging "
+                           "Face config.json") from None
+    except ValueError:  # an integer with more digits than Python converts (4300 by default)
+        raise HarnessError(f"{path}: holds a number too long to read — pass a Hugging Face "
+                           "config.json") from None
     if not isinstance(data, dict):
         raise HarnessError(f"{path} holds a JSON {type(data).__name__}, not an object — "
                            "pass a Hugging Face config.json")
