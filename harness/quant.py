@@ -255,7 +255,7 @@ def _single(name: str) -> QuantRecipe:
 
 def _split_mix(spec: str) -> tuple[str | None, list[tuple[str, str]]]:
     """(bare base recipe or None, [(tensor class, recipe)]) of a comma-separated mix."""
-    base, parts = None, []
+    base, parts, given = None, [], {}
     for item in filter(None, spec.split(",")):
         if "=" not in item:
             if base is not None:
@@ -268,5 +268,11 @@ def _split_mix(spec: str) -> tuple[str | None, list[tuple[str, str]]]:
         if classes is None:
             raise HarnessError(f"quant mix {spec!r}: unknown tensor class {key!r} — use one of "
                                f"{', '.join(sorted(_ALIASES))}")
+        for c in classes:
+            if c in given:
+                same = f"'{key}'" if given[c] == key else f"'{given[c]}' and '{key}'"
+                raise HarnessError(f"quant mix {spec!r} gives tensor class {c} twice ({same}) — "
+                                   "give each class once")
+            given[c] = key
         parts.extend((c, value) for c in classes)
     return base, parts

@@ -129,3 +129,11 @@ def test_recipe_from_its_name_alone() -> None:
 
     assert QuantRecipe("q4_k_m") == parse_quant("q4_k_m")
     assert QuantRecipe("experts=q2_k,attn=q8_0").bits_per_weight("attention") == 8.5
+
+
+@pytest.mark.parametrize("mix", ["experts=q4_k_m,experts=q8_0", "experts=q4_k_m,routed=q8_0",
+                                 "attn=q8_0,attention=bf16"])
+def test_a_class_given_twice_is_refused(mix: str) -> None:
+    # The last one used to win silently, so a typo in a long mix changed the costed sizes.
+    with pytest.raises(HarnessError, match="twice"):
+        parse_quant(mix)
