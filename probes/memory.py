@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from probes._cpu import parse_cpu_list
 from probes._hugepages import anon_huge_bytes
 from probes._stats import Measurement
 from probes._team import Progress, Team, step_seconds, use_processes
@@ -132,14 +133,17 @@ def memory_budget(quick: bool, available: int | None, notes: list[str]) -> int:
 
 
 def one_cpu_per_core(sources: Sources) -> tuple[int, ...]:
-    """The CPUs this process may use, keeping the first SMT sibling of each physical core."""
-    allowed = sorted(os.sched_getaffinity(0))
-    seen: set[tuple[str, str]] = set()
-    chosen = []
-    for cpu in allowed:
+    """The CPUs this process may use, keeping the first SMT sibling of each physical core.
+
+    A core is known by its thread_siblings_list (exact on every kernel); where that is missing,
+    by (physical_package_id, core_id); where both are, every CPU counts as a core."""
+    chosen, seen = [], set()
+    for cpu in sorted(os.sched_getaffinity(0)):
         base = f"/sys/devices/system/cpu/cpu{cpu}/topology"
-        key = ((sources.read_text(f"{base}/physical_package_id") or "?").strip(),
-               (sources.read_text(f"{base}/core_id") or str(cpu)).strip())
+        siblings = parse_cpu_list(sources.read_text(f"{base}/thread_siblings_list") or "")
+        key: object = min(siblings) if siblings else (
+            (sources.read_text(f"{base}/physical_package_id") or "?").strip(),
+            (sources.read_text(f"{base}/core_id") or str(cpu)).strip())
         if key not in seen:
             seen.add(key)
             chosen.append(cpu)

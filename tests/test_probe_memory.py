@@ -207,3 +207,10 @@ def test_huge_page_share_is_reported():
 def test_huge_pages_read_from_smaps_rollup():
     from probes._hugepages import anon_huge_bytes
     assert anon_huge_bytes(FakeSources("arm64-neoverse-n1")) is None  # not captured: unknown
+
+
+def test_smt_siblings_share_one_worker():
+    from probes.memory import one_cpu_per_core
+    siblings = {f"/sys/devices/system/cpu/cpu{c}/topology/thread_siblings_list": "0-1\n"
+                for c in (0, 1)}  # both CPUs of this machine as two threads of one core
+    assert one_cpu_per_core(FakeSources("arm64-neoverse-n1", extra=siblings)) == (0,)
