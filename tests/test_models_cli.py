@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
@@ -61,3 +62,21 @@ def test_models_bad_input_is_one_line_exit_2(capsys) -> None:
     err = capsys.readouterr().err
     assert err.startswith("error: unknown model") and err.count("\n") == 1
     assert "deepseek-v3" in err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "5"])
+def test_models_kv_bytes_range_checked_like_predict(value: str) -> None:
+    result = runner.invoke(app, ["models", "--model", "deepseek-v3", "--kv-bytes", value])
+    assert result.exit_code == 2
+    assert "--kv-bytes must be between 0.25 and 4" in result.stderr
+    assert runner.invoke(app, ["models", "--model", "deepseek-v3", "--kv-bytes", "1",
+                               "--json"]).exit_code == 0
+
+
+def test_summarize_model_checks_kv_bytes_too() -> None:
+    from harness.errors import HarnessError
+    from harness.models import load_model
+    from harness.models.summary import summarize_model
+
+    with pytest.raises(HarnessError, match="kv-bytes"):
+        summarize_model(load_model("deepseek-v3"), kv_dtype_bytes=0)

@@ -21,15 +21,16 @@ def models(
              "(repeatable). Default: the whole catalog."),
     quant: Optional[str] = typer.Option(
         None, "--quant", "-q", help="Also show bytes under this quant recipe (e.g. q4_k_m, fp8)."),
-    kv_bytes: float = typer.Option(2.0, "--kv-bytes", help="Bytes per KV-cache element."),
+    kv_bytes: float = typer.Option(2.0, "--kv-bytes", help="Bytes per KV-cache element, 0.25 to 4 (2 = fp16/bf16, 1 = fp8/q8)."),
     breakdown: bool = typer.Option(False, "--breakdown", help="Per-class table for each model."),
     json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """List models with total and activated parameters, per-class breakdown and KV bytes/token."""
     from harness.models import catalog_ids, load_model
-    from harness.models.summary import summarize_model
+    from harness.models.summary import check_kv_bytes, summarize_model
     from harness.quant import parse_quant
 
+    check_kv_bytes(kv_bytes)
     recipe = parse_quant(quant) if quant else None
     rows = [summarize_model(load_model(spec), recipe, kv_bytes) for spec in model or catalog_ids()]
     if json_out:

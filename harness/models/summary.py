@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.models.shape import ModelShape
+
+# Bytes per KV-cache element: 0.25 (2-bit) to 4 (fp32), the range predict accepts too.
+KV_BYTES_RANGE = (0.25, 4.0)
+
+
+def check_kv_bytes(kv_dtype_bytes: float) -> float:
+    """``kv_dtype_bytes`` if it lies in ``KV_BYTES_RANGE`` (NaN and infinities never do)."""
+    lo, hi = KV_BYTES_RANGE
+    if isinstance(kv_dtype_bytes, bool) or not isinstance(kv_dtype_bytes, (int, float)) \
+            or not lo <= kv_dtype_bytes <= hi:
+        raise HarnessError(f"--kv-bytes must be between {lo:g} and {hi:g} bytes per KV-cache "
+                           f"element (2 = fp16/bf16, 1 = fp8/q8), got {kv_dtype_bytes}")
+    return kv_dtype_bytes
 
 
 def summarize_model(shape: ModelShape, recipe: Any = None, kv_dtype_bytes: float = 2.0
                     ) -> dict[str, Any]:
     """id, family, totals, per-class breakdown and KV bytes per token; with a
     ``harness.quant.QuantRecipe``, also resident and per-token bytes by class."""
+    check_kv_bytes(kv_dtype_bytes)
     row: dict[str, Any] = {
         "id": shape.id, "family": shape.family, "source": shape.source,
         "total_params": shape.total_params, "active_params": shape.active_total,
