@@ -16,7 +16,7 @@ FAKE_PROBE: dict[str, Any] = {
         "architecture": "x86_64", "sockets": 2, "cores_per_socket": 32, "cores": 64, "threads": 128,
         "numa_nodes": 2, "l3_cache_bytes": 2 * 256 * 2**20, "cpu_flags": ["avx2", "avx512f", "avx512_bf16"],
         "memory_total_bytes": 1152 * 10**9, "memory_available_bytes": 1100 * 10**9, "kernel": "6.8.0",
-        "governor": "performance", "thp": "always", "numa_balancing": "0", "smt": "on",
+        "governor": "performance", "thp": "always", "numa_balancing": False, "smt": True,
         "bios_vendor": "Dell Inc.", "bios_version": "1.9.2", "bios_date": "05/06/2025",
         "product_name": "PowerEdge R7725", "dimms": [], "memory_type": "DDR5", "memory_speed_mts": 6400,
         "memory_channels": 24, "theoretical_bandwidth_gbs": 1228.8, "missing": {},
