@@ -267,7 +267,7 @@ def load_result(path: Path) -> dict[str, Any]:
     path = Path(path)
     if path.is_dir():
         path = path / "result.json"
-    if not path.is_file():
+    if not path.exists():
         raise HarnessError(f"{path}: no such result file — give a result.json or the --out folder of a run")
     data = parse_json_text(read_bounded_bytes(path, MAX_RESULT_BYTES, "result.json"), str(path))
     if not isinstance(data, dict):
