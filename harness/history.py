@@ -50,6 +50,16 @@ class History:
     series: list[Series]
 
 
+def check_history_options(patterns: Sequence[str], threshold: float) -> None:
+    """Refuse what no history can mean: a blank metric pattern, a negative or non-finite step."""
+    if any(not str(p).strip() for p in patterns):
+        raise HarnessError("--metric is empty — give a metric name or a glob such as "
+                           "'decode_tokens_per_s@*'")
+    if not 0 <= threshold < 10:  # NaN fails every comparison
+        raise HarnessError(f"--threshold {threshold * 100:g} is not a percentage between 0 and "
+                           "1000 — give the smallest step to mark, e.g. 5")
+
+
 def select_metrics(available: Sequence[str], patterns: Sequence[str]) -> list[str]:
     """Metric names matching the patterns (exact names or globs like ``decode_tokens_per_s@*``)."""
     chosen = [n for n in available if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
@@ -74,6 +84,7 @@ def _series(metric: str, runs: Sequence[RunInfo], by_run: Mapping[str, Mapping[s
 def build_history(runs: Sequence[RunInfo], metrics: Mapping[str, Sequence[MetricRecord]],
                   patterns: Sequence[str] = (), threshold: float = DEFAULT_THRESHOLD) -> History:
     """Series for the chosen metrics (all of them when ``patterns`` is empty), runs in time order."""
+    check_history_options(patterns, threshold)
     by_run = {r.run_id: {m.name: m for m in metrics.get(r.run_id, ())} for r in runs}
     available = sorted({name for records in by_run.values() for name in records})
     names = select_metrics(available, patterns) if patterns else available
@@ -82,8 +93,10 @@ def build_history(runs: Sequence[RunInfo], metrics: Mapping[str, Sequence[Metric
 
 def load_history(url: str | None = None, tags: Mapping[str, str] | None = None,
                  patterns: Sequence[str] = (), threshold: float = DEFAULT_THRESHOLD) -> History:
-    """The history of the runs matching ``tags`` in the store at ``url``."""
-    with open_store(url) as store:
+    """The history of the runs matching ``tags`` in the store at ``url`` (which must exist:
+    reading never creates a store)."""
+    check_history_options(patterns, threshold)
+    with open_store(url, create=False) as store:
         runs = store.runs(tags)
         metrics = store.metrics(r.run_id for r in runs)
     return build_history(runs, metrics, patterns, threshold)

@@ -170,3 +170,38 @@ def test_comparing_across_hardware_says_so(loaded, tmp_path, capsys):
     assert "note: the sides ran on different hardware (fingerprint 8647d9de vs 01234567)" in out
     _, out, _ = cli(capsys, "compare", "a100", "bios=B", "--store", loaded)
     assert "note:" not in out
+
+
+# --- a missing store is refused by readers, created by check -----------------------------------
+
+def test_compare_by_run_id_refuses_a_store_that_does_not_exist(tmp_path, capsys):
+    code, _, err = cli(capsys, "compare", "abcd1234", "dcba4321", "--store", tmp_path / "nope.sqlite")
+    assert code == 2 and err.startswith("error: no store at")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_opens_the_store_and_checks_out_before_running(tmp_path):
+    run = _fake_run(1.0)
+    base = str(RUNS / "bios-A" / "run-a1.json")
+    with pytest.raises(HarnessError, match="no database driver"):
+        run_check(base, url="foo://bar", out_dir=tmp_path / "out", run=run)
+    (tmp_path / "afile").write_bytes(b"x")
+    with pytest.raises(HarnessError, match="is a file"):
+        run_check(base, url=str(tmp_path / "s.sqlite"), out_dir=tmp_path / "afile", run=run)
+    assert run.calls == [] and sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_check_with_a_run_id_baseline_needs_an_existing_store(tmp_path):
+    run = _fake_run(1.0)
+    with pytest.raises(HarnessError, match="no store at"):
+        run_check("abcd1234", url=str(tmp_path / "s.sqlite"), run=run)
+    assert run.calls == [] and list(tmp_path.iterdir()) == []
+
+
+def test_check_creates_a_new_store_for_a_file_baseline(tmp_path):
+    run = _fake_run(1.0)
+    run_id, comparison = run_check(str(RUNS / "bios-A" / "run-a1.json"),
+                                   url=str(tmp_path / "s.sqlite"), run=run)
+    assert run.calls == [True] and comparison.regressed == []
+    with open_store(str(tmp_path / "s.sqlite"), create=False) as store:
+        assert store.has_run(run_id)

@@ -113,3 +113,36 @@ def test_unknown_metric_is_exit_2(loaded, capsys):
 def test_history_text_is_pinned(loaded, capsys):
     code, out, _ = cli(capsys, "history", "--store", loaded)
     assert code == 0 and out == (RUNS.parent / "golden" / "history.txt").read_text()
+
+
+# --- bad options are refused before the store is read (and a missing store is not created) ----
+
+@pytest.mark.parametrize("args, needle", [
+    (["--threshold", "nan"], "--threshold nan"),
+    (["--threshold", "-1"], "--threshold -1"),
+    (["--threshold", "inf"], "--threshold inf"),
+    (["--metric", ""], "--metric is empty"),
+    (["--metric", "  "], "--metric is empty"),
+    (["--html", "{t}"], "is a directory"),
+    (["--html", "{t}/afile/h.html"], "is a file"),
+])
+def test_bad_history_options_are_refused_before_the_store(args, needle, tmp_path, capsys):
+    (tmp_path / "afile").write_bytes(b"x")
+    args = [a.replace("{t}", str(tmp_path)) for a in args]
+    code, out, err = cli(capsys, "history", *args, "--store", tmp_path / "nope.sqlite")
+    assert code == 2 and out == "" and needle in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_history_refuses_a_store_that_does_not_exist(tmp_path, capsys):
+    code, _, err = cli(capsys, "history", "--store", tmp_path / "nope.sqlite")
+    assert code == 2 and err.startswith("error: no store at") and "does not exist" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_build_history_checks_its_threshold_and_patterns():
+    runs, metrics = _runs([300, 301, 299])
+    with pytest.raises(HarnessError, match="threshold"):
+        build_history(runs, metrics, threshold=float("nan"))
+    with pytest.raises(HarnessError, match="--metric is empty"):
+        build_history(runs, metrics, [""])

@@ -297,3 +297,39 @@ def test_a_store_gone_away_is_one_line(tmp_path):
     with pytest.raises(HarnessError, match="store sqlite"):
         store.runs()
     store.close()
+
+
+# --- reading never creates a store ------------------------------------------------------------
+
+def test_readers_refuse_a_store_file_that_does_not_exist(tmp_path):
+    missing = tmp_path / "sub" / "nope.sqlite"
+    with pytest.raises(HarnessError, match="no store at .*nope.sqlite.*does not exist"):
+        open_store(str(missing), create=False)
+    for read in (load_runs, load_samples):
+        with pytest.raises(HarnessError, match="no store at"):
+            read(str(missing))
+    with pytest.raises(HarnessError, match="no store at"):
+        export_run("abcd1234", tmp_path / "x.json", url=str(missing))
+    assert list(tmp_path.iterdir()) == []  # no file, not even the folder
+
+
+def test_writers_still_create_the_store(tmp_path):
+    url = str(tmp_path / "new" / "s.sqlite")
+    save_result(make_result(), url)
+    assert (tmp_path / "new" / "s.sqlite").is_file()
+    assert import_results([], url=str(tmp_path / "other.sqlite")).summary().startswith("imported 0")
+    assert (tmp_path / "other.sqlite").is_file()
+    with open_store(url, create=False) as store:  # an existing file opens for reading as before
+        assert len(store.runs()) == 1
+
+
+def test_in_memory_and_server_urls_are_not_checked_for_a_file():
+    with open_store("sqlite://", create=False) as store:
+        assert store.runs() == []
+
+
+def test_export_checks_its_target_before_reading_the_store(tmp_path):
+    (tmp_path / "afile").write_bytes(b"x")
+    with pytest.raises(HarnessError, match="--out .*afile is a file"):
+        export_run("abcd1234", tmp_path / "afile" / "x.json", url=str(tmp_path / "nope.sqlite"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]

@@ -8,11 +8,14 @@ from typing import List, Optional
 
 import typer
 
-from harness.compare import DEFAULT_THRESHOLD
-from harness.history import format_history, history_to_dict, load_history, render_html
+from harness.commands.compare import check_limits
+from harness.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 from harness.fsutil import atomic_write_text
+from harness.history import (check_history_options, format_history, history_to_dict,
+                             load_history, render_html)
 from harness.results import parse_tags
 from harness.store import STORE_HELP
+from harness.store.io import check_out_file
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +34,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List stored runs and the trend of each metric, with change points marked."""
         tags = parse_tags(tag)
+        check_limits(threshold, DEFAULT_ALPHA)
+        check_history_options(metric, threshold / 100)
+        if html is not None:
+            check_out_file(html, "--html")  # before the store is read, not after
         history = load_history(store, tags, metric, threshold / 100)
         if html is not None:
             selector = ",".join(f"{k}={v}" for k, v in tags.items())

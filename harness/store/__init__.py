@@ -28,8 +28,9 @@ STORE_HELP = ("Results store: a SQLite file path or an SQLAlchemy URL (postgresq
 
 
 def save_result(result: Mapping[str, Any], url: str | None = None) -> str:
-    """Store one result document and return its run id (idempotent per run id)."""
-    with open_store(url) as store:
+    """Store one result document and return its run id (idempotent per run id); a new SQLite
+    store file is created."""
+    with open_store(url, create=True) as store:
         return store.save(result)
 
 

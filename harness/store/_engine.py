@@ -67,17 +67,30 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def create_engine(url: str) -> sa.Engine:
-    """An engine for ``url`` with the SQLite concurrency settings above applied."""
+def _parse(url: str) -> sa.URL:
     try:
-        parsed = sa.make_url(url)
+        return sa.make_url(url)
     except sa.exc.ArgumentError as exc:
         raise HarnessError(f"not a store URL: {url!r}; use a path, sqlite:///FILE or "
                            "postgresql://user@host/db") from exc
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite store URL; None for an in-memory or a server database."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def create_engine(url: str, *, create: bool = True) -> sa.Engine:
+    """An engine for ``url`` with the SQLite concurrency settings above applied; ``create``
+    makes the folder of a SQLite file (the file itself appears on first connect)."""
+    parsed = _parse(url)
     if parsed.get_backend_name() != "sqlite":
         return _server_engine(url)
     memory = parsed.database in (None, "", ":memory:")
-    if not memory:
+    if not memory and create:
         folder = Path(parsed.database).expanduser().parent
         try:
             folder.mkdir(parents=True, exist_ok=True)

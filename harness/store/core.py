@@ -20,7 +20,7 @@ from harness.errors import HarnessError
 from harness.results import parse_tags
 from harness.store import _schema as S
 from harness.store._engine import (create_engine, display_url, resolve_url, retry_busy,
-                                   write_transaction)
+                                   sqlite_path, write_transaction)
 from harness.store.fingerprint import fingerprint
 from harness.store.results import MetricRecord, check_result, result_metrics
 
@@ -264,10 +264,17 @@ def _migrate(engine: sa.Engine) -> None:
     retry_busy(work)
 
 
-def open_store(url: str | None = None) -> Store:
-    """Open (creating and migrating on first use) the store at ``url`` / $MOEBENCH_STORE / default."""
+def open_store(url: str | None = None, *, create: bool = True) -> Store:
+    """Open the store at ``url`` / $MOEBENCH_STORE / default, migrating it if it is older.
+
+    ``create=True`` (writers: run, import, check) creates a SQLite file on first use;
+    ``create=False`` (readers: history, export, compare) refuses one that does not exist rather
+    than leave an empty database behind (and a typo in --store look like a store with no runs).
+    """
     resolved = resolve_url(url)
-    engine = create_engine(resolved)
+    if not create:
+        _require_existing(resolved)
+    engine = create_engine(resolved, create=create)
     try:
         _migrate(engine)
     except sa.exc.SQLAlchemyError as exc:
@@ -278,3 +285,12 @@ def open_store(url: str | None = None) -> Store:
         engine.dispose()
         raise
     return Store(resolved, engine)
+
+
+def _require_existing(url: str) -> None:
+    """Refuse a SQLite store file that does not exist (a server database is the server's business)."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise HarnessError(f"no store at {path}: the file does not exist, so nothing has been stored "
+                           "there — check --store or MOEBENCH_STORE, or create it with `moebench run` "
+                           "or `moebench import`")

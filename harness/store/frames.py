@@ -20,7 +20,7 @@ def load_runs(url: str | None = None, **tags: str) -> "pd.DataFrame":
     """
     import pandas as pd
 
-    with open_store(url) as store:
+    with open_store(url, create=False) as store:
         runs = store.runs(tags)
         metrics = store.metrics(r.run_id for r in runs)
     rows = []
@@ -42,7 +42,7 @@ def load_samples(url: str | None = None, **tags: str) -> "pd.DataFrame":
     """Long form: run_id, metric, unit, kind, sample (index), value — every stored sample."""
     import pandas as pd
 
-    with open_store(url) as store:
+    with open_store(url, create=False) as store:
         runs = store.runs(tags)
         metrics = store.metrics(r.run_id for r in runs)
     rows = [{"run_id": run_id, "metric": m.name, "unit": m.unit, "kind": m.kind,

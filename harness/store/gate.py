@@ -93,14 +93,15 @@ def _side_from_run(ref: str, store: Store) -> Side:
 
 
 class _LazyStore:
-    """Opens the store on first use, closes it on exit."""
+    """Opens the store on first use, closes it on exit. ``create``: whether a missing SQLite
+    file may be created (a reader refuses one, see ``open_store``)."""
 
-    def __init__(self, url: str | None) -> None:
-        self.url, self._store = url, None
+    def __init__(self, url: str | None, *, create: bool = False) -> None:
+        self.url, self.create, self._store = url, create, None
 
     def __call__(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.url)
+            self._store = open_store(self.url, create=self.create)
         return self._store
 
     def __enter__(self) -> "_LazyStore":
@@ -130,7 +131,7 @@ def compare_selectors(base: str, cand: str, *, url: str | None = None,
                       threshold: float = DEFAULT_THRESHOLD,
                       alpha: float = DEFAULT_ALPHA) -> Comparison:
     """Compare two sides given as run ids, result files or tag selectors."""
-    with _LazyStore(url) as store:
+    with _LazyStore(url, create=False) as store:
         return _comparison(resolve_side(base, store), resolve_side(cand, store), threshold, alpha)
 
 
@@ -150,12 +151,20 @@ def run_check(baseline: str, *, url: str | None = None, quick: bool = True,
               run: RunBenchmark | None = None) -> tuple[str, Comparison]:
     """Run the benchmark, store the result, compare it with ``baseline``: the CI gate.
 
-    The baseline is resolved first, so a typo fails in a second rather than after a full run,
-    and a tag baseline never pools the new run itself. ``run`` defaults to
+    Everything that can be refused is refused before the benchmark runs and before any file is
+    written: ``out_dir``, then the baseline (a typo fails in a second rather than after a full
+    run; a run id or tag baseline needs a store that exists), then the store itself, opened and
+    created here if new. A tag baseline never pools the new run itself. ``run`` defaults to
     ``harness.runner.run_benchmark``; tests pass a function returning a result dict.
     """
-    with _LazyStore(url) as store:
+    if out_dir is not None:
+        from harness.api import check_out_dir
+
+        check_out_dir(out_dir)
+    with _LazyStore(url, create=False) as store:
         base = resolve_side(baseline, store)
+        store.create = True
+        store()  # a bad --store fails here, before probing and before --out is written
         runner = run or _default_runner()
         result = runner(quick=quick, tags=dict(tags or {}), out_dir=out_dir)
         run_id = store().save(result)

@@ -29,11 +29,24 @@ class ImportReport:
                 f"{len(self.skipped)} file(s) skipped")
 
 
+def check_out_file(path: Path, option: str) -> Path:
+    """A file ``path`` that can be written: not a folder, not under a file (nothing created)."""
+    path = Path(path)
+    if not str(path).strip() or path.name in ("", ".", ".."):
+        raise HarnessError(f"{option} {str(path)!r} is not a file name — give a path such as out/x.json")
+    if path.is_dir():
+        raise HarnessError(f"{option} {path} is a directory — give a file name")
+    blocker = next((p for p in path.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise HarnessError(f"{option} {path}: {blocker} is a file, not a folder — choose another path")
+    return path
+
+
 def import_results(paths: Iterable[str | Path], url: str | None = None) -> ImportReport:
     """Store every result file under ``paths``; broken files are skipped with a warning."""
     report = ImportReport()
     files = expand_paths(paths)
-    with open_store(url) as store:
+    with open_store(url, create=True) as store:
         for path in files:
             try:
                 result = load_result_file(path)
@@ -52,7 +65,8 @@ def export_run(ref: str, out: str | Path, url: str | None = None) -> Path:
     out = Path(out)
     if out.is_dir():
         out = out / "result.json"
-    with open_store(url) as store:
+    check_out_file(out, "--out")
+    with open_store(url, create=False) as store:
         document = store.load_result(store.find_run(ref))
     atomic_write_text(out, json.dumps(document, indent=2, sort_keys=True) + "\n")
     return out
