@@ -19,7 +19,7 @@ SCHEMA_VERSION = 1
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 MAX_TAG_VALUE = 256
 _TAG_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
-RUN_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")  # also a safe file-name part
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")  # also a safe file-name part (never "..")
 # control characters, line/paragraph separators, bidi overrides: a tag value is one line of plain text
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # top-level key: the JSON type it must have when present
@@ -109,7 +109,11 @@ def check_schema(data: dict[str, Any], source: str) -> None:
         if key in data and not isinstance(data[key], types):
             raise HarnessError(f"{source}: {key} must be a JSON {_json_type(types[0])}, got "
                                f"{_json_type(type(data[key]))} — the file is damaged")
-    _check_parts(data, source)
+    try:
+        _check_parts(data, source)
+    except HarnessError as exc:
+        message = str(exc)
+        raise HarnessError(message if message.startswith(source) else f"{source}: {message}") from None
 
 
 def _json_type(t: type) -> str:
@@ -121,7 +125,7 @@ def _check_parts(data: dict[str, Any], source: str) -> None:
     run_id = data.get("run_id")
     if run_id is not None and not RUN_ID.match(run_id):
         raise HarnessError(f"{source}: run_id {run_id!r:.60} may only use letters, digits, '_', '.', '-' "
-                           "(1 to 128) — the file is damaged")
+                           "(1 to 128, starting with a letter or digit) — the file is damaged")
     for key, value in (data.get("tags") or {}).items():
         if not _TAG_KEY.match(key) or not isinstance(value, (str, int, float, bool)):
             raise HarnessError(f"{source}: tag {key!r:.60} is not key=value text — the file is damaged")

@@ -309,6 +309,7 @@ BAD_RESULTS: dict[str, Any] = {
     "missing-predictions": result("predictions", DELETE),
     "run-id-number": result("run_id", 5),
     "run-id-path": result("run_id", "../../etc/passwd"),
+    "run-id-dots": result("run_id", ".."),
     "tags-list": result("tags", ["bios=A"]),
     "machine-list": result("machine", [1]),
     "probes-list": result("probes", [1]),
@@ -523,5 +524,5 @@ def test_installed_command(tmp_path, args, files):
                           "file: a FIFO blocks for ever (and /dev/zero is read without end)")
 def test_model_fifo_is_refused_not_waited_on(tmp_path):
     os.mkfifo(tmp_path / "config.json")
-    proc = _moebench(["predict", "--machine", CAT, "--model", "config.json"], tmp_path, timeout=5)
+    proc = _moebench(["predict", "--machine", CAT, "--model", "config.json"], tmp_path, timeout=3)
     assert_one_line_error(proc.returncode, proc.stdout, proc.stderr)
