@@ -413,19 +413,9 @@ case("predict-quant-class-twice", ["predict", "--machine", CAT, "--quant", "expe
 case("models-kv-bytes-negative", ["models", "--model", "deepseek-v3", "--kv-bytes", "-1"])
 case("history-metric-empty", ["history", "--metric", ""])
 
-# Bugs in modules this suite's author does not own: kept visible, not hidden (see the report).
-_STORE_ON_READ = ("harness/store opens a missing SQLite file by creating it, even to read; "
-                  "read-only commands should refuse a store file that does not exist")
-KNOWN_ELSEWHERE: dict[str, str] = {
-    "store-export-unknown-run": _STORE_ON_READ,
-    "history-html-is-dir": _STORE_ON_READ + "; and history checks --html only after reading the store",
-    "check-bad-store": "harness/store/gate.py run_check writes --out result.json/report.html before opening "
-                       "the store; open the store (and check --out) before probing",
-    "export-out-is-dir": _STORE_ON_READ,
-    "history-metric-empty": _STORE_ON_READ,
-    "history-threshold-nan": "harness/commands/history.py accepts --threshold nan (and creates the store on read)",
-    "history-threshold-negative": "harness/commands/history.py does not range-check --threshold (compare does)",
-}
+# Case id → the bug outside this suite's files that makes it fail (an xfail naming the fix). All the
+# ones found so far are fixed; new ones go here until their owner fixes them.
+KNOWN_ELSEWHERE: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------- the check
