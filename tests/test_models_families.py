@@ -249,3 +249,23 @@ def test_deeply_nested_or_huge_number_json_is_one_error(tmp_path: Path) -> None:
     long_int.write_text('{"hidden_size": ' + "7" * 5000 + "}")
     with pytest.raises(HarnessError, match="number too long"):
         load_model(str(long_int))
+
+
+def test_a_model_path_that_is_not_a_regular_file_is_refused_unread(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "config.json"
+    os.mkfifo(fifo)  # opening it would wait for a writer for ever
+    with pytest.raises(HarnessError, match="not a regular file"):
+        load_model(str(fifo))
+    if Path("/dev/zero").exists():  # endless: must be refused, not read
+        with pytest.raises(HarnessError, match="not a regular file"):
+            load_model("/dev/zero")
+
+
+def test_an_oversized_config_is_refused_by_its_size(tmp_path: Path) -> None:
+    big = tmp_path / "config.json"
+    with big.open("wb") as fh:
+        fh.truncate(80 * 1024 * 1024)  # sparse: size on paper only
+    with pytest.raises(HarnessError, match="bytes, more than"):
+        load_model(str(big))

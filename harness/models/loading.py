@@ -8,10 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.fsutil import read_bounded_bytes
 from harness.models.catalog import (CATALOG, catalog_source, load_catalog_config,
                                     resolve_catalog_id)
 from harness.models.families import shape_from_config
 from harness.models.shape import ModelShape
+
+
+# A config.json is a few KiB; a model.safetensors.index.json has one line per tensor, a few MB
+# for the largest models. Beyond this a file is not one of them.
+MAX_JSON_BYTES = 64 * 1024 * 1024
 
 
 def load_model(spec: str | os.PathLike[str]) -> ModelShape:
@@ -33,6 +39,9 @@ def load_model(spec: str | os.PathLike[str]) -> ModelShape:
                            "model.safetensors.index.json")
     if path.is_dir():
         return _load_dir(path)
+    if not path.is_file():  # a FIFO would block the open below for ever, /dev/zero never ends
+        raise HarnessError(f"{spec} is not a regular file (a pipe or a device?) — point --model at a "
+                           "config.json, .gguf or model.safetensors.index.json")
     if path.suffix.lower() == ".gguf" or _has_gguf_magic(path):
         from harness.models.gguf_reader import load_gguf
 
@@ -56,10 +65,9 @@ def load_config(path: Path, model_id: str | None = None) -> ModelShape:
 
 def read_json(path: Path) -> dict[str, Any]:
     """Parse a JSON file, turning unreadable or truncated files into one-line errors."""
+    raw = read_bounded_bytes(path, MAX_JSON_BYTES, "model config or index JSON")
     try:
-        data = json.loads(path.read_text("utf-8"))
-    except OSError as exc:
-        raise HarnessError(f"cannot read {path}: {exc.strerror} — check the path") from None
+        data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise HarnessError(f"{path} is not valid JSON ({exc}) — is it truncated? Download the "
                            "file again") from None
