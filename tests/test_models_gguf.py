@@ -173,3 +173,18 @@ def test_not_a_gguf_and_truncated(tmp_path: Path, gguf_path: Path) -> None:
     cut.write_bytes(gguf_path.read_bytes()[:200])
     with pytest.raises(HarnessError, match="truncated"):
         load_model(str(cut))
+
+
+@pytest.mark.parametrize("meta, field", [
+    ({"block_count": 1}, "n_layers is 0"),  # all blocks MTP: used to predict from zero layers
+    ({"nextn_predict_layers": 5}, "n_layers is -2"),  # used to give negative tokens/s
+    ({"block_count": 2**31}, "n_layers"),
+    ({"attention.head_count": 0}, "n_heads is 0"),
+    ({"embedding_length": 2**31}, "hidden_size"),
+    ({"attention.key_length": 0}, "head_dim is 0"),
+])
+def test_a_damaged_header_is_refused_by_range(tmp_path: Path, meta: dict, field: str) -> None:
+    path = tmp_path / "damaged.gguf"
+    write_gguf(path, **meta)
+    with pytest.raises(HarnessError, match=f"{field}.*damaged"):
+        load_model(str(path))

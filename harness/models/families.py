@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from harness.errors import HarnessError
-from harness.models.shape import ModelShape
+from harness.models.shape import ModelShape, check_shape
 
 
 @dataclass(frozen=True)
@@ -488,7 +488,7 @@ def shape_from_config(cfg: dict[str, Any], model_id: str, source: str) -> ModelS
     params = count_params(arch)
     active = active_from(params, arch.n_experts, arch.k)
     a = arch.attn
-    return ModelShape(
+    return check_shape(ModelShape(
         id=model_id, family=arch.family, source=source, n_layers=arch.n_layers,
         n_moe_layers=len(arch.moe_layers), n_dense_layers=arch.n_layers - len(arch.moe_layers),
         hidden_size=arch.hidden, vocab_size=arch.vocab, n_routed_experts=arch.n_experts,
@@ -500,4 +500,4 @@ def shape_from_config(cfg: dict[str, Any], model_id: str, source: str) -> ModelS
         params=params, active_params=active, read_params=read_from(active, arch.hidden, arch.vocab),
         v_head_dim=a.v_head_dim if a.v_head_dim != a.head_dim else None,
         n_mtp_layers=arch.n_mtp, vision_params=arch.vision,
-    )
+    ))

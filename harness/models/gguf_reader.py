@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.models.families import active_from, read_from
-from harness.models.shape import TENSOR_CLASSES, ModelShape
+from harness.models.shape import TENSOR_CLASSES, ModelShape, check_shape
 
 _SPLIT = re.compile(r"^(?P<stem>.*)-(?P<i>\d{5})-of-(?P<n>\d{5})\.gguf$", re.IGNORECASE)
 _BLOCK = re.compile(r"^blk\.(\d+)\.(.+)$")
@@ -137,7 +137,7 @@ def shape_from_gguf(meta: dict[str, Any], tensors: list[GgufTensor], model_id: s
     active = active_from(params, n_experts, k)
     attn = _attention(key, by_name, d)
     window, n_sliding = _sliding(key, arch, n_layers)
-    return ModelShape(
+    return check_shape(ModelShape(
         id=model_id, family=f"gguf:{arch}", source=source, n_layers=n_layers,
         n_moe_layers=len(moe_layers), n_dense_layers=n_layers - len(moe_layers),
         hidden_size=d, vocab_size=vocab, n_routed_experts=n_experts, experts_per_token=k,
@@ -145,7 +145,7 @@ def shape_from_gguf(meta: dict[str, Any], tensors: list[GgufTensor], model_id: s
         expert_params=_expert_params(tensors, moe_layers, n_experts),
         params=params, active_params=active, read_params=read_from(active, d, vocab),
         tensor_bytes=nbytes, sliding_window=window, n_sliding_layers=n_sliding,
-        n_mtp_layers=n_mtp, file_bytes=sum(nbytes.values()), **attn)
+        n_mtp_layers=n_mtp, file_bytes=sum(nbytes.values()), **attn))
 
 
 class _Keys:

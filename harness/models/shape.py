@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.errors import HarnessError
+
 # The tensor classes every count and every quant recipe is keyed by.
 TENSOR_CLASSES: tuple[str, ...] = (
     "embedding", "attention", "dense_mlp", "shared_experts", "routed_experts",
@@ -113,3 +115,38 @@ class ModelShape:
         """Σ over layers of the positions each layer attends to (window layers capped)."""
         window = min(context, self.sliding_window) if self.sliding_window else context
         return self.n_full_layers * context + self.n_sliding_layers * window
+
+
+# The range each size of a shape may take, whatever file it came from: far beyond any published
+# model (DeepSeek-V3: 61 layers, hidden 7168, 256 experts; Llama 3.1 405B: 126 layers, hidden
+# 16384), so only a damaged or foreign file is refused. A GGUF header is not range-checked
+# field by field as config.json is (harness.models.families), so this is its check.
+SHAPE_LIMITS: dict[str, tuple[int, int]] = {
+    "n_layers": (1, 10_000), "hidden_size": (1, 1 << 20), "vocab_size": (1, 1 << 24),
+    "n_heads": (1, 1 << 16), "n_kv_heads": (1, 1 << 16), "head_dim": (1, 1 << 16),
+    "n_routed_experts": (0, 1 << 16), "experts_per_token": (0, 1 << 16),
+    "n_mtp_layers": (0, 100), "n_sliding_layers": (0, 10_000),
+}
+
+
+def check_shape(shape: ModelShape) -> ModelShape:
+    """``shape`` if every size lies in ``SHAPE_LIMITS`` and the sizes agree with each other."""
+    where = shape.source
+    for name, (lo, hi) in SHAPE_LIMITS.items():
+        value = getattr(shape, name)
+        if not lo <= value <= hi:
+            raise HarnessError(f"{where}: {name} is {value}, expected {lo} to {hi} — the file is "
+                               "damaged or not a model this harness reads")
+    if shape.n_kv_heads > shape.n_heads:
+        raise HarnessError(f"{where}: {shape.n_kv_heads} KV heads but {shape.n_heads} attention "
+                           "heads — the file is damaged")
+    if shape.attention_kind == "mla" and not (shape.kv_lora_rank or 0) > 0:
+        raise HarnessError(f"{where}: MLA attention with kv_lora_rank {shape.kv_lora_rank} — the "
+                           "file is damaged")
+    if shape.n_routed_experts and not 0 < shape.experts_per_token <= shape.n_routed_experts:
+        raise HarnessError(f"{where}: {shape.experts_per_token} experts per token of "
+                           f"{shape.n_routed_experts} — the file is damaged")
+    if not 0 <= shape.n_moe_layers <= shape.n_layers or shape.n_sliding_layers > shape.n_layers:
+        raise HarnessError(f"{where}: {shape.n_moe_layers} MoE and {shape.n_sliding_layers} "
+                           f"sliding-window layers of {shape.n_layers} — the file is damaged")
+    return shape
