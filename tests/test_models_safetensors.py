@@ -126,3 +126,41 @@ def test_broken_index_and_shard(tmp_path: Path) -> None:
 ])
 def test_hf_tensor_names(name: str, cls: str) -> None:
     assert hf_tensor_class(name, n_layers=61) == cls
+
+
+def _damage_index(index: Path, change) -> None:
+    doc = json.loads(index.read_text())
+    change(doc)
+    index.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize("change, needle", [
+    (lambda d: d.update(metadata=[1]), "total_size"),
+    (lambda d: d.update(metadata="x"), "total_size"),
+    (lambda d: d["metadata"].update(total_size=-5), "total_size -5"),
+    (lambda d: d["metadata"].update(total_size=True), "total_size"),
+    (lambda d: d["metadata"].update(total_size=1e300), "total_size"),
+    (lambda d: d["weight_map"].update(x=["a"]), "weight_map names"),
+    (lambda d: d["weight_map"].update(x=5), "weight_map names"),
+    (lambda d: d["weight_map"].update(x="../../etc/passwd"), "weight_map names"),
+])
+def test_damaged_index_is_one_error(tmp_path: Path, change, needle: str) -> None:
+    index = write_model(tmp_path / "m", with_shards=False)
+    _damage_index(index, change)
+    with pytest.raises(HarnessError, match=needle):
+        load_model(str(index))
+
+
+@pytest.mark.parametrize("header", [
+    [1, 2],  # not an object
+    {"t": {"dtype": "BF16", "shape": [1], "data_offsets": 5}},
+    {"t": {"dtype": "BF16", "shape": [1], "data_offsets": [8, 4]}},
+    {"t": "x"},
+])
+def test_damaged_shard_header_is_one_error(tmp_path: Path, header) -> None:
+    index = write_model(tmp_path / "m", with_shards=True)
+    blob = json.dumps(header).encode()
+    (index.parent / "model-00001-of-00002.safetensors").write_bytes(
+        struct.pack("<Q", len(blob)) + blob)
+    with pytest.raises(HarnessError, match="safetensors|data_offsets"):
+        load_model(str(index))

@@ -18,6 +18,13 @@ from harness.models.shape import TENSOR_CLASSES, ModelShape
 _LAYER = re.compile(r"(?:^|\.)layers\.(\d+)\.")
 _VISION = re.compile(r"vision|multi_modal_projector|visual")
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors reference reader's own limit
+_MAX_TOTAL = 10**15  # 1 PB: a thousand times the largest published checkpoints
+
+
+def _is_shard_name(value: Any) -> bool:
+    """A plain file name in the index's folder (no path: the index cannot point elsewhere)."""
+    return isinstance(value, str) and value.endswith(".safetensors") and "/" not in value \
+        and "\\" not in value and value not in (".", "..")
 
 
 def load_safetensors_index(path: Path) -> ModelShape:
@@ -25,11 +32,20 @@ def load_safetensors_index(path: Path) -> ModelShape:
     from harness.models.loading import load_config, read_json
 
     index = read_json(path)
-    total = (index.get("metadata") or {}).get("total_size")
+    metadata = index.get("metadata")
+    total = metadata.get("total_size") if isinstance(metadata, dict) else None
     weight_map = index.get("weight_map")
-    if not isinstance(weight_map, dict) or not isinstance(total, (int, float)):
+    if not isinstance(weight_map, dict) or not isinstance(total, (int, float)) \
+            or isinstance(total, bool):
         raise HarnessError(f"{path} lacks weight_map or metadata.total_size — not a "
                            "model.safetensors.index.json; download it again")
+    if not 0 < total < _MAX_TOTAL:  # NaN fails too
+        raise HarnessError(f"{path}: metadata.total_size {total} is not a size between 1 byte and "
+                           "1 PB — the index is damaged; download it again")
+    bad = [s for s in weight_map.values() if not _is_shard_name(s)]
+    if bad:
+        raise HarnessError(f"{path}: weight_map names {str(bad[0])[:80]!r}, not a .safetensors file "
+                           "beside the index — the index is damaged; download it again")
     config = path.parent / "config.json"
     if not config.is_file():
         raise HarnessError(f"{path}: no config.json beside it — put the model's config.json in "
@@ -52,9 +68,19 @@ def _shard_bytes(folder: Path, weight_map: dict[str, str], n_layers: int) -> dic
                 continue
             if _VISION.search(name):
                 continue  # vision tower / projector: not read when decoding text
-            start, end = info["data_offsets"]
-            nbytes[hf_tensor_class(name, n_layers)] += int(end) - int(start)
+            nbytes[hf_tensor_class(name, n_layers)] += _tensor_size(folder / shard, name, info)
     return nbytes
+
+
+def _tensor_size(shard: Path, name: str, info: Any) -> int:
+    """Bytes of one tensor from its ``data_offsets`` [start, end)."""
+    offsets = info.get("data_offsets") if isinstance(info, dict) else None
+    if not (isinstance(offsets, list) and len(offsets) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in offsets)
+            and 0 <= offsets[0] <= offsets[1]):
+        raise HarnessError(f"{shard}: tensor {name[:80]!r} has no valid data_offsets — the shard "
+                           "is damaged; download it again")
+    return offsets[1] - offsets[0]
 
 
 def read_safetensors_header(path: Path) -> dict[str, Any]:
@@ -64,10 +90,14 @@ def read_safetensors_header(path: Path) -> dict[str, Any]:
             (length,) = struct.unpack("<Q", fh.read(8))
             if length > _MAX_HEADER:
                 raise ValueError(f"header length {length} is implausible")
-            return json.loads(fh.read(length))
-    except (OSError, struct.error, ValueError) as exc:
+            header = json.loads(fh.read(length))
+    except (OSError, struct.error, ValueError, RecursionError) as exc:
         raise HarnessError(f"{path} is not a readable safetensors file ({exc}) — is it "
                            "truncated? Download it again") from None
+    if not isinstance(header, dict):
+        raise HarnessError(f"{path}: the safetensors header is not a JSON object — the file is "
+                           "damaged; download it again")
+    return header
 
 
 def hf_tensor_class(name: str, n_layers: int) -> str:
