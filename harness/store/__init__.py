@@ -2,12 +2,14 @@
 
 Public API (also what the CLI uses)::
 
-    save_result(result, url=None) -> run_id        open_store(url) -> Store
+    save_result(result, url=None) -> run_id        open_store(url, create=True) -> Store
     load_runs(url=None, **tags) -> DataFrame        load_samples(url=None, **tags) -> DataFrame
     fingerprint(machine_dict) -> str                compare_selectors(base, cand, url=...)
     run_check(baseline, url=..., run=...)           import_results(paths, url=...)
 
-``url`` None means ``$MOEBENCH_STORE``, else a SQLite file in the user data directory.
+``url`` None means ``$MOEBENCH_STORE``, else a SQLite file in the user data directory. Readers
+(history, export, compare, the DataFrame views) refuse a SQLite file that does not exist;
+writers (save, import, check) create it.
 """
 
 from __future__ import annotations
