@@ -12,6 +12,7 @@ from harness.specs import load_machine
 # Far beyond any model's context window or any server's concurrency; larger is a typo.
 MAX_TOKENS = 100_000_000
 MAX_BATCH = 1_000_000
+OUTPUT_FILES = ("result.json", "report.html")  # what `moebench run` writes into --out
 
 
 def check_scenario_numbers(*, context: int, prompt: int, batch: int, kv_dtype_bytes: float) -> None:
@@ -65,6 +66,10 @@ def check_out_dir(out: Path | str) -> Path:
             if not parent.is_dir():
                 raise HarnessError(f"--out {path}: {parent} is a file, so the folder cannot be created")
             break
+    for name in OUTPUT_FILES:
+        if (path / name).is_dir():
+            raise HarnessError(f"--out {path}: {path / name} is a folder, so {name} cannot be written there "
+                               "— remove it or choose another --out")
     return path
 
 

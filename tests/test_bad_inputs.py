@@ -113,6 +113,10 @@ def _dir(path: Path) -> None:
     path.mkdir()
 
 
+def _dir_tree(path: Path) -> None:
+    path.mkdir(parents=True)
+
+
 def _file_in_dir(name: str, data: bytes) -> Callable[[Path], None]:
     def make(path: Path) -> None:
         (path / name).parent.mkdir(parents=True)
@@ -387,6 +391,8 @@ for opt, value in [("--model", "no-such-model"), ("--quant", "q9_z"), ("--engine
     case(f"run-option{opt}={value!r}", ["run", "--no-store", "--out", "{t}/out", opt, value])
 case("run-out-is-file", ["run", "--no-store", "--out", "{t}/afile"], {"afile": b"keep me"})
 case("run-out-under-file", ["run", "--no-store", "--out", "{t}/afile/sub"], {"afile": b"keep me"})
+case("run-out-report-is-dir", ["run", "--no-store", "--out", "{t}/out"], {"out/report.html": _dir_tree})
+case("run-out-result-is-dir", ["run", "--no-store", "--out", "{t}/out"], {"out/result.json": _dir_tree})
 case("run-out-empty", ["run", "--no-store", "--out", ""])
 for tag in ("novalue", "=v", "a b=1"):
     case(f"history-tag={tag}", ["history", "--tag", tag])
