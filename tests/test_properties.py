@@ -273,3 +273,26 @@ def test_commands_on_spoiled_result_succeed_or_refuse(tmp_path_factory, full_res
     assert res.exit_code in (0, 1, 2)
     if res.exit_code == 2:
         assert len(res.stderr.splitlines()) == 1 and res.stderr.startswith("error: ")
+
+
+# ---------------------------------------------------------------- what moebench writes, it reads
+
+def test_written_results_load_back(tmp_path, full_result):
+    """The load-time checks accept every prediction moebench itself makes: each catalog machine,
+    each placement it supports, with price (cost) and batch > 1 — so a new field in a prediction
+    that the checks reject fails here, not in a user's `moebench report`."""
+    from harness.api import predict_on
+    from harness.results import save_result
+    from harness.specs import machine_ids
+
+    doc = copy.deepcopy(full_result)
+    for machine in machine_ids():
+        for placement in ("auto", "cpu", "gpu", "hybrid", "multi-node"):
+            try:
+                doc["predictions"].append(predict_on(machine, model="qwen3-30b-a3b", quant="q4_k_m",
+                                                     placement=placement, batch=4))
+            except HarnessError:
+                continue  # a placement this machine cannot take
+    assert len(doc["predictions"]) > 10
+    path = save_result(doc, tmp_path / "result.json")
+    assert load_result(path)["predictions"] == json.loads(path.read_text())["predictions"]
