@@ -296,3 +296,12 @@ def test_written_results_load_back(tmp_path, full_result):
     assert len(doc["predictions"]) > 10
     path = save_result(doc, tmp_path / "result.json")
     assert load_result(path)["predictions"] == json.loads(path.read_text())["predictions"]
+
+
+def test_machine_records_round_trip():
+    """``Machine.to_dict()`` of every catalog machine and of a probed one reads back unchanged."""
+    from harness.specs import load_machine, machine_from_probe, machine_from_record, machine_ids
+
+    machines = [load_machine(m) for m in machine_ids()] + [machine_from_probe(FAKE_PROBE)]
+    for machine in machines:
+        assert machine_from_record(json.loads(json.dumps(machine.to_dict()))) == machine
