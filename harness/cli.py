@@ -27,6 +27,7 @@ import harness.commands
 from harness import __version__
 from harness.errors import HarnessError
 
+
 class _Interrupted(BaseException):
     """Ctrl-C inside a command, carried past typer (which would turn it into a silent exit 130)."""
 
@@ -83,20 +84,25 @@ def _fail(message: str, code: int) -> None:
 
 
 def _interrupted() -> None:
-    """Ctrl-C: one line, exit 130, at once. Outputs are written atomically, so nothing is half
-    written; a worker thread still running (a probe kernel in numpy) must not hold the exit up,
-    so with one alive the process leaves without waiting for it."""
+    """Ctrl-C: one line and exit 130. Outputs are written atomically, so nothing is half written."""
     _echo("error: interrupted — no file was left half-written", err=True)
+    sys.exit(130)
+
+
+def _leave_now_if_workers_linger(code: int) -> None:
+    """After Ctrl-C a probe's worker thread (a numpy kernel) may still run; Python would wait for
+    it at exit, so the process leaves at once instead. Only the console script does this: inside
+    another program (a test's CliRunner) the threads are not ours to abandon."""
     workers = [t for t in threading.enumerate()
                if t is not threading.main_thread() and t.is_alive() and not t.daemon]
-    if workers:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(130)
-    sys.exit(130)
+    if code != 130 or not workers:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(130)
 
 
 app = typer.Typer(
@@ -138,4 +144,8 @@ _register_commands()
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    app(args=argv, prog_name="moebench")
+    try:
+        app(args=argv, prog_name="moebench")
+    except SystemExit as exc:
+        _leave_now_if_workers_linger(exc.code if isinstance(exc.code, int) else 0)
+        raise
