@@ -132,6 +132,19 @@ def _change_pct(base: float, cand: float) -> float | None:
     return None if base == 0 else (cand - base) / abs(base) * 100
 
 
+def _big(base: float, cand: float, threshold: float) -> bool:
+    """Whether the medians differ by at least ``threshold``, judged as the ratio of the larger to
+    the smaller (asv's ``factor``) so that swapping the sides never changes the answer: measured
+    against the baseline alone, 1.0 -> 1.051 (+5.1 %) would count at 5 % but 1.051 -> 1.0
+    (-4.8 %) would not. Medians at or below zero have no ratio; there the difference is taken
+    against the larger magnitude, symmetric too."""
+    if base == cand:
+        return False
+    if base > 0 and cand > 0:
+        return max(base, cand) / min(base, cand) >= 1 + threshold
+    return abs(cand - base) >= threshold * max(abs(base), abs(cand))
+
+
 def _direction(change_pct: float, higher_is_better: bool) -> str:
     return "improved" if (change_pct > 0) == higher_is_better else "regressed"
 
@@ -147,7 +160,8 @@ def detect(
 ) -> Change:
     """Verdict for one metric from its baseline and candidate samples.
 
-    ``threshold`` is the minimum relative change of the medians (0.05 = 5 %). With enough samples
+    ``threshold`` is the minimum relative change of the medians (0.05 = 5 %: the larger at least
+    1.05 times the smaller, whichever side it is on; see ``_big``). With enough samples
     the change must also be significant; with too few for the rank test to ever reach ``alpha``
     (a single prediction, or 3 vs 3) the threshold alone decides, and ``method`` says so.
     """
@@ -164,7 +178,7 @@ def detect(
     method = "threshold"
     if min_p_value(len(base), len(cand)) < alpha:
         method, p = "mann-whitney", mann_whitney_u(base, cand)[1]
-    big = pct is None or abs(pct) >= threshold * 100
+    big = _big(b, c, threshold)
     real = p is None or p < alpha
     verdict = _direction(c - b, hib) if big and real else "unchanged"
     return Change(metric, info.unit, hib, verdict, method, b, c, pct, p, len(base), len(cand))

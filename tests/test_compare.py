@@ -171,3 +171,14 @@ def test_a_step_in_sampled_runs():
 
 def median_of(values):
     return sorted(values)[len(values) // 2]
+
+
+def test_threshold_is_a_ratio_so_swapping_sides_cannot_change_the_verdict():
+    # Found by test_swapping_sides_swaps_the_verdict: against the baseline alone, 1.0 -> 1.0508
+    # (+5.08 %) counted at 5 % but 1.0508 -> 1.0 (-4.83 %) did not.
+    a, b = [1.0], [1.0, 1.1015625]
+    assert detect(a, b, metric="stream_triad").verdict == "improved"
+    assert detect(b, a, metric="stream_triad").verdict == "regressed"
+    assert detect([100.0], [104.9], metric="stream_triad").verdict == "unchanged"
+    assert detect([104.9], [100.0], metric="stream_triad").verdict == "unchanged"
+    assert detect([100.0], [95.0], metric="stream_triad").verdict == "regressed"  # 100/95 = 1.053
