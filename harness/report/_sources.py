@@ -35,7 +35,7 @@ def _load_from_store(ref: str, url: str | None) -> dict[str, Any]:
     except ImportError:
         raise HarnessError(f"{ref}: no such file, and this moebench has no results store to look the run up in") from None
     try:
-        with open_store(url) as store:
+        with open_store(url, create=False) as store:
             document = store.load_result(store.find_run(ref))
     except HarnessError as exc:
         raise HarnessError(f"{ref} is not a file or folder, and as a run id: {exc}") from None
