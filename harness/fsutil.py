@@ -22,18 +22,33 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically, creating parent folders."""
-    path = Path(path)
-    if not str(path).strip() or path.name in ("", ".", ".."):
-        raise HarnessError(f"{str(path)!r} is not a file name — give a path such as out/report.html")
-    blocker = next((p for p in path.parents if p.exists()), None)
-    if blocker is not None and not blocker.is_dir():
-        raise HarnessError(f"cannot write {path}: {blocker} is a file, not a folder — choose another path")
+    return atomic_write_files({Path(path): data})[0]
+
+
+def atomic_write_files(files: dict[Path, bytes]) -> list[Path]:
+    """Write several files as one step: every temporary file first, then the renames, so a failure
+    or Ctrl-C while writing leaves none of them new (result.json never without its report.html)."""
+    staged: list[tuple[str, Path]] = []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HarnessError(f"cannot create folder {path.parent}: {exc.strerror} — choose another path") from None
-    if path.is_dir():
-        raise HarnessError(f"{path} is a directory — give a file name")
+        for path, data in files.items():
+            staged.append((_stage(Path(path), data), Path(path)))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+        for folder in {path.parent for _, path in staged}:
+            _sync_folder(folder)
+    except BaseException as exc:
+        for tmp, _ in staged:
+            _remove(tmp)
+        if isinstance(exc, OSError):
+            raise HarnessError(f"cannot write {exc.filename or 'the output'}: {exc.strerror or exc} — "
+                               "check the path and free space") from None
+        raise
+    return [path for _, path in staged]
+
+
+def _stage(path: Path, data: bytes) -> str:
+    """``data`` in a fsynced temporary file beside ``path`` (same folder, so the rename is atomic)."""
+    _check_target(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
@@ -45,14 +60,27 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
             if hasattr(os, "fchmod"):  # mkstemp makes 0600; keep what a plain write would give
                 os.fchmod(fh.fileno(), _mode_for(path))
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _sync_folder(path.parent)
     except BaseException as exc:
         _remove(tmp)
         if isinstance(exc, OSError):
             raise HarnessError(f"cannot write {path}: {exc.strerror or exc} — check the path and free space") from None
         raise
-    return path
+    return tmp
+
+
+def _check_target(path: Path) -> None:
+    """``path`` can become a file: a real name, no file in the way of its folder, not a folder."""
+    if not str(path).strip() or path.name in ("", ".", ".."):
+        raise HarnessError(f"{str(path)!r} is not a file name — give a path such as out/report.html")
+    blocker = next((p for p in path.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise HarnessError(f"cannot write {path}: {blocker} is a file, not a folder — choose another path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HarnessError(f"cannot create folder {path.parent}: {exc.strerror} — choose another path") from None
+    if path.is_dir():
+        raise HarnessError(f"{path} is a directory — give a file name")
 
 
 def _sync_folder(folder: Path) -> None:

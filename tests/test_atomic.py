@@ -20,7 +20,7 @@ import harness.fsutil
 import harness.runner
 from harness.cli import app
 from harness.errors import HarnessError
-from harness.fsutil import atomic_write_bytes, atomic_write_text
+from harness.fsutil import atomic_write_bytes, atomic_write_files, atomic_write_text
 
 runner = CliRunner()
 
@@ -78,6 +78,27 @@ def test_failure_on_first_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         atomic_write_text(tmp_path / "report.html", "<html>")
     assert _files(tmp_path) == []
+
+
+def test_several_files_are_written_all_or_none(tmp_path, monkeypatch):
+    """A Ctrl-C while the second file is staged leaves the first one unwritten too."""
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync_then_interrupt(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_fsync(fd)
+
+    monkeypatch.setattr(harness.fsutil.os, "fsync", fsync_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_files({tmp_path / "out" / "result.json": b"{}", tmp_path / "out" / "report.html": b"<html>"})
+    monkeypatch.undo()
+    assert _files(tmp_path) == []
+    written = atomic_write_files({tmp_path / "out" / "result.json": b"{}", tmp_path / "out" / "report.html": b"<html>"})
+    assert [p.name for p in written] == ["result.json", "report.html"]
+    assert _files(tmp_path) == ["out/report.html", "out/result.json"]
 
 
 @pytest.mark.parametrize("bad", ["", ".", "..", "adir"])
