@@ -15,7 +15,7 @@ from harness.errors import HarnessError
 from harness.machine import Machine
 from harness.predict import Scenario, predict
 from harness.sensitivity import analyse
-from harness.results import build_result, save_result
+from harness.results import build_result
 from harness.specs import machine_from_probe
 
 DEFAULT_MODELS = ("deepseek-v3",)
@@ -110,14 +110,22 @@ def run_benchmark(*, quick: bool = False, models: list[str] | None = None, quant
 
 
 def write_outputs(result: dict[str, Any], out_dir: Path, write_report: bool = True) -> dict[str, Path]:
-    """result.json and report.html into ``out_dir`` (each atomically)."""
+    """result.json and report.html into ``out_dir`` as one step: the report is rendered first, then
+    both files are written together, so a failure or Ctrl-C never leaves one without the other."""
+    from harness.fsutil import atomic_write_files
+    from harness.results import dumps
+
     if out_dir.exists() and not out_dir.is_dir():
         raise HarnessError(f"--out {out_dir} is a file — give a folder")
-    paths = {"result": save_result(result, out_dir / "result.json")}
+    paths = {"result": out_dir / "result.json"}
+    files = {paths["result"]: dumps(result).encode("utf-8")}
     if write_report:
-        from harness.report import write_report as _write
+        from harness.report import render_report
 
-        paths["report"] = _write(result, out_dir / "report.html")
+        paths["report"] = out_dir / "report.html"
+        files[paths["report"]] = render_report(result).encode("utf-8")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_files(files)
     return paths
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+
+from harness.fsutil import safe_name
 from typing import Any, Sequence
 
 from harness.errors import HarnessError
@@ -20,7 +22,7 @@ def default_html_path(sources: Sequence[str], results: Sequence[dict[str, Any]])
             return path / "report.html"
         if path.is_file():
             return path.with_name("report.html" if path.name == "result.json" else f"{path.stem}.report.html")
-        return Path(f"moebench-report-{str(results[0].get('run_id') or 'run')[:12]}.html")
+        return Path(f"moebench-report-{safe_name(str(results[0].get('run_id') or 'run'))[:12]}.html")
     return Path("moebench-compare.html")
 
 

@@ -83,6 +83,9 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database).expanduser()
 
 
+CONNECT_TIMEOUT_S = 10
+
+
 def create_engine(url: str, *, create: bool = True) -> sa.Engine:
     """An engine for ``url`` with the SQLite concurrency settings above applied; ``create``
     makes the folder of a SQLite file (the file itself appears on first connect)."""
@@ -106,7 +109,9 @@ def create_engine(url: str, *, create: bool = True) -> sa.Engine:
 
 def _server_engine(url: str) -> sa.Engine:
     try:
-        return sa.create_engine(url, pool_pre_ping=True)
+        # an unreachable or black-holed server fails in seconds, not at the TCP timeout
+        args = {"connect_timeout": CONNECT_TIMEOUT_S} if url.startswith("postgresql") else {}
+        return sa.create_engine(url, pool_pre_ping=True, connect_args=args)
     except (sa.exc.NoSuchModuleError, ImportError) as exc:
         raise HarnessError(f"no database driver for {display_url(url)} ({exc}); moebench "
                            "supports sqlite:/// and postgresql:// stores") from exc
