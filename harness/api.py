@@ -38,8 +38,10 @@ def load_model_arg(spec: str) -> Any:
 
 def predict_on(machine: str, *, model: str = "deepseek-v3", quant: str = "fp8", engine: str = "auto",
                placement: str = "auto", context: int = 4096, prompt: int = 1024, batch: int = 1,
-               kv_dtype_bytes: float = 2.0, mtp: bool = False) -> dict[str, Any]:
-    """``moebench predict`` as a function: load inputs, predict, return the JSON-able dict."""
+               kv_dtype_bytes: float = 2.0, mtp: bool = False,
+               target_tps: float | None = None) -> dict[str, Any]:
+    """``moebench predict`` as a function: load inputs, predict, return the JSON-able dict; with
+    ``target_tps`` also what to upgrade, users served at that speed, and cost (harness.sensitivity)."""
     from harness.engines import get_engine
     from harness.quant import parse_quant
 
@@ -50,6 +52,12 @@ def predict_on(machine: str, *, model: str = "deepseek-v3", quant: str = "fp8", 
     sc = Scenario(model=load_model_arg(model), quant=parse_quant(quant), engine=engine, placement=placement,
                   context=context, prompt=prompt, batch=batch, kv_dtype_bytes=kv_dtype_bytes, mtp=mtp)
     out = predict(m, sc).to_dict()
+    if target_tps is not None:
+        from harness.sensitivity import analyse
+
+        if not 0 < target_tps <= 1e6:
+            raise HarnessError(f"--target-tps must be above 0 and at most 1,000,000, got {target_tps}")
+        out |= analyse(m, sc, target_tps)
     out["machine"] = {"name": m.name, "source": m.source}
     return out
 

@@ -23,13 +23,14 @@ def predict_cmd(
     batch: int = typer.Option(1, "--batch", help="Concurrent sequences decoded together."),
     kv_bytes: float = typer.Option(2.0, "--kv-bytes", help="Bytes per KV-cache element (2 = fp16/bf16, 1 = fp8/q8)."),
     mtp: bool = typer.Option(False, "--mtp", help="Use DeepSeek multi-token prediction where the engine supports it."),
+    target_tps: float = typer.Option(20.0, "--target-tps", help="Per-user tok/s for 'users served' (also shown: what to upgrade, cost when the spec has a price)."),
     json_out: bool = typer.Option(False, "--json", help="Print the prediction as JSON."),
 ) -> None:
     """Predict decode/prefill tokens/s, TTFT, fit and bottleneck for a model on a machine."""
     from harness.api import predict_on
 
     pred = predict_on(machine, model=model, quant=quant, engine=engine, placement=placement, context=context,
-                      prompt=prompt, batch=batch, kv_dtype_bytes=kv_bytes, mtp=mtp)
+                      prompt=prompt, batch=batch, kv_dtype_bytes=kv_bytes, mtp=mtp, target_tps=target_tps)
     if json_out:
         print_json(pred)
         return
@@ -55,6 +56,18 @@ def print_prediction(p: dict) -> None:
             table.add_row(f"memory on {dev}", f"{sum(classes.values()) / 1e9:,.1f} GB")
     for part, t in p["time_per_token_s"].items():
         table.add_row(f"time/token: {part}", f"{t * 1000:,.2f} ms")
+    users = p.get("users_at_target") or {}
+    if users:
+        table.add_row(f"users at ≥ {users['target_tokens_per_s']:g} tok/s each", str(users["max_users"]))
+    cost = p.get("cost")
+    if cost:
+        table.add_row("tok/s per 10k " + cost["currency"], f"{cost['tokens_per_s_per_10k']:,.2f}")
+        table.add_row(f"{cost['currency']} per 1M tokens (hardware only)", f"{cost['cost_per_million_tokens']:,.2f}")
     console.print(table)
+    upgrades = [u for u in p.get("upgrades", []) if u.get("gain_pct") is not None][:4]
+    if upgrades:
+        console.print("what to upgrade: " + "; ".join(f"{u['change']} {u['gain_pct']:+.0f}%" for u in upgrades))
+    if cost:
+        console.print(f"  · cost: {cost['assumption']}")
     for a in p["assumptions"]:
         console.print(f"  · {a}")
