@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 import harness.runner
 from harness.cli import app
 from harness.specs import machine_from_probe
-from tests.conftest import FAKE_PROBE
+from conftest import FAKE_PROBE
 
 runner = CliRunner()
 CAT = "epyc9355-rtx5090d"  # a catalog machine: the good --machine when something else is bad
@@ -447,7 +447,7 @@ def work(tmp_path, monkeypatch):
 
     def fake_probe(quick: bool = False, progress: Any = None, **_: Any) -> Any:
         probed.append(True)
-        from tests.conftest import FakeReport
+        from conftest import FakeReport
 
         return FakeReport(FAKE_PROBE)
 

@@ -20,8 +20,8 @@ from harness.machine import Machine
 from harness.predict import Scenario, predict
 from harness.results import check_schema, load_result, parse_tags
 from harness.specs import PROBE_SCHEMA_VERSION, machine_from_document, parse_machine_text
-from tests.conftest import FAKE_PROBE
-from tests.test_bad_inputs import CONFIG, SPEC, _result
+from conftest import FAKE_PROBE
+from test_bad_inputs import CONFIG, SPEC, _result
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -249,7 +249,7 @@ def test_config_from_scratch_parses_or_refuses(tmp_path_factory, doc):
 def full_result() -> dict[str, Any]:
     """A complete result as ``moebench run`` writes it (fake probe), predictions included."""
     from harness.runner import run_benchmark
-    from tests.conftest import FakeReport
+    from conftest import FakeReport
 
     return run_benchmark(models=["qwen3-30b-a3b"], quants=["q4_k_m"],
                          probe_fn=lambda **_: FakeReport(FAKE_PROBE), write_report=False)
