@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.cpu_catalog import rating_for as cpu_rating_for
-from harness.engines import ENGINES, EngineProfile, auto_engine, get_engine
+from harness.engines import EngineProfile, auto_engine, get_engine
 from harness.errors import HarnessError
 from harness.machine import GpuSpec, Machine
 

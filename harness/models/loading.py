@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.fsutil import read_bounded_bytes
+from harness.fsutil import parse_json_text, read_bounded_bytes
 from harness.models.catalog import (CATALOG, catalog_source, load_catalog_config,
                                     resolve_catalog_id)
 from harness.models.families import shape_from_config
@@ -66,17 +65,7 @@ def load_config(path: Path, model_id: str | None = None) -> ModelShape:
 def read_json(path: Path) -> dict[str, Any]:
     """Parse a JSON file, turning unreadable or truncated files into one-line errors."""
     raw = read_bounded_bytes(path, MAX_JSON_BYTES, "model config or index JSON")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HarnessError(f"{path} is not valid JSON ({exc}) — is it truncated? Download the "
-                           "file again") from None
-    except RecursionError:
-        raise HarnessError(f"{path}: JSON nested too deeply to be a model config — pass a Hugging "
-                           "Face config.json") from None
-    except ValueError:  # an integer with more digits than Python converts (4300 by default)
-        raise HarnessError(f"{path}: holds a number too long to read — pass a Hugging Face "
-                           "config.json") from None
+    data = parse_json_text(raw, str(path))
     if not isinstance(data, dict):
         raise HarnessError(f"{path} holds a JSON {type(data).__name__}, not an object — "
                            "pass a Hugging Face config.json")

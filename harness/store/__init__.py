@@ -14,7 +14,7 @@ writers (save, import, check) create it.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from harness.store._engine import ENV_VAR, default_url, display_url, resolve_url
 from harness.store.core import RunInfo, Store, open_store, parse_time
