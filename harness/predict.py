@@ -27,7 +27,9 @@ PLACEMENTS = ("auto", "cpu", "gpu", "hybrid", "multi-node")
 # ik_9355_qwen235_iq6k_cpu / lcpp_9355_qwen235_q6k_cpu (likwid ~500 of 576 GB/s = 0.87) and
 # ik_6980p_* (mlc 554.8 of 614.4 GB/s for 12ch DDR5-6400 = 0.90); we take the lower, 0.87.
 PLATFORM_STREAM_EFF = 0.87
-# Host memory a running OS and engine keep for themselves (page cache, buffers, runtime).
+# Host memory a running OS and engine keep for themselves (kernel, services, engine buffers). An
+# assumption, stated in every prediction's assumptions; measured here: a fresh 24 GB VM reports
+# 23 GB available before anything runs.
 HOST_RESERVE_FRAC = 0.05
 HOST_RESERVE_MIN_GB = 4.0
 # Per-GPU runtime reserve: CUDA context, activations, allocator slack (vLLM's default
@@ -424,6 +426,8 @@ def predict(machine: Machine, sc: Scenario) -> Prediction:
     prefill = _prefill_rate(sc, placement, dev)
     ttft = (sc.prompt / prefill + (1 / per_user if per_user else 0.0)) if prefill else None
     notes += _workload_notes(sc)
+    notes.append(f"fit: host memory keeps max({HOST_RESERVE_MIN_GB:g} GB, {HOST_RESERVE_FRAC:.0%}) for the OS and "
+                 f"engine buffers; each GPU keeps {GPU_RESERVE_FRAC:.0%} (vLLM's gpu_memory_utilization 0.9)")
     bottleneck = "does not fit" if not fits else max(times, key=times.get)
     return Prediction(
         inputs=sc.inputs() | {"placement_resolved": placement, "engine_resolved": eng.name},
