@@ -7,7 +7,7 @@ documented estimate otherwise, and says which in its assumptions.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -67,10 +67,6 @@ class Machine:
     @property
     def has_unified_gpu(self) -> bool:
         return any(g.unified_memory for g in self.gpus)
-
-    def with_changes(self, **changes: Any) -> "Machine":
-        """A what-if copy (used by sensitivity analysis)."""
-        return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
