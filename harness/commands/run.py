@@ -70,3 +70,20 @@ def print_summary(result: dict) -> None:
             table.add_row(p["inputs"]["quant"], p["placement"], p["engine"], fmt(p["decode_tokens_per_s"], 2),
                           fmt(p["prefill_tokens_per_s"]), "yes" if p["fits"] else "[red]no[/]", p["bottleneck"])
         console.print(table)
+        for p in result["predictions"]:
+            why = fit_text(p) if p["inputs"]["model"] == model else None
+            if why:
+                console.print(f"  {p['inputs']['quant']} · {p['placement']}: {why}")
+
+
+
+def fit_text(p: dict) -> str | None:
+    """What a placement that does not fit needs against what the machine has (None when it fits)."""
+    if p["fits"]:
+        return None
+    cap = p.get("capacity") or {}
+    for dev, label in (("host", "host memory"), ("gpu", "GPU memory")):
+        if cap.get(f"{dev}_fits") is False:
+            need, have = cap.get(f"{dev}_needed_bytes") or 0, cap.get(f"{dev}_usable_bytes") or 0
+            return f"needs {need / 1e9:,.0f} GB of {label}, {have / 1e9:,.0f} GB usable"
+    return "does not fit"
