@@ -7,10 +7,10 @@ from typing import List, Optional
 
 import typer
 
-from harness.commands.compare import SIDE_HELP, check_limits, emit
-from harness.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD
+from harness.commands.compare import (ALPHA_OPTION, JSON_OPTION, SIDE_HELP, STORE_OPTION, THRESHOLD_OPTION,
+                                      check_limits, emit)
 from harness.results import parse_tags
-from harness.store import STORE_HELP, display_url, resolve_url, run_check
+from harness.store import display_url, resolve_url, run_check
 
 
 def register(app: typer.Typer) -> None:
@@ -22,12 +22,10 @@ def register(app: typer.Typer) -> None:
                                       help="Record a tag on the new run (repeatable)."),
         out: Optional[Path] = typer.Option(None, "--out", metavar="DIR",
                                            help="Also write result.json and report.html here."),
-        threshold: float = typer.Option(DEFAULT_THRESHOLD * 100, "--threshold", metavar="PCT",
-                                        help="Smallest change of the medians that counts, in %."),
-        alpha: float = typer.Option(DEFAULT_ALPHA, "--alpha",
-                                    help="Significance level of the Mann–Whitney U test."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-        store: Optional[str] = typer.Option(None, "--store", metavar="URL", help=STORE_HELP),
+        threshold: float = THRESHOLD_OPTION,
+        alpha: float = ALPHA_OPTION,
+        as_json: bool = JSON_OPTION,
+        store: Optional[str] = STORE_OPTION,
     ) -> None:
         """Run the benchmark, store it, compare with a baseline; exit 1 on a regression."""
         check_limits(threshold, alpha)

@@ -15,6 +15,14 @@ SIDE_HELP = ("A run id (or unique prefix), a result.json or run directory, or a 
              "k=v[,k=v] pooling every matching run.")
 
 
+# Options shared by `compare` and `check` (declared once so their help and defaults agree).
+THRESHOLD_OPTION = typer.Option(DEFAULT_THRESHOLD * 100, "--threshold", metavar="PCT",
+                                help="Smallest change of the medians that counts, in %.")
+ALPHA_OPTION = typer.Option(DEFAULT_ALPHA, "--alpha", help="Significance level of the Mann–Whitney U test.")
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
+STORE_OPTION = typer.Option(None, "--store", metavar="URL", help=STORE_HELP)
+
+
 def check_limits(threshold_pct: float, alpha: float) -> None:
     """Reject a threshold or alpha that would make every or no change count."""
     if not 0 <= threshold_pct < 1000:
@@ -30,8 +38,7 @@ def emit(comparison: Comparison, as_json: bool) -> None:
     else:
         typer.echo(format_comparison(comparison), nl=False)
     if comparison.regressed:
-        # SystemExit, not typer.Exit: with standalone_mode=False click turns Exit into a return
-        # value, which harness.cli.main does not pass on (yet); SystemExit reaches the shell.
+        # SystemExit reaches the shell and CliRunner alike, whatever click does with typer.Exit.
         raise SystemExit(1)
 
 
@@ -40,12 +47,10 @@ def register(app: typer.Typer) -> None:
     def compare_cmd(
         base: str = typer.Argument(..., metavar="BASE", help="Baseline. " + SIDE_HELP),
         cand: str = typer.Argument(..., metavar="CAND", help="Candidate. " + SIDE_HELP),
-        threshold: float = typer.Option(DEFAULT_THRESHOLD * 100, "--threshold", metavar="PCT",
-                                        help="Smallest change of the medians that counts, in %."),
-        alpha: float = typer.Option(DEFAULT_ALPHA, "--alpha",
-                                    help="Significance level of the Mann–Whitney U test."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-        store: Optional[str] = typer.Option(None, "--store", metavar="URL", help=STORE_HELP),
+        threshold: float = THRESHOLD_OPTION,
+        alpha: float = ALPHA_OPTION,
+        as_json: bool = JSON_OPTION,
+        store: Optional[str] = STORE_OPTION,
     ) -> None:
         """Compare two runs or groups of runs; exit 1 if any metric regressed."""
         check_limits(threshold, alpha)
