@@ -6,6 +6,10 @@ alternates reference and probe runs and prints probe/reference for each kernel. 
 one run keeps a noisy neighbour from favouring one side: both see the same conditions, and each
 side's figure is its best pass over all rounds (STREAM's convention).
 
+The reference also times a compiled *two-pass* triad in the numpy fallback's blocks (``a = s*c``
+then ``a += b`` per block): the control that shows how much of a gap is the two-pass form itself
+rather than numpy (probes/_fused.py). The line "triad kernel" says which triad the probe ran.
+
     python bench/probe_fidelity.py [--rounds 6] [--passes 10] [--quick] [--json]
 """
 
@@ -29,6 +33,8 @@ from probes.memory import KERNELS, SCALAR, plan_stream, run_stream
 from probes.sources import RealSources
 from probes.system import collect_system
 
+CONTROL = "triad_two_pass"
+
 C_SOURCE = r"""
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,14 +42,14 @@ C_SOURCE = r"""
 /* STREAM's kernels and byte counting (McCalpin, stream.c); best pass per kernel. */
 int main(int argc, char **argv) {
     int passes = atoi(argv[1]);
-    long n = atol(argv[2]);
-    double s = SCALAR_VALUE, best[4] = {0, 0, 0, 0};
+    long n = atol(argv[2]), blk = atol(argv[3]);
+    double s = SCALAR_VALUE, best[5] = {0, 0, 0, 0, 0};
     double *a = aligned_alloc(2097152, n * 8), *b = aligned_alloc(2097152, n * 8),
            *c = aligned_alloc(2097152, n * 8);
     #pragma omp parallel for schedule(static)
     for (long j = 0; j < n; j++) { a[j] = 1.0; b[j] = 2.0; c[j] = 0.0; }
     for (int k = 0; k < passes; k++) {
-        double t[5];
+        double t[6];
         t[0] = omp_get_wtime();
         #pragma omp parallel for schedule(static)
         for (long j = 0; j < n; j++) c[j] = a[j];
@@ -57,13 +63,24 @@ int main(int argc, char **argv) {
         #pragma omp parallel for schedule(static)
         for (long j = 0; j < n; j++) a[j] = b[j] + s * c[j];
         t[4] = omp_get_wtime();
-        double bytes[4] = {16.0 * n, 16.0 * n, 24.0 * n, 24.0 * n};
-        for (int i = 0; i < 4; i++) {
+        #pragma omp parallel
+        {   /* control: the same triad as two passes per block, like the numpy fallback */
+            int id = omp_get_thread_num(), nt = omp_get_num_threads();
+            long lo = n / nt * id, hi = id == nt - 1 ? n : n / nt * (id + 1);
+            for (long i = lo; i < hi; i += blk) {
+                long e = i + blk < hi ? i + blk : hi;
+                for (long j = i; j < e; j++) a[j] = s * c[j];
+                for (long j = i; j < e; j++) a[j] = a[j] + b[j];
+            }
+        }
+        t[5] = omp_get_wtime();
+        double bytes[5] = {16.0 * n, 16.0 * n, 24.0 * n, 24.0 * n, 24.0 * n};
+        for (int i = 0; i < 5; i++) {
             double bw = bytes[i] / (t[i + 1] - t[i]) / 1e9;
             if (bw > best[i]) best[i] = bw;
         }
     }
-    printf("%f %f %f %f\n", best[0], best[1], best[2], best[3]);
+    printf("%f %f %f %f %f\n", best[0], best[1], best[2], best[3], best[4]);
     return a[n / 2] > 0 ? 0 : 1;
 }
 """
@@ -85,13 +102,14 @@ def build_reference(workdir: Path) -> Path | None:
     return None
 
 
-def run_reference(exe: Path, cpus: tuple[int, ...], passes: int, elements: int) -> dict[str, float]:
-    """Best GB/s per kernel from one reference run on exactly the probe's CPUs."""
+def run_reference(exe: Path, cpus: tuple[int, ...], passes: int, elements: int,
+                  block: int) -> dict[str, float]:
+    """Best GB/s per kernel (and the two-pass control) from one run on exactly the probe's CPUs."""
     env = dict(os.environ, OMP_NUM_THREADS=str(len(cpus)), OMP_PROC_BIND="true",
                OMP_PLACES=",".join(f"{{{c}}}" for c in cpus))
-    out = subprocess.run([str(exe), str(passes), str(elements)], capture_output=True, text=True,
-                         env=env, check=True).stdout.split()
-    return dict(zip(KERNELS, map(float, out)))
+    out = subprocess.run([str(exe), str(passes), str(elements), str(block)], capture_output=True,
+                         text=True, env=env, check=True).stdout.split()
+    return dict(zip((*KERNELS, CONTROL), map(float, out)))
 
 
 def run_probe(plan) -> dict[str, float]:
@@ -111,12 +129,14 @@ def measure(rounds: int, passes: int, quick: bool) -> dict:
         ref_rounds, probe_rounds = [], []
         before, t0 = read_cpu_times(RealSources()), time.perf_counter()
         for _ in range(rounds):
-            ref_rounds.append(run_reference(exe, plan.cpus, passes, elements))
+            ref_rounds.append(run_reference(exe, plan.cpus, passes, elements, plan.block_elements))
             probe_rounds.append(run_probe(plan))
         busy = other_load(before, read_cpu_times(RealSources()), time.perf_counter() - t0)
-    best_ref = {k: max(r[k] for r in ref_rounds) for k in KERNELS}
+    best_ref = {k: max(r[k] for r in ref_rounds) for k in (*KERNELS, CONTROL)}
     best_probe = {k: max(r[k] for r in probe_rounds) for k in KERNELS}
     return {"threads": plan.threads, "array_bytes": plan.array_bytes, "rounds": rounds,
+            "triad_kernel": plan.triad_kernel, "block_bytes": plan.block_elements * 8,
+            "control_two_pass_over_one_pass": best_ref[CONTROL] / best_ref["triad"],
             "passes": passes, "reference_gbs": best_ref, "probe_gbs": best_probe,
             "ratio": {k: best_probe[k] / best_ref[k] for k in KERNELS},
             "median_round_ratio": {k: statistics.median(p[k] / r[k] for p, r in
@@ -143,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     for k in KERNELS:
         print(f"{k:8} {result['reference_gbs'][k]:15.1f} {result['probe_gbs'][k]:11.1f} "
               f"{result['ratio'][k]:10.3f} {result['median_round_ratio'][k]:17.3f}")
+    print(f"triad kernel: {result['triad_kernel']}")
+    print(f"control: compiled two-pass triad in {result['block_bytes'] // 1024} KiB blocks / compiled "
+          f"one-pass triad = {result['control_two_pass_over_one_pass']:.3f}")
     busy = result["other_cpu_load"]
     if busy is not None and busy > 0.10:
         print(f"warning: other processes kept {busy:.0%} of the CPUs busy: ratios are unreliable")

@@ -2,18 +2,14 @@
 
 Byte counting follows STREAM exactly (McCalpin, stream.c): copy ``c = a`` and scale ``b = s*c``
 move 16 bytes per element, add ``c = a + b`` and triad ``a = b + s*c`` move 24; the extra read a
-write-allocate causes is not counted. numpy has no one-pass triad (``b + s*c`` is two ufunc
-calls with a full-size temporary: 5 words moved, not 3), so the triad is cut into cache-sized
-blocks: ``a_blk = s*c_blk`` then ``a_blk += b_blk`` while ``a_blk`` is still in cache. Memory
-then sees exactly what stream.c's loop makes it see: read b and c, write a (plus a's
-write-allocate, uncounted in both).
-
-What the blocked triad cannot copy is stream.c's concurrency: its one loop keeps three memory
-streams in flight per core (b, c and a's write-allocate); the second numpy pass has only b. Where
-one core's outstanding misses, not the memory controllers, set the limit (few cores, or a VM on
-a big host) the triad then reads 10-15% below compiled code, while copy, scale and add match it;
-where the controllers are the limit (a loaded server) the triad matches too. bench/probe_fidelity.py
-measures both on the machine at hand.
+write-allocate causes is not counted. Copy, scale and add are one numpy ufunc call each, one pass
+like stream.c's loops. numpy has no one-pass triad, so the triad is the loop in probes/_fused.py
+(compiled by numba over the same arrays) when numba works, and otherwise numpy cut into
+cache-sized blocks: ``a_blk = s*c_blk`` then ``a_blk += b_blk`` while ``a_blk`` is still in cache,
+so memory sees exactly what stream.c makes it see (read b and c, write a). That fallback keeps
+fewer streams in flight per core and reads 10-20% low where one core's misses set the limit (see
+probes/_fused.py); the probe's settings say which triad ran. bench/probe_fidelity.py measures
+both kernels against compiled code on the machine at hand.
 """
 
 from __future__ import annotations
@@ -27,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from probes._cpu import parse_cpu_list
+from probes._fused import one_pass_triad
 from probes._hugepages import anon_huge_bytes
 from probes._stats import Measurement
 from probes._team import Progress, Team, step_seconds, use_processes
@@ -73,6 +70,8 @@ class StreamPlan:
     processes: bool = False  # workers are forked processes, not threads (many cores: no GIL queue)
     node_cpus: tuple[tuple[int, ...], ...] = ()  # per-NUMA-node triad runs (only when > 1 node)
     notes: tuple[str, ...] = ()
+    one_pass_triad: bool = False  # the compiled one-pass triad (probes/_fused.py), else blocked numpy
+    triad_kernel: str = "two-pass blocked numpy triad"
 
     @property
     def threads(self) -> int:
@@ -113,10 +112,15 @@ def plan_stream(quick: bool, system: SystemInfo, sources: Sources | None = None,
         notes.append(f"memory budget allows arrays of only {array / llc:.1f}x the last-level "
                      "cache (STREAM asks for 4x): bandwidth may be overstated")
     per_thread = max(4096, array // 8 // len(chosen) // 512 * 512)
+    kernel, triad_kernel = one_pass_triad()
+    if kernel is None:
+        notes.append(f"triad: {triad_kernel}; it can read 10-20% below compiled code where one "
+                     "core's outstanding misses set the limit (install numba for the one-pass loop)")
     return StreamPlan(
         cpus=chosen, elements_per_thread=per_thread, samples=SAMPLES[quick], passes=PASSES[quick],
         block_elements=BLOCK_BYTES // 8, memory_budget_bytes=budget, seconds=SECONDS[quick],
         processes=use_processes(len(chosen)), node_cpus=_node_cpus(system, chosen), notes=tuple(notes),
+        one_pass_triad=kernel is not None, triad_kernel=triad_kernel,
     )
 
 
@@ -160,8 +164,9 @@ def _node_cpus(system: SystemInfo, chosen: tuple[int, ...]) -> tuple[tuple[int, 
 class _Arrays:
     """One worker's slices of a, b, c, allocated and first-touched by that worker."""
 
-    def __init__(self, n: int, block: int) -> None:
+    def __init__(self, n: int, block: int, one_pass: bool = False) -> None:
         self.a, self.b, self.c = np.empty(n), np.empty(n), np.empty(n)
+        self.fused = one_pass_triad()[0] if one_pass else None
         self.a.fill(1.0)
         self.b.fill(2.0)
         self.c.fill(0.0)
@@ -179,7 +184,11 @@ class _Arrays:
             self.triad()
 
     def triad(self) -> None:
-        """a = b + s*c, block by block so that a's block is re-read from cache, not memory."""
+        """a = b + s*c: one compiled pass, or block by block so that a's block is re-read from
+        cache, not memory."""
+        if self.fused is not None:
+            self.fused(self.a, self.b, self.c, SCALAR)
+            return
         multiply, add = np.multiply, np.add
         for a, b, c in self.blocks:
             multiply(c, SCALAR, out=a)
@@ -210,7 +219,7 @@ def _run_kernels(plan: StreamPlan, cpus: tuple[int, ...], kernels: Sequence[str]
                  seconds_share: float = 1.0) -> tuple[dict[str, Measurement], float | None]:
     """GB/s per kernel, and the share of the arrays on huge pages."""
     n = elements or plan.elements_per_thread
-    team = Team(cpus, lambda i, cpu: _Arrays(n, plan.block_elements),
+    team = Team(cpus, lambda i, cpu: _Arrays(n, plan.block_elements, plan.one_pass_triad),
                 lambda arrays, kernel: arrays.run(kernel), clock, processes=plan.processes,
                 on_ready=lambda: _huge_or_none())
     budget = plan.seconds * seconds_share if plan.seconds else None
@@ -237,7 +246,8 @@ def stream_settings(plan: StreamPlan) -> dict[str, Any]:
     """The ``settings`` block of the probe report that describes this plan."""
     return {"threads": plan.threads, "array_bytes": plan.array_bytes,
             "repeats": plan.samples * plan.passes, "samples": plan.samples,
-            "passes_per_sample": plan.passes, "triad_block_bytes": plan.block_elements * 8,
+            "passes_per_sample": plan.passes, "triad_kernel": plan.triad_kernel,
+            "triad_block_bytes": None if plan.one_pass_triad else plan.block_elements * 8,
             "workers": "processes" if plan.processes else "threads",
             "huge_page_share": None,
             "memory_budget_bytes": plan.memory_budget_bytes, "byte_counting": BYTE_COUNTING}

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from probe_fakes import FakeClock, FakeSources
+from probes import _fused
 from probes._team import Team
 from probes.compute import run_gemm
 from probes.memory import (
     SCALAR, StreamPlan, _Arrays, plan_moe_replay, plan_stream, run_moe_replay, run_stream,
+    stream_settings,
 )
 from probes.moe import MoePlan
 from probes.system import SystemInfo
@@ -42,11 +45,68 @@ def test_blocked_triad_computes_stream_triad():
     np.testing.assert_allclose(arrays.a, np.arange(10_000) + SCALAR * 2.0)
 
 
+def test_one_pass_triad_computes_stream_triad():
+    pytest.importorskip("numba")
+    arrays = _Arrays(10_001, block=4096, one_pass=True)
+    assert arrays.fused is not None
+    arrays.b[:] = np.arange(10_001)
+    arrays.c[:] = np.linspace(-3.0, 3.0, 10_001)
+    arrays.run("triad")
+    np.testing.assert_allclose(arrays.a, arrays.b + SCALAR * arrays.c, rtol=1e-15)
+
+
+def test_plan_takes_the_one_pass_triad_when_numba_works(monkeypatch):
+    pytest.importorskip("numba")
+    plan = plan_stream(True, SystemInfo(l3_cache_bytes=MIB, memory_available_bytes=8 << 30),
+                       cpus=(0,))
+    assert plan.one_pass_triad and "numba" in plan.triad_kernel
+    settings = stream_settings(plan)
+    assert settings["triad_kernel"] == plan.triad_kernel and settings["triad_block_bytes"] is None
+
+
+def test_without_numba_the_blocked_triad_runs_and_the_plan_says_so(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_numba(name, *args, **kwargs):
+        if name == "numba" or name.startswith("numba."):
+            raise ImportError("No module named 'numba'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(_fused, "_cache", {})
+    monkeypatch.setattr(builtins, "__import__", no_numba)
+    plan = plan_stream(True, SystemInfo(l3_cache_bytes=MIB, memory_available_bytes=8 << 30),
+                       cpus=(0,))
+    assert not plan.one_pass_triad
+    assert "blocked numpy" in plan.triad_kernel and "ImportError" in plan.triad_kernel
+    assert any("install numba" in note for note in plan.notes)
+    assert stream_settings(plan)["triad_block_bytes"] == plan.block_elements * 8
+    result = run_stream(replace(plan, elements_per_thread=1 << 14, samples=2, passes=1, seconds=None))
+    assert result.kernels["triad"].best > 0.1
+
+
+def test_a_wrong_numba_kernel_is_not_trusted(monkeypatch):
+    numba = pytest.importorskip("numba")
+
+    def broken_njit(*args, **kwargs):
+        return lambda fn: (lambda a, b, c, s: a.fill(0.0))  # "compiles" to the wrong work
+    monkeypatch.setattr(_fused, "_cache", {})
+    monkeypatch.setattr(numba, "njit", broken_njit)
+    kernel, why = _fused.one_pass_triad()
+    assert kernel is None and "wrong values" in why
+
+
 def test_one_round_maps_a_to_itself():
     arrays = _Arrays(4096, block=1024)
     for kernel in ("copy", "scale", "add", "triad"):
         arrays.run(kernel)
     np.testing.assert_allclose(arrays.a, 1.0)
+    if _fused.one_pass_triad()[0] is not None:
+        fused = _Arrays(4096, block=1024, one_pass=True)
+        for kernel in ("copy", "scale", "add", "triad"):
+            fused.run(kernel)
+        np.testing.assert_allclose(fused.a, 1.0)
 
 
 def test_real_run_on_two_threads():
@@ -163,6 +223,15 @@ def test_stream_with_forked_worker_processes():
                       block_elements=4096, memory_budget_bytes=64 * MIB, processes=True)
     result = run_stream(plan)
     assert all(len(m.samples) == 2 and m.best > 0.1 for m in result.kernels.values())
+
+
+def test_one_pass_triad_in_forked_worker_processes():
+    pytest.importorskip("numba")
+    plan = StreamPlan(cpus=(0, 1), elements_per_thread=1 << 16, samples=2, passes=2,
+                      block_elements=4096, memory_budget_bytes=64 * MIB, processes=True,
+                      one_pass_triad=True)
+    result = run_stream(plan)
+    assert len(result.kernels["triad"].samples) == 2 and result.kernels["triad"].best > 0.1
 
 
 def test_moe_replay_with_forked_worker_processes():
