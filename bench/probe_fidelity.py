@@ -166,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"triad kernel: {result['triad_kernel']}")
     print(f"control: compiled two-pass triad in {result['block_bytes'] // 1024} KiB blocks / compiled "
           f"one-pass triad = {result['control_two_pass_over_one_pass']:.3f}")
+    spread = max(r["triad"] for r in result["rounds_detail"]["reference"]) / \
+        min(r["triad"] for r in result["rounds_detail"]["reference"])
+    if spread > 1.15:
+        print(f"note: the reference triad varied {spread:.2f}x between rounds (the host's bandwidth "
+              "changed during the run): read the median of the paired rounds, not the best of each")
     busy = result["other_cpu_load"]
     if busy is not None and busy > 0.10:
         print(f"warning: other processes kept {busy:.0%} of the CPUs busy: ratios are unreliable")
