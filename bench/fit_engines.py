@@ -25,10 +25,13 @@ from harness.validate import score_case, usable_cases  # noqa: E402
 # parameter name -> (engines it applies to, field, lower, upper)
 PARAMS: dict[str, tuple[tuple[str, ...], str, float, float]] = {
     "ggml.gpu_bw_frac": (("llama.cpp", "ik_llama.cpp"), "gpu_bw_frac", 0.3, 1.0),
-    # GPU runtime floors (kernel launches, MoE routing kernels) are shared by the GPU engines: the
-    # three vLLM rows cannot separate them from bandwidth on their own.
-    "gpu_runtime.gpu_layer_us": (("llama.cpp", "ik_llama.cpp", "vllm", "sglang"), "gpu_layer_us", 0.0, 2000.0),
-    "gpu_runtime.moe_layer_us": (("llama.cpp", "ik_llama.cpp", "vllm", "sglang"), "moe_layer_us", 0.0, 3000.0),
+    # GPU per-layer floors (kernel launches, MoE routing kernels), fitted per engine family: ggml
+    # launches every kernel of every token, vLLM/SGLang replay captured CUDA graphs; the dense vLLM
+    # row beside the two MoE ones separates vLLM's floors from its bandwidth share.
+    "ggml.gpu_layer_us": (("llama.cpp", "ik_llama.cpp"), "gpu_layer_us", 0.0, 2000.0),
+    "ggml.moe_layer_us": (("llama.cpp", "ik_llama.cpp"), "moe_layer_us", 0.0, 3000.0),
+    "vllm.gpu_layer_us": (("vllm", "sglang"), "gpu_layer_us", 0.0, 2000.0),
+    "vllm.moe_layer_us": (("vllm", "sglang"), "moe_layer_us", 0.0, 3000.0),
     "ggml.cpu_layer_us": (("llama.cpp", "ik_llama.cpp"), "cpu_layer_us", 0.0, 3000.0),
     "ggml.cpu_thread_us": (("llama.cpp", "ik_llama.cpp"), "cpu_thread_us", 0.0, 50.0),
     "ggml.numa_gain": (("llama.cpp", "ik_llama.cpp"), "numa_gain", -0.9, 1.0),
@@ -44,6 +47,9 @@ PARAMS: dict[str, tuple[tuple[str, ...], str, float, float]] = {
     "kt.cpu_thread_us": (("ktransformers",), "cpu_thread_us", 0.0, 50.0),
     "kt.gpu_layer_us": (("ktransformers",), "gpu_layer_us", 0.0, 2000.0),
     "vllm.gpu_bw_frac": (("vllm", "sglang"), "gpu_bw_frac", 0.3, 1.0),
+    # BF16 expert mat-vecs on ggml's Vulkan backend without the bf16 shader extension
+    # (harness.predict.gpu_kernel_penalty): only rows with backend "vulkan" and BF16 experts bind it.
+    "ggml.vulkan_bf16_moe_frac": (("llama.cpp", "ik_llama.cpp"), "vulkan_bf16_moe_frac", 0.02, 1.0),
 }
 
 

@@ -26,6 +26,8 @@ _MODEL_IDS = (
 # Engines named in the rows → engine profiles.
 _ENGINES = (("ik_llama", "ik_llama.cpp"), ("ktransformers", "ktransformers"), ("llama.cpp", "llama.cpp"),
             ("vllm", "vllm"), ("sglang", "sglang"), ("ktransformers-style", "ktransformers"))
+# GPU kernel backends named in the rows' engine column.
+_BACKENDS = (("vulkan", "vulkan"), ("rocm", "rocm"), ("hip", "rocm"), ("metal", "metal"), ("cuda", "cuda"))
 _PLACEMENTS = (("hybrid", "hybrid"), ("cpu_only", "cpu"), ("gpu_only", "gpu"), ("multi_gpu", "gpu"),
                ("multi_node", "multi-node"))
 # Fastest DIMM speed a platform of this memory type commonly runs, assumed when a row omits it
@@ -52,6 +54,7 @@ class CalibrationCase:
     usable: bool
     why_not: str
     row: dict[str, str]
+    backend: str = "auto"
 
 
 def _num(text: str | None) -> float | None:
@@ -69,17 +72,25 @@ def _lookup(text: str, table: tuple[tuple[str, str], ...]) -> str | None:
     return next((v for k, v in table if k in low), None)
 
 
+# Unsloth's dynamic GGUFs ("UD-" names) keep attention, dense and shared-expert tensors "in 4 or
+# 6bit" (unsloth.ai/blog/deepseekr1-dynamic), not Q8_0: read as Q5_K (5.5 bpw), between the two.
+_UD_KEEP = "@q5_k"
+
+
 def parse_quant_column(row: dict[str, str]) -> str | None:
     """A quant recipe name for the row: the stated bits/weight when given, else the quant label."""
     label = row.get("quant", "").strip()
     head = re.split(r"[(,]", label, maxsplit=1)[0].strip().lower()
     sized = re.search(r"gib|\d\s*gb\b|bpw", label.lower())
-    if head in _RECIPES and not sized:
+    if head in ("bf16", "fp16") or (head in _RECIPES and not sized):
+        # a 16-bit file is 16 bits throughout whatever its size; its name keeps BF16 vs FP16, which
+        # kernels treat differently (harness.predict.gpu_kernel_penalty)
         return head  # a plain format name: its real layout (scales, tensors kept at higher precision)
     stated = re.search(r"(\d+(?:\.\d+)?)\s*bpw", label.lower())
     bpw = _num(row.get("bits_per_weight_if_stated")) or (float(stated.group(1)) if stated else None)
     if bpw:
-        return f"{bpw:g}bpw"  # a file whose size the row gives: its average, spread as published mixes are
+        # a file whose size the row gives: its average, spread as published mixes are
+        return f"{bpw:g}bpw" + (_UD_KEEP if "UD-" in label.upper() else "")
     if head in _RECIPES:
         return head
     if "4-bit gguf" in label.lower():
@@ -190,6 +201,7 @@ def to_case(row: dict[str, str]) -> CalibrationCase:
         context=parse_context(row.get("context_or_prompt_len", "")), batch=batch,
         measured_decode=decode, measured_prefill=_num(row.get("prefill_tok_s")), machine=machine,
         usable=not reasons, why_not="; ".join(reasons), row=row,
+        backend=_lookup(row.get("engine", ""), _BACKENDS) or "auto",
     )
 
 

@@ -13,6 +13,7 @@ no clock. Formulas follow ../shared/DESIGN.md "Workload formulas":
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ from harness.errors import HarnessError
 from harness.machine import GpuSpec, Machine
 
 PLACEMENTS = ("auto", "cpu", "gpu", "hybrid", "multi-node")
+# GPU kernel backends an engine may run on; "auto" = the GPU vendor's own (CUDA, ROCm, Metal).
+BACKENDS = ("auto", "cuda", "rocm", "vulkan", "metal")
 
 # STREAM triad reaches about this share of channels × MT/s × 8 B on servers: calibration rows
 # ik_9355_qwen235_iq6k_cpu / lcpp_9355_qwen235_q6k_cpu (likwid ~500 of 576 GB/s = 0.87) and
@@ -58,11 +61,15 @@ class Scenario:
     batch: int = 1
     kv_dtype_bytes: float = 2.0
     mtp: bool = False
+    # GPU kernel backend of the engine ("cuda", "rocm", "vulkan", "metal"); "auto" = the GPU
+    # vendor's own. Matters where a backend lacks a kernel path (see ``gpu_kernel_penalty``).
+    backend: str = "auto"
 
     def inputs(self) -> dict[str, Any]:
         return {"model": self.model.id, "quant": self.quant.name, "engine": self.engine,
                 "placement": self.placement, "context": self.context, "prompt": self.prompt,
-                "batch": self.batch, "kv_dtype_bytes": self.kv_dtype_bytes, "mtp": self.mtp}
+                "batch": self.batch, "kv_dtype_bytes": self.kv_dtype_bytes, "mtp": self.mtp,
+                "backend": self.backend}
 
 
 @dataclass(frozen=True)
@@ -309,12 +316,33 @@ def _decode_step(sc: Scenario, placement: str, dev: _Devices, eng: EngineProfile
         cmp_t = fl["host"] / dev.host_flops if dev.host_flops else 0.0
         times["host memory" if mem_t >= cmp_t else "host compute"] = max(mem_t, cmp_t)
     if gpu_bytes:
-        mem_t = gpu_bytes / dev.gpu_bw if dev.gpu_bw else math.inf
+        slow = by["gpu"].get("routed_experts", 0.0) * (1 / gpu_kernel_penalty(sc, eng) - 1)
+        mem_t = (gpu_bytes + slow) / dev.gpu_bw if dev.gpu_bw else math.inf
         cmp_t = fl["gpu"] / dev.gpu_flops if dev.gpu_flops else 0.0
         times["GPU memory" if mem_t >= cmp_t else "GPU compute"] = max(mem_t, cmp_t)
     times["engine overhead"] = engine_overhead(sc.model, placement, dev, eng)
     bytes_total = {"host": host_bytes, "gpu": gpu_bytes}
     return sum(times.values()), times, bytes_total
+
+
+_BF16_EXPERTS = re.compile(r"(?:^|,)(?:experts|routed|exps|routed_experts)=bf16(?:,|$)")
+
+
+def bf16_experts(quant: Any) -> bool:
+    """Whether a recipe stores the routed experts as BF16 (plain ``bf16`` or a mix naming them)."""
+    return quant.name == "bf16" or bool(_BF16_EXPERTS.search(quant.name))
+
+
+def gpu_kernel_penalty(sc: Scenario, eng: EngineProfile) -> float:
+    """Share of the engine's GPU streaming rate that the routed-expert kernels reach on this
+    backend (1.0 = no penalty). Why: ggml's Vulkan backend on devices without the bf16 shader
+    extension ("bf16: 0" in its device line, e.g. RADV on Radeon 8060S) has no BF16 expert
+    mat-vec (MUL_MAT_ID) and runs those through a slow path, while dense BF16 mat-vecs and the
+    ROCm backend on the same GPU stream at full rate (kyuz0/amd-strix-halo-toolboxes, build 6486:
+    Qwen3-30B-A3B BF16 tg128 8.29 tok/s Vulkan vs 24.94 ROCm; dense gemma-3-27b BF16 3.93 vs 4.11)."""
+    if sc.backend == "vulkan" and bf16_experts(sc.quant):
+        return eng.vulkan_bf16_moe_frac
+    return 1.0
 
 
 # DeepSeek's DeepEP dispatches tokens to experts in FP8 (1 byte/element) and combines in BF16
@@ -350,14 +378,38 @@ def _decode_step_ep(sc: Scenario, machine: Machine, dev: _Devices, eng: EnginePr
         * m.n_moe_layers * remote
     link = (machine.interconnect_gbs or 0.0) * GB
     comm_t = comm_bytes / link if link else (math.inf if comm_bytes else 0.0)
+    # Each MoE layer's dispatch + combine also has a latency floor, however few bytes move.
+    floor_t = m.n_moe_layers * all_to_all_latency_s(n) if machine.nodes > 1 else 0.0
+    comm_t = max(comm_t, floor_t)
     # Dual micro-batch overlap (DeepSeek inference-system overview, day 6): communication hides
     # behind computation, so only the part longer than the GPU time shows.
     times["interconnect"] = max(0.0, comm_t - times[next(iter(times))])
     times["engine overhead"] = engine_overhead(m, "multi-node", dev, eng)
     notes.append(f"multi-node: experts spread over {n} GPUs ({machine.nodes} nodes × {gpus_per_node}), attention "
                  f"replicated; all-to-all {comm_bytes / 1e6:.1f} MB per node per step over "
-                 f"{machine.interconnect_gbs or 0:g} GB/s, overlapped with compute (dual micro-batch)")
+                 f"{machine.interconnect_gbs or 0:g} GB/s, at least {all_to_all_latency_s(n) * 1e6:.0f} µs "
+                 f"dispatch + combine latency per MoE layer (DeepEP low-latency kernels at EP{n}), overlapped "
+                 f"with compute (dual micro-batch)")
     return sum(times.values()), times, {"gpu": gpu_bytes, "interconnect": comm_bytes}
+
+
+# DeepEP README, "Low-latency kernels with pure RDMA": H800 + CX7 400 Gb/s InfiniBand, 128 tokens per
+# batch, 7168 hidden, top-8, FP8 dispatch / BF16 combine: (EP size, dispatch µs, combine µs).
+DEEPEP_LOW_LATENCY_US = ((8, 77.0, 114.0), (16, 118.0, 195.0), (32, 155.0, 273.0), (64, 173.0, 314.0),
+                         (128, 192.0, 369.0), (256, 194.0, 360.0))
+
+
+def all_to_all_latency_s(ep: int) -> float:
+    """Seconds one MoE layer's dispatch + combine takes at least over ``ep`` GPUs: DeepEP's measured
+    low-latency figures, interpolated in log(EP), held flat outside the measured range."""
+    pts = [(math.log2(e), (d + c) * 1e-6) for e, d, c in DEEPEP_LOW_LATENCY_US]
+    x = math.log2(max(1, ep))
+    if x <= pts[0][0]:
+        return pts[0][1]
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if x <= x1:
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return pts[-1][1]
 
 
 def engine_overhead(model: Any, placement: str, dev: _Devices, eng: EngineProfile) -> float:
@@ -397,6 +449,8 @@ def predict(machine: Machine, sc: Scenario) -> Prediction:
         raise HarnessError(f"batch must be >= 1, got {sc.batch} — pass --batch 1 or more")
     if sc.context < 0 or sc.prompt < 0:
         raise HarnessError("context and prompt lengths must be >= 0 — pass e.g. --context 4096")
+    if sc.backend not in BACKENDS:
+        raise HarnessError(f"unknown backend {sc.backend!r} — use one of: {', '.join(BACKENDS)}")
     requested = sc.placement
     placement = auto_placement(machine, sc) if requested == "auto" else resolve_placement(machine, requested)
     eng_name = auto_engine(placement, machine.gpu_count, machine.nodes) if sc.engine == "auto" else sc.engine
@@ -426,6 +480,9 @@ def predict(machine: Machine, sc: Scenario) -> Prediction:
     prefill = _prefill_rate(sc, placement, dev)
     ttft = (sc.prompt / prefill + (1 / per_user if per_user else 0.0)) if prefill else None
     notes += _workload_notes(sc)
+    if placement != "cpu" and gpu_kernel_penalty(sc, eng) < 1.0:
+        notes.append(f"{sc.backend} backend without a BF16 expert mat-vec path: routed experts stream at "
+                     f"{gpu_kernel_penalty(sc, eng):.2f} of the GPU rate ({eng.name} profile)")
     notes.append(f"fit: host memory keeps max({HOST_RESERVE_MIN_GB:g} GB, {HOST_RESERVE_FRAC:.0%}) for the OS and "
                  f"engine buffers; each GPU keeps {GPU_RESERVE_FRAC:.0%} (vLLM's gpu_memory_utilization 0.9)")
     bottleneck = "does not fit" if not fits else max(times, key=times.get)

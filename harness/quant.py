@@ -3,7 +3,8 @@
 Storage formats are costed from their block layouts; recipes say which class gets which format,
 following what common releases do (llama.cpp's ``llama_tensor_get_type`` mixes, DeepSeek's FP8
 checkpoint, gpt-oss's MXFP4 experts). A recipe may mix formats by class
-(``experts=q4_k_m,attention=q8_0``) or state an average size (``3.54bpw``).
+(``experts=q4_k_m,attention=q8_0``) or state an average size (``3.54bpw``), optionally with the
+format its non-expert tensors are kept in (``4.93bpw@q5_k``; Q8_0 when not said).
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ class QuantRecipe:
     bits: tuple[tuple[str, float], ...] = ()  # (tensor class, bits per weight) for every class
     ships_mtp: bool = True  # whether files in this recipe carry the MTP module
     average: float | None = None  # "<N>bpw": only the file's average size is known
+    keep: float | None = None  # "<N>bpw@<format>": bpw of the non-expert tensors (else Q8_0)
 
     def __post_init__(self) -> None:
         if not self.bits:  # QuantRecipe("q4_k_m") is parse_quant("q4_k_m")
@@ -154,6 +156,8 @@ class QuantRecipe:
             object.__setattr__(self, "name", parsed.name)
             object.__setattr__(self, "bits", parsed.bits)
             object.__setattr__(self, "ships_mtp", parsed.ships_mtp)
+            object.__setattr__(self, "average", parsed.average)
+            object.__setattr__(self, "keep", parsed.keep)
 
     def bits_per_weight(self, tensor_class: str) -> float:
         """Bits per weight of one tensor class."""
@@ -172,11 +176,12 @@ class QuantRecipe:
         read as published mixes are built: everything but the routed experts kept at Q8_0 (8.5 bpw;
         ggml-org's gpt-oss GGUFs keep attention Q8_0 beside MXFP4 experts, ubergarm's DeepSeek mixes
         attention q8_0), the routed experts at whatever makes the average. Check: gpt-oss-120b's
-        published 4.34 bpw gives experts 4.26 bpw — MXFP4's 4.25."""
+        published 4.34 bpw gives experts 4.26 bpw — MXFP4's 4.25. ``@<format>`` names another
+        level for the non-expert tensors (Unsloth's dynamic "UD-" GGUFs keep them at 4–6 bit)."""
         bits = dict(self.bits)
         if self.average is None or not model.params.get("routed_experts"):
             return bits
-        keep = max(self.average, FORMAT_BPW["q8_0"])
+        keep = max(self.average, self.keep if self.keep is not None else FORMAT_BPW["q8_0"])
         counted = [c for c in TENSOR_CLASSES if c != "mtp"]
         total = sum(model.params[c] for c in counted)
         kept = {c: (32.0 if c == "norms" else keep) for c in counted if c != "routed_experts"}
@@ -243,12 +248,18 @@ def _single(name: str) -> QuantRecipe:
     if name in RECIPES:
         table = RECIPES[name]
         return QuantRecipe(name, tuple((c, table[c]) for c in TENSOR_CLASSES), name not in _GGUF)
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)bpw", name)
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)bpw(?:@(\w+))?", name)
     if match:
         bpw = float(match.group(1))
         if not 0.5 <= bpw <= 32:
             raise HarnessError(f"quant {name!r}: bits per weight must be between 0.5 and 32")
-        return QuantRecipe(f"{bpw:g}bpw", tuple((c, bpw) for c in TENSOR_CLASSES), False, average=bpw)
+        fmt = match.group(2)
+        if fmt is not None and fmt not in FORMAT_BPW:
+            raise HarnessError(f"quant {name!r}: unknown storage format {fmt!r} after '@' — use one of "
+                               f"{', '.join(FORMAT_BPW)}")
+        label = f"{bpw:g}bpw" + (f"@{fmt}" if fmt else "")
+        return QuantRecipe(label, tuple((c, bpw) for c in TENSOR_CLASSES), False, average=bpw,
+                           keep=FORMAT_BPW[fmt] if fmt else None)
     raise HarnessError(f"unknown quant {name!r} — use one of {', '.join(QUANT_NAMES)}, "
                        "'<N>bpw' (e.g. 3.54bpw), or a mix like 'experts=q4_k_m,attention=q8_0'")
 

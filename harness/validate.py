@@ -73,7 +73,7 @@ def score_case(case: CalibrationCase, engines: dict[str, EngineProfile] | None =
     model = load_model(calibration_model(case.model_id))
     quant = parse_quant(case.quant)
     sc = Scenario(model=model, quant=quant, engine=case.engine, placement=case.placement,
-                  context=case.context, batch=case.batch)
+                  context=case.context, batch=case.batch, backend=case.backend)
     if engines is not None:
         pred = predict_with(engines, case.machine, sc)
     else:

@@ -1,0 +1,128 @@
+"""Kernel-path mechanisms of the prediction: what a backend lacks, and per-engine GPU floors."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from harness.calibration import load_cases, parse_quant_column
+from harness.engines import get_engine
+from harness.errors import HarnessError
+from harness.machine import GpuSpec, Machine
+from harness.models import load_model
+from harness.predict import Scenario, bf16_experts, gpu_kernel_penalty, predict
+from harness.quant import parse_quant
+
+QWEN30 = load_model("qwen3-30b-a3b")
+
+
+def apu() -> Machine:
+    """A Ryzen AI Max-like box: the iGPU shares 256 GB/s host memory."""
+    gpu = GpuSpec(model="Radeon 8060S", count=1, memory_gb=128, bandwidth_gbs=256, bf16_tflops=59,
+                  unified_memory=True)
+    return Machine(name="apu", source="test", sockets=1, cores_per_socket=16, capacity_gb=128,
+                   theoretical_bandwidth_gbs=256, gpus=(gpu,))
+
+
+def _tps(quant: str, backend: str, model=QWEN30) -> float:
+    sc = Scenario(model=model, quant=parse_quant(quant), engine="llama.cpp", placement="gpu", context=0,
+                  backend=backend)
+    return predict(apu(), sc).decode_tokens_per_s
+
+
+def test_bf16_experts_recognised_in_plain_and_mixed_recipes():
+    assert bf16_experts(parse_quant("bf16"))
+    assert bf16_experts(parse_quant("experts=bf16,attention=q8_0"))
+    assert not bf16_experts(parse_quant("fp16"))
+    assert not bf16_experts(parse_quant("q8_0"))
+    assert not bf16_experts(parse_quant("experts=q4_k_m,attention=bf16"))
+
+
+def test_vulkan_bf16_experts_take_the_slow_path():
+    eng = get_engine("llama.cpp")
+    assert eng.vulkan_bf16_moe_frac < 0.5  # fitted on strix_qwen3_30b_bf16: ~3× slower than ROCm
+    slow, fast = _tps("bf16", "vulkan"), _tps("bf16", "rocm")
+    assert slow < fast / 2
+    # the same BF16 file through ROCm or an unnamed backend streams at the full rate
+    assert _tps("bf16", "auto") == pytest.approx(fast)
+
+
+def test_vulkan_penalty_is_limited_to_bf16_experts():
+    # FP16 experts and quantized experts on Vulkan: no penalty (the device has fp16 and int-dot paths)
+    assert _tps("fp16", "vulkan") == pytest.approx(_tps("fp16", "rocm"))
+    assert _tps("q8_0", "vulkan") == pytest.approx(_tps("q8_0", "rocm"))
+    # a dense BF16 model has no routed experts, so nothing is slowed (dense gemma-3-27b BF16 runs at
+    # the same speed on Vulkan as on ROCm in the source logs)
+    dense = load_model("llama-3.1-70b")
+    assert _tps("bf16", "vulkan", dense) == pytest.approx(_tps("bf16", "rocm", dense))
+
+
+def test_vulkan_penalty_is_stated_in_assumptions():
+    sc = Scenario(model=QWEN30, quant=parse_quant("bf16"), engine="llama.cpp", placement="gpu", context=0,
+                  backend="vulkan")
+    pred = predict(apu(), sc)
+    assert any("BF16 expert mat-vec" in a for a in pred.assumptions)
+    assert pred.inputs["backend"] == "vulkan"
+
+
+def test_penalty_only_for_engines_that_have_it():
+    sc = Scenario(model=QWEN30, quant=parse_quant("bf16"), backend="vulkan")
+    assert gpu_kernel_penalty(sc, get_engine("ideal")) == 1.0
+    assert gpu_kernel_penalty(replace(sc, backend="cuda"), get_engine("llama.cpp")) == 1.0
+
+
+def test_unknown_backend_is_refused():
+    sc = Scenario(model=QWEN30, quant=parse_quant("bf16"), placement="gpu", backend="directx")
+    with pytest.raises(HarnessError, match="backend"):
+        predict(apu(), sc)
+
+
+def test_calibration_rows_carry_backend_and_16bit_format():
+    cases = {c.id: c for c in load_cases()}
+    assert cases["strix_qwen3_30b_bf16"].backend == "vulkan"
+    assert cases["strix_qwen3_30b_bf16"].quant == "bf16"  # sized BF16 file keeps its format name
+    assert cases["strix_gptoss120b_rocm"].backend == "rocm"
+    assert cases["m2u_gptoss20b"].backend == "metal"
+    assert cases["kt_v02_ds_1s_8e"].backend == "auto"
+    assert parse_quant_column({"quant": "BF16 (56.89 GiB)", "bits_per_weight_if_stated": "16"}) == "bf16"
+
+
+def test_vllm_replays_cuda_graphs_so_its_layer_floor_is_below_ggml():
+    """vLLM captures the decode step as CUDA graphs; ggml launches every kernel per token. Fitted
+    separately (the dense vLLM row separates vLLM's floor from its bandwidth share)."""
+    vllm, ggml = get_engine("vllm"), get_engine("llama.cpp")
+    assert vllm.gpu_layer_us + vllm.moe_layer_us < ggml.gpu_layer_us + ggml.moe_layer_us
+    assert get_engine("sglang").gpu_layer_us == vllm.gpu_layer_us
+
+
+def test_unsloth_dynamic_rows_keep_non_experts_below_q8():
+    cases = {c.id: c for c in load_cases()}
+    assert cases["strix_glm45air_q4kxl"].quant == "4.93bpw@q5_k"
+    assert cases["ik_8480_maverick_iq4xs"].quant == "4.25bpw@q5_k"
+    assert cases["spark_gptoss120b"].quant == "4.34bpw"  # ggml-org file: Q8_0 beside MXFP4 experts
+
+
+def test_all_to_all_latency_follows_deepep_table():
+    from harness.predict import all_to_all_latency_s
+
+    assert all_to_all_latency_s(8) == pytest.approx((77 + 114) * 1e-6)
+    assert all_to_all_latency_s(128) == pytest.approx((192 + 369) * 1e-6)
+    # between measured sizes: between their latencies; outside: held at the nearest
+    assert all_to_all_latency_s(64) < all_to_all_latency_s(96) < all_to_all_latency_s(128)
+    assert all_to_all_latency_s(2) == all_to_all_latency_s(8)
+    assert all_to_all_latency_s(1024) == all_to_all_latency_s(256)
+
+
+def test_multi_node_step_never_beats_the_all_to_all_latency_floor():
+    """A tiny batch moves almost no bytes, yet every MoE layer still waits for dispatch + combine."""
+    from harness.predict import all_to_all_latency_s
+
+    gpu = GpuSpec(model="H800", count=8, memory_gb=80, bandwidth_gbs=3350, bf16_tflops=989)
+    m = Machine(name="h800", source="test", gpus=(gpu,), nodes=18, interconnect_gbs=400.0)
+    dsv3 = load_model("deepseek-v3")
+    pred = predict(m, Scenario(model=dsv3, quant=parse_quant("fp8"), engine="sglang", placement="multi-node",
+                               batch=1))
+    floor = dsv3.n_moe_layers * all_to_all_latency_s(8 * 18)
+    assert sum(pred.time_per_token_s.values()) >= floor
+    assert pred.time_per_token_s["interconnect"] > 0  # at batch 1 the floor, not the GPU, sets the pace
