@@ -55,11 +55,24 @@ class CalibrationCase:
     why_not: str
     row: dict[str, str]
     backend: str = "auto"
+    prompt: int | None = None  # prompt tokens of the prefill figure, where stated
+    prefill_depth: int = 0
 
 
 def _num(text: str | None) -> float | None:
     m = re.search(r"[-+]?\d+(?:\.\d+)?", (text or "").replace(",", ""))
     return float(m.group()) if m else None
+
+
+def parse_prompt(text: str) -> tuple[int | None, int]:
+    """(prompt tokens, KV depth the prompt is processed at) from the row's context column, where
+    stated: "pp512", "PP512/TG128 @ N_KV=0", "prompt 7678", "500 prompt"; "@ depth 32768" is the
+    depth of llama-bench's "-d" runs, which applies to its prompt processing as to its decode."""
+    t = (text or "").lower().replace(",", "")
+    size = re.search(r"\bpp(\d+)|prompt (\d+)|(\d+) prompt", t)
+    prompt = int(next(g for g in size.groups() if g)) if size else None
+    depth = re.search(r"@ depth (\d+)|n_kv=(\d+)", t)
+    return prompt, int(next(g for g in depth.groups() if g)) if depth else 0
 
 
 def _lead_int(text: str | None) -> int | None:
@@ -202,6 +215,8 @@ def to_case(row: dict[str, str]) -> CalibrationCase:
         measured_decode=decode, measured_prefill=_num(row.get("prefill_tok_s")), machine=machine,
         usable=not reasons, why_not="; ".join(reasons), row=row,
         backend=_lookup(row.get("engine", ""), _BACKENDS) or "auto",
+        prompt=parse_prompt(row.get("context_or_prompt_len", ""))[0],
+        prefill_depth=parse_prompt(row.get("context_or_prompt_len", ""))[1],
     )
 
 

@@ -84,13 +84,13 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
 # with the Vulkan backend and BF16 experts: strix_qwen3_30b_bf16 (the same file through ROCm streams at
 # full rate: kyuz0/amd-strix-halo-toolboxes benchmark logs, build 6486, 24.94 vs 8.29 tok/s).
 _GGML = dict(gpu_bw_frac=0.99, gpu_layer_us=118.5, moe_layer_us=89.8, cpu_layer_us=0.0, cpu_thread_us=4.32,
-             numa_gain=-0.52, cpu_flops_frac=0.096, gpu_flops_frac=0.18, multi_gpu="layer", mtp=False,
+             numa_gain=-0.52, cpu_flops_frac=0.096, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
              vulkan_bf16_moe_frac=0.165)
 # Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
 # above, and cpu_gemm_frac per engine below — ik_llama.cpp's repacked GEMMs reach ~6x llama.cpp's
 # on the same CPUs (rows ik_7950x_* vs lcpp_7950x_*, ik_9355_* vs lcpp_9355_*).
 _register(EngineProfile(
-    name="llama.cpp", cpu_bw_frac=1.0, cpu_gemm_frac=0.087, **_GGML, fitted_on=_GGML_ROWS,
+    name="llama.cpp", cpu_bw_frac=1.0, cpu_gemm_frac=0.085, **_GGML, fitted_on=_GGML_ROWS,
     note="llama.cpp: mmap'd weights without NUMA-aware placement (a second socket costs 0.52 of one), "
          "layers split over GPUs; cpu_bw_frac from its CPU rows (kt_v02_ds_2s_llamacpp, lcpp_*)",
 ))
@@ -104,7 +104,7 @@ _register(EngineProfile(
 # (harness.models), so GEMMs ran at 52,300 × 78.2e9 / (8 × 989e12) = 0.52 of rated: gpu_flops_frac 0.5.
 _register(EngineProfile(
     name="ktransformers", cpu_bw_frac=1.0, numa_gain=0.78, gpu_bw_frac=0.54, cpu_layer_us=0.0, cpu_thread_us=0.0,
-    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.086, gpu_flops_frac=0.040, cpu_gemm_frac=0.69,
+    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.086, gpu_flops_frac=0.055, cpu_gemm_frac=0.62,
     multi_gpu="layer", mtp=False,
     fitted_on=("kt_v02_ds_1s_8e", "kt_v02_ds_2s_8e", "kt_v021_ds_8e_8k", "kt_i314_epyc9654_10k", "hy90_fp8",
                "hy90_int4"),

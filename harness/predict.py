@@ -64,12 +64,15 @@ class Scenario:
     # GPU kernel backend of the engine ("cuda", "rocm", "vulkan", "metal"); "auto" = the GPU
     # vendor's own. Matters where a backend lacks a kernel path (see ``gpu_kernel_penalty``).
     backend: str = "auto"
+    # tokens already in the KV cache when the prompt is processed (llama-bench's "pp N @ d D"): the
+    # prompt's attention then spans depth + its own positions
+    prefill_depth: int = 0
 
     def inputs(self) -> dict[str, Any]:
         return {"model": self.model.id, "quant": self.quant.name, "engine": self.engine,
                 "placement": self.placement, "context": self.context, "prompt": self.prompt,
                 "batch": self.batch, "kv_dtype_bytes": self.kv_dtype_bytes, "mtp": self.mtp,
-                "backend": self.backend}
+                "backend": self.backend, "prefill_depth": self.prefill_depth}
 
 
 @dataclass(frozen=True)
@@ -428,7 +431,7 @@ def _prefill_rate(sc: Scenario, placement: str, dev: _Devices) -> float | None:
     """Prompt tokens/s: compute bound at the effective GEMM FLOP/s of the device doing the matmuls."""
     m = sc.model
     per_token = 2.0 * sum(v for k, v in m.read_params.items() if k not in ("mtp", "embedding"))
-    per_token += m.attention_flops_per_token(max(1, sc.prompt // 2))
+    per_token += m.attention_flops_per_token(max(1, sc.prefill_depth + sc.prompt // 2))
     if placement == "cpu" or (placement == "hybrid" and not dev.gpu_flops):
         rate = dev.host_gemm_flops
     elif placement == "hybrid":
@@ -447,7 +450,7 @@ def predict(machine: Machine, sc: Scenario) -> Prediction:
     """Predict decode and prefill for one scenario on one machine."""
     if sc.batch < 1:
         raise HarnessError(f"batch must be >= 1, got {sc.batch} — pass --batch 1 or more")
-    if sc.context < 0 or sc.prompt < 0:
+    if sc.context < 0 or sc.prompt < 0 or sc.prefill_depth < 0:
         raise HarnessError("context and prompt lengths must be >= 0 — pass e.g. --context 4096")
     if sc.backend not in BACKENDS:
         raise HarnessError(f"unknown backend {sc.backend!r} — use one of: {', '.join(BACKENDS)}")

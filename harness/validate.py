@@ -73,7 +73,8 @@ def score_case(case: CalibrationCase, engines: dict[str, EngineProfile] | None =
     model = load_model(calibration_model(case.model_id))
     quant = parse_quant(case.quant)
     sc = Scenario(model=model, quant=quant, engine=case.engine, placement=case.placement,
-                  context=case.context, batch=case.batch, backend=case.backend)
+                  context=case.context, batch=case.batch, backend=case.backend,
+                  prompt=case.prompt or Scenario.prompt, prefill_depth=case.prefill_depth)
     if engines is not None:
         pred = predict_with(engines, case.machine, sc)
     else:

@@ -126,3 +126,28 @@ def test_multi_node_step_never_beats_the_all_to_all_latency_floor():
     floor = dsv3.n_moe_layers * all_to_all_latency_s(8 * 18)
     assert sum(pred.time_per_token_s.values()) >= floor
     assert pred.time_per_token_s["interconnect"] > 0  # at batch 1 the floor, not the GPU, sets the pace
+
+
+def test_prompt_and_depth_parsed_from_rows():
+    from harness.calibration import parse_prompt
+
+    assert parse_prompt("tg128 / pp512") == (512, 0)
+    assert parse_prompt("sweep-bench PP512/TG128 @ N_KV=0") == (512, 0)
+    assert parse_prompt("prompt 7678 (8K), 300 output") == (7678, 0)
+    assert parse_prompt("500 prompt / 300 output, ctx 8192") == (500, 0)
+    assert parse_prompt("tg32 @ depth 32768") == (None, 32768)
+    assert parse_prompt("not stated") == (None, 0)
+
+
+def test_prefill_at_depth_pays_attention_over_the_cache():
+    """llama-bench 'pp2048 @ d32768': every prompt token attends over the 32K cached tokens too."""
+    gptoss = load_model("gpt-oss-120b")
+    sc = Scenario(model=gptoss, quant=parse_quant("mxfp4"), engine="llama.cpp", placement="gpu", prompt=2048)
+    shallow = predict(apu(), sc).prefill_tokens_per_s
+    deep = predict(apu(), replace(sc, prefill_depth=32768)).prefill_tokens_per_s
+    assert deep < 0.8 * shallow
+    # decode is unaffected by where the prompt was processed
+    assert predict(apu(), replace(sc, prefill_depth=32768)).decode_tokens_per_s == pytest.approx(
+        predict(apu(), sc).decode_tokens_per_s)
+    with pytest.raises(HarnessError):
+        predict(apu(), replace(sc, prefill_depth=-1))
