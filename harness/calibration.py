@@ -90,9 +90,35 @@ def _lookup(text: str, table: tuple[tuple[str, str], ...]) -> str | None:
 _UD_KEEP = "@q5_k"
 
 
+# Tensor classes and formats as rows name them in a stated mix ("experts IQ4_XS, attn Q5_K, output
+# Q6_K") → recipe mix keys and recipe names (a k-quant type stands for its _M recipe's class bits).
+_MIX_CLASSES = (("experts", "experts"), ("attn", "attention"), ("output", "lm_head"))
+_MIX_FORMATS = {"q5_k": "q5_k_m", "q4_k": "q4_k_m", "q3_k": "q3_k_m"}
+
+
+def _stated_mix(label: str) -> str | None:
+    """A recipe mix from a label that names each class's format, or None when it names none or one
+    the recipes do not know."""
+    from harness.quant import QUANT_NAMES
+
+    parts = []
+    for word, cls in _MIX_CLASSES:
+        m = re.search(rf"\b{word}\s+([a-z0-9_]+)", label.lower())
+        if m:
+            fmt = _MIX_FORMATS.get(m.group(1), m.group(1))
+            if fmt not in QUANT_NAMES:
+                return None
+            parts.append(f"{cls}={fmt}")
+    return ",".join(parts) if len(parts) >= 2 else None
+
+
 def parse_quant_column(row: dict[str, str]) -> str | None:
-    """A quant recipe name for the row: the stated bits/weight when given, else the quant label."""
+    """A quant recipe name for the row: the formats it states per tensor class, else the stated
+    bits/weight, else the quant label."""
     label = row.get("quant", "").strip()
+    mix = _stated_mix(label)
+    if mix:
+        return mix  # the row's own layout beats an average spread by assumption
     head = re.split(r"[(,]", label, maxsplit=1)[0].strip().lower()
     sized = re.search(r"gib|\d\s*gb\b|bpw", label.lower())
     if head in ("bf16", "fp16") or (head in _RECIPES and not sized):

@@ -83,15 +83,15 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
 # MoE routing), so its per-layer floor is its own, not vLLM's. vulkan_bf16_moe_frac binds only on rows
 # with the Vulkan backend and BF16 experts: strix_qwen3_30b_bf16 (the same file through ROCm streams at
 # full rate: kyuz0/amd-strix-halo-toolboxes benchmark logs, build 6486, 24.94 vs 8.29 tok/s).
-_GGML = dict(gpu_bw_frac=0.99, gpu_layer_us=118.5, moe_layer_us=89.8, cpu_layer_us=0.0, cpu_thread_us=4.32,
-             numa_gain=-0.52, cpu_flops_frac=0.096, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
-             vulkan_bf16_moe_frac=0.165)
+_GGML = dict(gpu_bw_frac=0.98, gpu_layer_us=106.1, moe_layer_us=104.1, cpu_layer_us=0.0, cpu_thread_us=4.29,
+             numa_gain=-0.50, cpu_flops_frac=0.098, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
+             vulkan_bf16_moe_frac=0.166)
 # Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
 # above, and cpu_gemm_frac per engine below — ik_llama.cpp's repacked GEMMs reach ~6x llama.cpp's
 # on the same CPUs (rows ik_7950x_* vs lcpp_7950x_*, ik_9355_* vs lcpp_9355_*).
 _register(EngineProfile(
-    name="llama.cpp", cpu_bw_frac=1.0, cpu_gemm_frac=0.085, **_GGML, fitted_on=_GGML_ROWS,
-    note="llama.cpp: mmap'd weights without NUMA-aware placement (a second socket costs 0.52 of one), "
+    name="llama.cpp", cpu_bw_frac=0.91, cpu_gemm_frac=0.085, **_GGML, fitted_on=_GGML_ROWS,
+    note="llama.cpp: mmap'd weights without NUMA-aware placement (a second socket costs 0.50 of one), "
          "layers split over GPUs; cpu_bw_frac from its CPU rows (kt_v02_ds_2s_llamacpp, lcpp_*)",
 ))
 _register(EngineProfile(
@@ -103,13 +103,13 @@ _register(EngineProfile(
 # (989 TFLOPS BF16 each) on 2000-token inputs; DeepSeek-V3 costs 78.2 GFLOP per such token
 # (harness.models), so GEMMs ran at 52,300 × 78.2e9 / (8 × 989e12) = 0.52 of rated: gpu_flops_frac 0.5.
 _register(EngineProfile(
-    name="ktransformers", cpu_bw_frac=1.0, numa_gain=0.78, gpu_bw_frac=0.54, cpu_layer_us=0.0, cpu_thread_us=0.0,
-    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.086, gpu_flops_frac=0.055, cpu_gemm_frac=0.62,
+    name="ktransformers", cpu_bw_frac=1.0, numa_gain=0.78, gpu_bw_frac=0.50, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.088, gpu_flops_frac=0.056, cpu_gemm_frac=0.62,
     multi_gpu="layer", mtp=False,
     fitted_on=("kt_v02_ds_1s_8e", "kt_v02_ds_2s_8e", "kt_v021_ds_8e_8k", "kt_i314_epyc9654_10k", "hy90_fp8",
                "hy90_int4"),
     note="KTransformers: routed experts on CPU, duplicated per NUMA node (a second socket adds 0.78 of one); "
-         "the CPU expert kernels reach 8.6% of rated FP32 peak, so decode is CPU-compute bound on most boxes",
+         "the CPU expert kernels reach 8.8% of rated FP32 peak, so decode is CPU-compute bound on most boxes",
 ))
 _VLLM_ROWS = ("spark_vllm_gptoss120b", "spark_vllm_llama33_70b_nvfp4_dense", "spark_vllm2602_gptoss120b")
 # vLLM decode replays captured CUDA graphs: its per-layer floors fit to 0 once fitted on their own (the

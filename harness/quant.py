@@ -38,6 +38,7 @@ FORMAT_BPW: dict[str, float] = {
     "q4_0": 18 * 8 / 32,  # block_q4_0: fp16 d + 16 B = 18 B / 32 w -> 4.5
     "q3_k": 110 * 8 / 256,  # block_q3_K: hmask[32] qs[64] scales[12] d(2) = 110 B -> 3.4375
     "q2_k": 84 * 8 / 256,  # block_q2_K: scales[16] qs[64] d,dmin(4) = 84 B -> 2.625
+    "iq4_xs": 136 * 8 / 256,  # block_iq4_xs: d(2) scales_h(2) scales_l[4] qs[128] = 136 B -> 4.25
     "iq2_xxs": 66 * 8 / 256,  # block_iq2_xxs: d(2) + qs[32] uint16 = 66 B -> 2.0625
     "iq1_s": 50 * 8 / 256,  # block_iq1_s: d(2) qs[32] qh[8] uint16 = 50 B -> 1.5625
     # OCP MX spec: 32 fp4 (e2m1) weights share one e8m0 scale: 17 B / 32 w -> 4.25.
@@ -50,7 +51,7 @@ _MORE_BITS = 0.5
 
 QUANT_NAMES: tuple[str, ...] = (
     "bf16", "fp16", "fp8", "int8", "int4", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0",
-    "q3_k_m", "q2_k", "iq2_xxs", "iq1_s", "mxfp4",
+    "q3_k_m", "q2_k", "iq4_xs", "iq2_xxs", "iq1_s", "mxfp4",
 )
 
 _WEIGHT_CLASSES = ("attention", "dense_mlp", "shared_experts", "routed_experts", "mtp")
@@ -115,6 +116,8 @@ RECIPES: dict[str, dict[str, float]] = {
     "q2_k": _table(FORMAT_BPW["q2_k"], embedding=FORMAT_BPW["q2_k"], lm_head=FORMAT_BPW["q6_k"],
                    ffn=_ffn("q2_k", "q3_k"),
                    attention=(FORMAT_BPW["q2_k"] + FORMAT_BPW["q3_k"]) / 2),
+    # IQ4_XS: IQ4_XS throughout, output Q6_K (llama_tensor_get_type's default for the output tensor).
+    "iq4_xs": _table(FORMAT_BPW["iq4_xs"], embedding=FORMAT_BPW["iq4_xs"], lm_head=FORMAT_BPW["q6_k"]),
     # IQ2_XXS / IQ1_S: token_embd Q2_K, output Q5_K, ffn_down Q2_K in the first n/8 layers.
     "iq2_xxs": _table(FORMAT_BPW["iq2_xxs"], embedding=FORMAT_BPW["q2_k"], lm_head=5.5,
                       ffn=_ffn("iq2_xxs", "iq2_xxs", "q2_k", 1 / 8)),
@@ -127,7 +130,7 @@ RECIPES: dict[str, dict[str, float]] = {
 
 # llama.cpp's convert_hf_to_gguf.py drops DeepSeek's MTP layers, so GGUF recipes hold none
 # (a GGUF header that does carry them, e.g. GLM-4.5's nextn layer, is counted exactly).
-_GGUF = {"q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0", "q3_k_m", "q2_k", "iq2_xxs", "iq1_s"}
+_GGUF = {"q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0", "q3_k_m", "q2_k", "iq4_xs", "iq2_xxs", "iq1_s"}
 
 # Names a mixed recipe may use for tensor classes.
 _ALIASES: dict[str, tuple[str, ...]] = {

@@ -151,3 +151,25 @@ def test_prefill_at_depth_pays_attention_over_the_cache():
         predict(apu(), sc).decode_tokens_per_s)
     with pytest.raises(HarnessError):
         predict(apu(), replace(sc, prefill_depth=-1))
+
+
+def test_stated_per_class_mix_is_used_instead_of_an_average():
+    """'custom: experts IQ4_XS, attn Q5_K, output Q6_K (~4.4 bpw est.)' is a layout, not just a size."""
+    row = {"quant": "custom: experts IQ4_XS, attn Q5_K, output Q6_K (~4.4 bpw est.)",
+           "bits_per_weight_if_stated": ""}
+    assert parse_quant_column(row) == "experts=iq4_xs,attention=q5_k_m,lm_head=q6_k"
+    q = parse_quant(parse_quant_column(row))
+    assert q.bits_per_weight("routed_experts") == pytest.approx(4.25)
+    assert q.bits_per_weight("attention") == pytest.approx(5.5)
+    assert q.bits_per_weight("lm_head") == pytest.approx(6.5625)
+    # a format the recipes do not know falls back to the stated average
+    odd = {"quant": "custom: experts IQ3_KT, attn Q5_K (~3.5 bpw)", "bits_per_weight_if_stated": ""}
+    assert parse_quant_column(odd) == "3.5bpw"
+
+
+def test_iq4_xs_block_layout():
+    from harness.quant import FORMAT_BPW
+
+    # block_iq4_xs: fp16 d + uint16 scales_h + 4 B scales_l + 128 B of 4-bit indices per 256 weights
+    assert FORMAT_BPW["iq4_xs"] == pytest.approx((2 + 2 + 4 + 128) * 8 / 256)
+    assert parse_quant("iq4_xs").bits_per_weight("lm_head") == pytest.approx(6.5625)
