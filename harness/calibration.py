@@ -27,7 +27,7 @@ _MODEL_IDS = (
 _ENGINES = (("ik_llama", "ik_llama.cpp"), ("ktransformers", "ktransformers"), ("llama.cpp", "llama.cpp"),
             ("vllm", "vllm"), ("sglang", "sglang"), ("ktransformers-style", "ktransformers"))
 # GPU kernel backends named in the rows' engine column.
-_BACKENDS = (("vulkan", "vulkan"), ("rocm", "rocm"), ("hip", "rocm"), ("metal", "metal"), ("cuda", "cuda"))
+_BACKENDS = (("vulkan", "vulkan"), ("rocm", "rocm"), ("metal", "metal"), ("cuda", "cuda"))
 _PLACEMENTS = (("hybrid", "hybrid"), ("cpu_only", "cpu"), ("gpu_only", "gpu"), ("multi_gpu", "gpu"),
                ("multi_node", "multi-node"))
 # Fastest DIMM speed a platform of this memory type commonly runs, assumed when a row omits it
@@ -129,7 +129,7 @@ def parse_quant_column(row: dict[str, str]) -> str | None:
     bpw = _num(row.get("bits_per_weight_if_stated")) or (float(stated.group(1)) if stated else None)
     if bpw:
         # a file whose size the row gives: its average, spread as published mixes are
-        return f"{bpw:g}bpw" + (_UD_KEEP if "UD-" in label.upper() else "")
+        return f"{bpw:g}bpw" + (_UD_KEEP if re.search(r"\bud-", label.lower()) else "")
     if head in _RECIPES:
         return head
     if "4-bit gguf" in label.lower():
