@@ -51,6 +51,10 @@ class EngineProfile:
     # share of the GPU streaming rate that BF16 routed-expert mat-vecs reach on the Vulkan backend of
     # a device without the bf16 shader extension (harness.predict.gpu_kernel_penalty); 1.0 = no penalty
     vulkan_bf16_moe_frac: float = 1.0
+    # extra time per layer when one node's GPUs run the layer tensor/expert parallel (single-node
+    # "gpu" placement over 2+ GPUs): the collectives after attention and MoE and kernels too small to
+    # fill a GPU set a floor that a one-GPU row cannot show
+    tp_layer_us: float = 0.0
 
 
 # Fitted by bench/fit_engines.py; see each profile's ``fitted_on`` for the calibration rows.
@@ -116,9 +120,15 @@ _VLLM_ROWS = ("spark_vllm_gptoss120b", "spark_vllm_llama33_70b_nvfp4_dense", "sp
 # dense row spark_vllm_llama33_70b_nvfp4_dense beside the two MoE rows separates floor from bandwidth).
 # The two gpt-oss rows disagree 1.78x on one box (community vllm-node-mxfp4 build with CUTLASS MXFP4 MoE
 # kernels vs the NGC 26.02 image); one profile sits between them.
+# tp_layer_us for vLLM/SGLang: SGLang v0.4.1.post2 release notes (sgl-project/sglang PR #2643):
+# DeepSeek-V3 FP8 on 8×H200, TP8 with CUDA graphs, batch 1 (input 128, output 256) = 30.29 tok/s,
+# i.e. 33.0 ms per token, of which streaming the ~37 GB of activated FP8 weights over 8 × 4.8 TB/s at
+# gpu_bw_frac 0.73 takes 1.35 ms: (33.0 - 1.35) ms / 61 layers = 519 µs per layer. Corroborated by
+# vLLM 0.13 DeepSeek-V3.2 on 8×H20 at ~30 tok/s per request (vllm-project/vllm issue #30832).
+_TP_LAYER_US = 519.0
 _register(EngineProfile(
     name="vllm", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.73, cpu_layer_us=0.0, cpu_thread_us=0.0,
-    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
+    gpu_layer_us=0.0, moe_layer_us=0.0, tp_layer_us=_TP_LAYER_US, cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=_VLLM_ROWS,
     note="vLLM: tensor/expert parallel over GPUs, CUDA-graph decode (bandwidth share and per-layer floors "
          "fitted on the DGX Spark rows; its CPU terms are "
@@ -129,7 +139,7 @@ _register(EngineProfile(
 # terms: both run the same CUDA kernel families (FlashInfer, CUTLASS/DeepGEMM MoE).
 _register(EngineProfile(
     name="sglang", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.73, cpu_layer_us=0.0, cpu_thread_us=0.0,
-    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
+    gpu_layer_us=0.0, moe_layer_us=0.0, tp_layer_us=_TP_LAYER_US, cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=(*_VLLM_ROWS, "sglang_96xh100_ep"),
     note="SGLang: expert parallel (DeepEP), MTP; decode GPU terms taken from the vLLM fit (no batch-1 SGLang "
          "row); prefill GEMMs at 0.5 of rated BF16 FLOP/s (row sglang_96xh100_ep)",

@@ -109,6 +109,7 @@ class _Devices:
     unified: bool
     cpu_threads: int  # threads an engine runs its CPU kernels on (one per physical core)
     host_gemm_flops: float  # effective CPU FLOP/s in prefill GEMMs
+    tensor_parallel: int = 1  # GPUs that run each layer together (tensor/expert parallel)
 
 
 def host_stream_bandwidth(machine: Machine) -> tuple[float | None, str]:
@@ -174,21 +175,26 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
     host_cap = (machine.capacity_gb or 0.0) * GB
     gpus = list(machine.gpus)
     gpu_bw = gpu_flops = gpu_cap = 0.0
+    tp = 1
     unified = any(g.unified_memory for g in gpus)
     if gpus:
         g = gpus[0]
         bw = gpu_bandwidth(g, machine)
         n = sum(x.count for x in gpus)
         streams_at_once = n if (eng.multi_gpu == "tensor" and placement != "hybrid") else 1
+        tp = streams_at_once if placement == "gpu" else 1
         gpu_bw = (bw or 0.0) * streams_at_once * eng.gpu_bw_frac * GB
         gpu_flops = (g.bf16_tflops or 0.0) * 1e12 * streams_at_once * eng.gpu_flops_frac
         gpu_cap = host_cap if unified else sum(x.count * x.memory_gb for x in gpus) * GB
         if n > 1 and placement in ("gpu", "multi-node"):
             notes.append(f"{n} GPUs, {'tensor/expert parallel (stream at once)' if streams_at_once > 1 else 'layer split (one GPU streams at a time)'}")
+        if tp > 1 and eng.tp_layer_us:
+            notes.append(f"tensor parallel over {tp} GPUs: {eng.tp_layer_us:.0f} µs per layer of collectives and "
+                         f"small kernels ({eng.name} profile; from a published 8-GPU batch-1 figure)")
         if unified:
             notes.append(f"{g.model} shares host memory ({bw or 0:.0f} GB/s, {host_cap / GB:.0f} GB)")
     return _Devices(host_bw, flops * eng.cpu_flops_frac, gpu_bw, gpu_flops, host_cap, gpu_cap, unified,
-                    cpu_threads(machine), flops * eng.cpu_gemm_frac)
+                    cpu_threads(machine), flops * eng.cpu_gemm_frac, tensor_parallel=tp)
 
 
 def cpu_threads(machine: Machine) -> int:
@@ -424,7 +430,8 @@ def engine_overhead(model: Any, placement: str, dev: _Devices, eng: EngineProfil
         return model.n_layers * cpu_layer + moe
     if placement == "hybrid":
         return model.n_layers * gpu_layer + model.n_moe_layers * cpu_layer + moe
-    return model.n_layers * gpu_layer + moe
+    tp_sync = model.n_layers * eng.tp_layer_us * 1e-6 if dev.tensor_parallel > 1 else 0.0
+    return model.n_layers * gpu_layer + moe + tp_sync
 
 
 def _prefill_rate(sc: Scenario, placement: str, dev: _Devices) -> float | None:

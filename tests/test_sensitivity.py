@@ -26,11 +26,13 @@ def test_more_bandwidth_helps_a_bandwidth_bound_cpu_box():
 def test_max_users_is_monotone_in_target():
     m = load_machine("8x-h200")
     sc = Scenario(model=DSV3, quant=parse_quant("fp8"), placement="gpu")
-    fast = max_users_at(m, sc, 40.0)["max_users"]
+    # targets around the ~30 tok/s a TP8 H200 node gives one DeepSeek-V3 user (SGLang's published
+    # batch-1 figure, harness.engines._TP_LAYER_US)
+    fast = max_users_at(m, sc, 25.0)["max_users"]
     slow = max_users_at(m, sc, 10.0)["max_users"]
     assert slow >= fast >= 1
     # at the limit the per-user speed still meets the target
-    assert predict(m, Scenario(model=DSV3, quant=parse_quant("fp8"), placement="gpu", batch=fast)).decode_tokens_per_s >= 40.0
+    assert predict(m, Scenario(model=DSV3, quant=parse_quant("fp8"), placement="gpu", batch=fast)).decode_tokens_per_s >= 25.0
 
 
 def test_cost_needs_a_price():
