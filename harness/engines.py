@@ -82,19 +82,19 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
               "ik_6980p_r1_q4km", "ik_6980p_r1_udq2kxl", "ik_7773x_r1_q4km_mla", "ik_2x6138_qwen235_q8",
               "ik_7950x_qwen30b_iq4xs", "ik_9355_qwen235_iq6k_cpu", "ik_8480_maverick_iq4xs",
               "ik_2x8480_maverick_iq4xs", "ik_16x3090_r1")
-# Shared by llama.cpp and ik_llama.cpp (same ggml GPU kernels and CPU thread pool), fitted on _GGML_ROWS.
-# gpu_layer_us / moe_layer_us: ggml launches each kernel of each token (no captured graph across the
-# MoE routing), so its per-layer floor is its own, not vLLM's. vulkan_bf16_moe_frac binds only on rows
+# Shared by llama.cpp and ik_llama.cpp (same ggml GPU kernels and CPU thread pool), fitted on _GGML_ROWS;
+# gpu_layer_us and moe_layer_us are the GPU runtime floor shared with vLLM/SGLang (fitted with _VLLM_ROWS
+# too). vulkan_bf16_moe_frac binds only on rows
 # with the Vulkan backend and BF16 experts: strix_qwen3_30b_bf16 (the same file through ROCm streams at
 # full rate: kyuz0/amd-strix-halo-toolboxes benchmark logs, build 6486, 24.94 vs 8.29 tok/s).
-_GGML = dict(gpu_bw_frac=0.98, gpu_layer_us=106.1, moe_layer_us=104.1, cpu_layer_us=0.0, cpu_thread_us=4.29,
+_GGML = dict(gpu_bw_frac=0.96, gpu_layer_us=106.6, moe_layer_us=87.2, cpu_layer_us=0.0, cpu_thread_us=4.47,
              numa_gain=-0.50, cpu_flops_frac=0.098, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
-             vulkan_bf16_moe_frac=0.166)
+             vulkan_bf16_moe_frac=0.169)
 # Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
 # above, and cpu_gemm_frac per engine below — ik_llama.cpp's repacked GEMMs reach ~6x llama.cpp's
 # on the same CPUs (rows ik_7950x_* vs lcpp_7950x_*, ik_9355_* vs lcpp_9355_*).
 _register(EngineProfile(
-    name="llama.cpp", cpu_bw_frac=0.91, cpu_gemm_frac=0.085, **_GGML, fitted_on=_GGML_ROWS,
+    name="llama.cpp", cpu_bw_frac=0.90, cpu_gemm_frac=0.085, **_GGML, fitted_on=_GGML_ROWS,
     note="llama.cpp: mmap'd weights without NUMA-aware placement (a second socket costs 0.50 of one), "
          "layers split over GPUs; cpu_bw_frac from its CPU rows (kt_v02_ds_2s_llamacpp, lcpp_*)",
 ))
@@ -107,39 +107,44 @@ _register(EngineProfile(
 # (989 TFLOPS BF16 each) on 2000-token inputs; DeepSeek-V3 costs 78.2 GFLOP per such token
 # (harness.models), so GEMMs ran at 52,300 × 78.2e9 / (8 × 989e12) = 0.52 of rated: gpu_flops_frac 0.5.
 _register(EngineProfile(
-    name="ktransformers", cpu_bw_frac=1.0, numa_gain=0.78, gpu_bw_frac=0.50, cpu_layer_us=0.0, cpu_thread_us=0.0,
-    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.088, gpu_flops_frac=0.056, cpu_gemm_frac=0.62,
+    name="ktransformers", cpu_bw_frac=1.0, numa_gain=0.78, gpu_bw_frac=0.56, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.085, gpu_flops_frac=0.056, cpu_gemm_frac=0.62,
     multi_gpu="layer", mtp=False,
     fitted_on=("kt_v02_ds_1s_8e", "kt_v02_ds_2s_8e", "kt_v021_ds_8e_8k", "kt_i314_epyc9654_10k", "hy90_fp8",
                "hy90_int4"),
     note="KTransformers: routed experts on CPU, duplicated per NUMA node (a second socket adds 0.78 of one); "
-         "the CPU expert kernels reach 8.8% of rated FP32 peak, so decode is CPU-compute bound on most boxes",
+         "the CPU expert kernels reach 8.5% of rated FP32 peak, so decode is CPU-compute bound on most boxes",
 ))
 _VLLM_ROWS = ("spark_vllm_gptoss120b", "spark_vllm_llama33_70b_nvfp4_dense", "spark_vllm2602_gptoss120b")
-# vLLM decode replays captured CUDA graphs: its per-layer floors fit to 0 once fitted on their own (the
-# dense row spark_vllm_llama33_70b_nvfp4_dense beside the two MoE rows separates floor from bandwidth).
+# vLLM's per-layer floors are the GPU runtime floor shared with ggml: fitted on the three DGX Spark rows
+# alone they go to 0, pulled by spark_vllm_gptoss120b (59.5 tok/s: above what 273 GB/s allows for the
+# checkpoint's BF16 attention and head), which would put one H200 at ~700 tok/s for gpt-oss-120b; on fast
+# GPUs vLLM shows floors of this size (gpt-oss ~150 tok/s on a B200, vllm-project/vllm issue #27075).
 # The two gpt-oss rows disagree 1.78x on one box (community vllm-node-mxfp4 build with CUTLASS MXFP4 MoE
-# kernels vs the NGC 26.02 image); one profile sits between them.
+# kernels vs the NGC 26.02 image); the profile cannot serve both.
 # tp_layer_us for vLLM/SGLang: SGLang v0.4.1.post2 release notes (sgl-project/sglang PR #2643):
 # DeepSeek-V3 FP8 on 8×H200, TP8 with CUDA graphs, batch 1 (input 128, output 256) = 30.29 tok/s,
-# i.e. 33.0 ms per token, of which streaming the ~37 GB of activated FP8 weights over 8 × 4.8 TB/s at
-# gpu_bw_frac 0.73 takes 1.35 ms: (33.0 - 1.35) ms / 61 layers = 519 µs per layer. Corroborated by
-# vLLM 0.13 DeepSeek-V3.2 on 8×H20 at ~30 tok/s per request (vllm-project/vllm issue #30832).
-_TP_LAYER_US = 519.0
+# i.e. 33.0 ms per token; streaming the activated FP8 weights over 8 × 4.8 TB/s at gpu_bw_frac takes
+# 1.2 ms and the shared per-layer floors 11.6 ms, leaving (33.0 - 1.2 - 11.6) ms / 61 layers = 332 µs
+# per layer for tensor parallelism. Corroborated by vLLM 0.13 DeepSeek-V3.2 on 8×H20 at ~30 tok/s per
+# request (vllm-project/vllm issue #30832).
+_TP_LAYER_US = 332.0
 _register(EngineProfile(
-    name="vllm", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.73, cpu_layer_us=0.0, cpu_thread_us=0.0,
-    gpu_layer_us=0.0, moe_layer_us=0.0, tp_layer_us=_TP_LAYER_US, cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
+    name="vllm", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.83, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], tp_layer_us=_TP_LAYER_US,
+    cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=_VLLM_ROWS,
-    note="vLLM: tensor/expert parallel over GPUs, CUDA-graph decode (bandwidth share and per-layer floors "
-         "fitted on the DGX Spark rows; its CPU terms are "
+    note="vLLM: tensor/expert parallel over GPUs (bandwidth share fitted on the DGX Spark rows, per-layer "
+         "floors shared with the other GPU engines, a tensor-parallel floor per layer; its CPU terms are "
          "not fitted: vLLM does not run weights on the CPU in these rows); prefill GEMMs at 0.5 of rated "
          "BF16 FLOP/s (row sglang_96xh100_ep)",
 ))
 # No batch-1 SGLang row exists (sglang_96xh100_ep is aggregate throughput), so SGLang takes vLLM's GPU
 # terms: both run the same CUDA kernel families (FlashInfer, CUTLASS/DeepGEMM MoE).
 _register(EngineProfile(
-    name="sglang", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.73, cpu_layer_us=0.0, cpu_thread_us=0.0,
-    gpu_layer_us=0.0, moe_layer_us=0.0, tp_layer_us=_TP_LAYER_US, cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
+    name="sglang", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.83, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], tp_layer_us=_TP_LAYER_US,
+    cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=(*_VLLM_ROWS, "sglang_96xh100_ep"),
     note="SGLang: expert parallel (DeepEP), MTP; decode GPU terms taken from the vLLM fit (no batch-1 SGLang "
          "row); prefill GEMMs at 0.5 of rated BF16 FLOP/s (row sglang_96xh100_ep)",
