@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from harness.cpu_catalog import rating_for as cpu_rating_for
@@ -195,6 +195,26 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
             notes.append(f"{g.model} shares host memory ({bw or 0:.0f} GB/s, {host_cap / GB:.0f} GB)")
     return _Devices(host_bw, flops * eng.cpu_flops_frac, gpu_bw, gpu_flops, host_cap, gpu_cap, unified,
                     cpu_threads(machine), flops * eng.cpu_gemm_frac, tensor_parallel=tp)
+
+
+def tensor_parallel_size(machine: Machine, sc: Scenario, eng: EngineProfile) -> int:
+    """GPUs a tensor-parallel engine splits a model over on one node of identical discrete GPUs: the
+    power of two (or the whole node) that fits and decodes fastest, as vLLM's --tensor-parallel-size
+    is chosen. Why: each extra GPU adds bandwidth but also collectives per layer (``tp_layer_us``),
+    so a model that fits on one H200 decodes faster there than split eight ways."""
+    n = machine.gpu_count
+    if eng.multi_gpu != "tensor" or n < 2 or len(machine.gpus) != 1 or machine.gpus[0].unified_memory:
+        return n
+    best, best_t = n, math.inf
+    for tp in sorted({2 ** i for i in range(n.bit_length()) if 2 ** i <= n} | {n}):
+        sub = replace(machine, gpus=(replace(machine.gpus[0], count=tp),))
+        dev = _devices(sub, eng, "gpu", [])
+        if not _fit(memory_breakdown(sc, "gpu", dev.unified), dev, "gpu")[0]:
+            continue
+        step = _decode_step(sc, "gpu", dev, eng)[0]
+        if step < best_t:
+            best, best_t = tp, step
+    return best
 
 
 def cpu_threads(machine: Machine) -> int:
@@ -471,6 +491,12 @@ def predict(machine: Machine, sc: Scenario) -> Prediction:
     if sc.engine == "auto":
         notes.append(f"engine auto → {eng.name} (usual engine for {placement} placement)")
     notes.append(f"engine profile {eng.name}: {eng.note}")
+    if placement == "gpu":
+        tp = tensor_parallel_size(machine, sc, eng)
+        if tp < machine.gpu_count:
+            notes.append(f"tensor parallel over {tp} of the {machine.gpu_count} GPUs: the fastest power-of-two "
+                         f"split that fits (more GPUs add bandwidth but also per-layer collectives)")
+            machine = replace(machine, gpus=(replace(machine.gpus[0], count=tp),))
     dev = _devices(machine, eng, placement, notes)
     if placement == "multi-node":
         mem = memory_per_gpu_ep(sc, machine)

@@ -199,9 +199,26 @@ def test_tensor_parallel_layer_floor_on_multi_gpu_nodes():
     eng = get_engine("vllm")
     floor = (QWEN30.n_layers * eng.gpu_layer_us + QWEN30.n_moe_layers * eng.moe_layer_us) * 1e-6
     assert one_pred.time_per_token_s["engine overhead"] == pytest.approx(floor)
-    two = replace(node, gpus=(replace(node.gpus[0], count=2),))
-    assert predict(two, qwen).time_per_token_s["engine overhead"] == pytest.approx(
-        floor + QWEN30.n_layers * eng.tp_layer_us * 1e-6)
+    dsv3_floor = (dsv3.n_layers * (eng.gpu_layer_us + eng.tp_layer_us) + dsv3.n_moe_layers * eng.moe_layer_us) * 1e-6
+    assert pred.time_per_token_s["engine overhead"] == pytest.approx(dsv3_floor)
     # llama.cpp splits layers across GPUs (they take turns): no tensor-parallel floor either
     split = predict(node, replace(sc, engine="llama.cpp"))
     assert not any("tensor parallel" in a for a in split.assumptions)
+
+
+def test_tensor_parallel_size_is_the_fastest_split_that_fits():
+    from harness.predict import tensor_parallel_size
+    from harness.specs import load_machine
+
+    node = load_machine("8x-h200")  # 8 × 141 GB
+    dsv3 = Scenario(model=load_model("deepseek-v3"), quant=parse_quant("fp8"), engine="vllm", placement="gpu")
+    gptoss = Scenario(model=load_model("gpt-oss-120b"), quant=parse_quant("mxfp4"), engine="vllm", placement="gpu")
+    assert tensor_parallel_size(node, dsv3, get_engine("vllm")) == 8  # 671 GB needs 5+ GPUs: 8
+    assert tensor_parallel_size(node, gptoss, get_engine("vllm")) == 1  # 65 GB fits one H200
+    pred = predict(node, gptoss)
+    assert any("tensor parallel over 1 of the 8 GPUs" in a for a in pred.assumptions)
+    # layer-split engines and single GPUs keep every GPU they are given
+    assert tensor_parallel_size(node, gptoss, get_engine("llama.cpp")) == 8
+    # without the collective floor, more GPUs only add bandwidth: the whole node wins
+    free = replace(get_engine("vllm"), tp_layer_us=0.0)
+    assert tensor_parallel_size(node, gptoss, free) == 8
