@@ -55,6 +55,10 @@ class EngineProfile:
     # "gpu" placement over 2+ GPUs): the collectives after attention and MoE and kernels too small to
     # fill a GPU set a floor that a one-GPU row cannot show
     tp_layer_us: float = 0.0
+    # hybrid: the GPU computes the shared experts while the CPU computes the routed ones (KTransformers
+    # submits the routed experts asynchronously: KDeepseekV3MoE.forward, submit_for_one_decode /
+    # sync_for_one_decode in ktransformers/operators/experts.py); ggml's scheduler runs them in turn
+    overlaps_shared_experts: bool = False
 
 
 # Fitted by bench/fit_engines.py; see each profile's ``fitted_on`` for the calibration rows.
@@ -87,7 +91,7 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
 # too). vulkan_bf16_moe_frac binds only on rows
 # with the Vulkan backend and BF16 experts: strix_qwen3_30b_bf16 (the same file through ROCm streams at
 # full rate: kyuz0/amd-strix-halo-toolboxes benchmark logs, build 6486, 24.94 vs 8.29 tok/s).
-_GGML = dict(gpu_bw_frac=0.96, gpu_layer_us=106.6, moe_layer_us=87.2, cpu_layer_us=0.0, cpu_thread_us=4.47,
+_GGML = dict(gpu_bw_frac=0.96, gpu_layer_us=106.8, moe_layer_us=87.1, cpu_layer_us=0.0, cpu_thread_us=4.48,
              numa_gain=-0.50, cpu_flops_frac=0.098, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
              vulkan_bf16_moe_frac=0.169)
 # Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
@@ -107,13 +111,13 @@ _register(EngineProfile(
 # (989 TFLOPS BF16 each) on 2000-token inputs; DeepSeek-V3 costs 78.2 GFLOP per such token
 # (harness.models), so GEMMs ran at 52,300 × 78.2e9 / (8 × 989e12) = 0.52 of rated: gpu_flops_frac 0.5.
 _register(EngineProfile(
-    name="ktransformers", cpu_bw_frac=1.0, numa_gain=0.78, gpu_bw_frac=0.56, cpu_layer_us=0.0, cpu_thread_us=0.0,
-    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.085, gpu_flops_frac=0.056, cpu_gemm_frac=0.62,
-    multi_gpu="layer", mtp=False,
+    name="ktransformers", cpu_bw_frac=1.0, numa_gain=0.78, gpu_bw_frac=0.44, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.087, gpu_flops_frac=0.056, cpu_gemm_frac=0.62,
+    multi_gpu="layer", mtp=False, overlaps_shared_experts=True,
     fitted_on=("kt_v02_ds_1s_8e", "kt_v02_ds_2s_8e", "kt_v021_ds_8e_8k", "kt_i314_epyc9654_10k", "hy90_fp8",
                "hy90_int4"),
     note="KTransformers: routed experts on CPU, duplicated per NUMA node (a second socket adds 0.78 of one); "
-         "the CPU expert kernels reach 8.5% of rated FP32 peak, so decode is CPU-compute bound on most boxes",
+         "the CPU expert kernels reach 8.7% of rated FP32 peak, so decode is CPU-compute bound on most boxes",
 ))
 _VLLM_ROWS = ("spark_vllm_gptoss120b", "spark_vllm_llama33_70b_nvfp4_dense", "spark_vllm2602_gptoss120b")
 # vLLM's per-layer floors are the GPU runtime floor shared with ggml: fitted on the three DGX Spark rows

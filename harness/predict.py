@@ -348,7 +348,13 @@ def _decode_step(sc: Scenario, placement: str, dev: _Devices, eng: EngineProfile
         slow = by["gpu"].get("routed_experts", 0.0) * (1 / gpu_kernel_penalty(sc, eng) - 1)
         mem_t = (gpu_bytes + slow) / dev.gpu_bw if dev.gpu_bw else math.inf
         cmp_t = fl["gpu"] / dev.gpu_flops if dev.gpu_flops else 0.0
-        times["GPU memory" if mem_t >= cmp_t else "GPU compute"] = max(mem_t, cmp_t)
+        gpu_key = "GPU memory" if mem_t >= cmp_t else "GPU compute"
+        times[gpu_key] = max(mem_t, cmp_t)
+        if placement == "hybrid" and eng.overlaps_shared_experts and host_bytes and mem_t >= cmp_t:
+            # the shared experts run on the GPU while the CPU works on the routed ones
+            host_t = sum(v for k, v in times.items() if k.startswith("host"))
+            shared_t = by["gpu"].get("shared_experts", 0.0) / dev.gpu_bw if dev.gpu_bw else 0.0
+            times[gpu_key] -= min(shared_t, host_t)
     times["engine overhead"] = engine_overhead(sc.model, placement, dev, eng)
     bytes_total = {"host": host_bytes, "gpu": gpu_bytes}
     return sum(times.values()), times, bytes_total

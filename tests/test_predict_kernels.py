@@ -222,3 +222,22 @@ def test_tensor_parallel_size_is_the_fastest_split_that_fits():
     # without the collective floor, more GPUs only add bandwidth: the whole node wins
     free = replace(get_engine("vllm"), tp_layer_us=0.0)
     assert tensor_parallel_size(node, gptoss, free) == 8
+
+
+def test_ktransformers_hides_shared_experts_behind_the_cpu():
+    """KTransformers submits the routed experts to the CPU and runs the shared ones on the GPU
+    meanwhile; without that overlap the step is longer by the shared experts' GPU time."""
+    from harness.specs import load_machine
+    from harness.validate import predict_with
+
+    box = load_machine("epyc9355-rtx5090d")
+    dsv3 = load_model("deepseek-v3")
+    sc = Scenario(model=dsv3, quant=parse_quant("fp8"), engine="ktransformers", placement="hybrid", context=0)
+    kt = get_engine("ktransformers")
+    assert kt.overlaps_shared_experts and not get_engine("llama.cpp").overlaps_shared_experts
+    with_overlap = predict(box, sc)
+    serial = predict_with({"ktransformers": replace(kt, overlaps_shared_experts=False)}, box, sc)
+    shared_bytes = parse_quant("fp8").read_bytes(dsv3)["shared_experts"]
+    gpu_bw = box.gpus[0].bandwidth_gbs * 1e9 * kt.gpu_bw_frac
+    saved = sum(serial.time_per_token_s.values()) - sum(with_overlap.time_per_token_s.values())
+    assert saved == pytest.approx(shared_bytes / gpu_bw, rel=1e-6)
