@@ -7,6 +7,7 @@ harness_version, tags, machine, probes, predictions.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,14 @@ def _damaged(where: str, what: str) -> HarnessError:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite JSON number: an integer too large for a float is damage (the report's arithmetic
+    would overflow on it), not a value."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 MAX_MEASURE = 1e12  # GB/s, GFLOP/s, seconds: far beyond any machine; larger is damage, not data

@@ -326,6 +326,8 @@ BAD_RESULTS: dict[str, Any] = {
     "probe-samples-string": result("probes.stream_triad.samples", "fast"),
     "prediction-inputs-list": result("predictions", [{"inputs": [1]}]),
     "prediction-decode-string": result("predictions", [{"inputs": {"model": "m"}, "decode_tokens_per_s": "x"}]),
+    "prediction-memory-int-beyond-float": result("predictions", [{"inputs": {"model": "m"}, "memory": {
+        "host": {"routed_experts": 10**400}}}]),
 }
 for rid, data in BAD_RESULTS.items():
     case(f"report-{rid}", ["report", "{t}/r.json"], {"r.json": data})
