@@ -38,7 +38,7 @@ def load_model_arg(spec: str) -> Any:
 
 def predict_on(machine: str, *, model: str = "deepseek-v3", quant: str = "fp8", engine: str = "auto",
                placement: str = "auto", context: int = 4096, prompt: int = 1024, batch: int = 1,
-               kv_dtype_bytes: float = 2.0, mtp: bool = False,
+               kv_dtype_bytes: float = 2.0, mtp: bool = False, backend: str = "auto",
                target_tps: float | None = None) -> dict[str, Any]:
     """``moebench predict`` as a function: load inputs, predict, return the JSON-able dict; with
     ``target_tps`` also what to upgrade, users served at that speed, and cost (harness.sensitivity)."""
@@ -50,7 +50,8 @@ def predict_on(machine: str, *, model: str = "deepseek-v3", quant: str = "fp8", 
         get_engine(engine)
     m = load_machine(machine)
     sc = Scenario(model=load_model_arg(model), quant=parse_quant(quant), engine=engine, placement=placement,
-                  context=context, prompt=prompt, batch=batch, kv_dtype_bytes=kv_dtype_bytes, mtp=mtp)
+                  context=context, prompt=prompt, batch=batch, kv_dtype_bytes=kv_dtype_bytes, mtp=mtp,
+                  backend=backend)
     out = predict(m, sc).to_dict()
     if target_tps is not None:
         from harness.sensitivity import analyse

@@ -418,6 +418,7 @@ case("export-out-is-dir", ["export", "abcd1234", "--out", "{t}/adir"], {"adir": 
 case("history-threshold-nan", ["history", "--threshold", "nan"])
 case("history-threshold-negative", ["history", "--threshold", "-1"])
 case("predict-quant-class-twice", ["predict", "--machine", CAT, "--quant", "experts=q4_k_m,experts=q8_0"])
+case("predict-backend-unknown", ["predict", "--machine", CAT, "--backend", "opencl"])
 case("models-kv-bytes-negative", ["models", "--model", "deepseek-v3", "--kv-bytes", "-1"])
 case("history-metric-empty", ["history", "--metric", ""])
 

@@ -71,6 +71,18 @@ def test_predict_json_has_contract_keys():
     assert data["placement"] == "hybrid"
 
 
+def test_predict_backend_reaches_the_model():
+    """Vulkan without a BF16 expert path slows BF16 experts on the GPU, and says so."""
+    base = ["predict", "--machine", "ryzen-ai-max-395", "--model", "qwen3-30b-a3b", "--quant", "bf16",
+            "--placement", "gpu", "--json"]
+    auto = json.loads(runner.invoke(app, base).output)
+    vulkan = json.loads(runner.invoke(app, base + ["--backend", "vulkan"]).output)
+    assert vulkan["inputs"]["backend"] == "vulkan"
+    assert vulkan["decode_tokens_per_s"] < 0.5 * auto["decode_tokens_per_s"]
+    assert any("vulkan backend" in a for a in vulkan["assumptions"])
+    assert not any("vulkan backend" in a for a in auto["assumptions"])
+
+
 def test_machines_lists_catalog():
     res = runner.invoke(app, ["machines", "--json"])
     assert res.exit_code == 0

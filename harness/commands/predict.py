@@ -23,6 +23,7 @@ def predict_cmd(
     batch: int = typer.Option(1, "--batch", help="Concurrent sequences decoded together."),
     kv_bytes: float = typer.Option(2.0, "--kv-bytes", help="Bytes per KV-cache element (2 = fp16/bf16, 1 = fp8/q8)."),
     mtp: bool = typer.Option(False, "--mtp", help="Use DeepSeek multi-token prediction where the engine supports it."),
+    backend: str = typer.Option("auto", "--backend", help="GPU kernel backend: auto (the GPU vendor's own), cuda, rocm, vulkan, metal."),
     target_tps: float = typer.Option(20.0, "--target-tps", help="Per-user tok/s for 'users served' (also shown: what to upgrade, cost when the spec has a price)."),
     json_out: bool = typer.Option(False, "--json", help="Print the prediction as JSON."),
 ) -> None:
@@ -30,7 +31,8 @@ def predict_cmd(
     from harness.api import predict_on
 
     pred = predict_on(machine, model=model, quant=quant, engine=engine, placement=placement, context=context,
-                      prompt=prompt, batch=batch, kv_dtype_bytes=kv_bytes, mtp=mtp, target_tps=target_tps)
+                      prompt=prompt, batch=batch, kv_dtype_bytes=kv_bytes, mtp=mtp, backend=backend,
+                      target_tps=target_tps)
     if json_out:
         print_json(pred)
         return
