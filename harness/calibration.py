@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from harness.gpu_catalog import rating_for
 from harness.machine import GpuSpec, Machine
+from probes.gpu_sheet import sheet_for
 
 # Model names in the rows → catalog ids (same architecture; fine-tunes share the shape).
 _MODEL_IDS = (
@@ -151,7 +151,7 @@ def parse_context(text: str) -> int:
 def _gpus(row: dict[str, str], placement_text: str) -> tuple[GpuSpec, ...]:
     name = row.get("gpu_model", "").strip()
     count = _lead_int(row.get("gpu_count")) or 0
-    rating = rating_for(name)
+    rating = sheet_for(name)
     if not name or count == 0 or "not used" in name or rating is None:
         return ()
     unified = rating.unified or "unified" in placement_text

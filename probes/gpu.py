@@ -12,6 +12,7 @@ from typing import Any
 
 from probes._gpu_bandwidth import measure_bandwidth
 from probes._nvml import Nvml, NvmlUnavailable, PynvmlNvml
+from probes.gpu_sheet import sheet_for
 
 __all__ = ["GpuInfo", "GpuLink", "GpuReport", "collect_gpus", "data_rate", "vendor_sheet"]
 
@@ -79,29 +80,6 @@ class GpuReport:
                 "gpus": [asdict(g) for g in self.gpus], "links": [asdict(x) for x in self.links]}
 
 
-# Vendor sheets: (name pattern, memory type, dense BF16 tensor TFLOPS without sparsity).
-# Sources: NVIDIA H100 datasheet (SXM 989.4, PCIe 756.5, NVL 835.5 — half the "with sparsity"
-# figures 1979/1513/1671); H200 datasheet (989); A100 datasheet (312); A10 datasheet (125);
-# L40S datasheet (362.05); L4 datasheet (121); Ada GPU architecture whitepaper v2.1 Table 2
-# (RTX 4090: 165.2 BF16 with FP32 accumulate); Ampere GA102 whitepaper Table 9 (RTX 3090: 71);
-# Blackwell RTX whitepaper (RTX 5090: 209.5); B200 datasheet (2250 dense).
-_SHEET: tuple[tuple[str, str, float | None], ...] = (
-    (r"H200", "HBM3e", 989.0),
-    (r"H100.*NVL", "HBM3", 835.5),
-    (r"H100.*PCIe", "HBM2e", 756.5),
-    (r"H100", "HBM3", 989.4),
-    (r"GH200", "HBM3", 989.4),
-    (r"B200", "HBM3e", 2250.0),
-    (r"A100.*80GB", "HBM2e", 312.0),
-    (r"A100", "HBM2", 312.0),
-    (r"A10\b", "GDDR6", 125.0),
-    (r"L40S", "GDDR6", 362.05),
-    (r"L4\b", "GDDR6", 121.0),
-    (r"RTX 5090", "GDDR7", 209.5),
-    (r"RTX 4090", "GDDR6X", 165.2),
-    (r"RTX 3090", "GDDR6X", 71.0),
-)
-
 # Transfers per NVML memory-clock cycle. NVML reports HBM's real clock (double data rate) and,
 # for GDDR5/6/6X/7, a clock that is half the per-pin data rate: RTX 4090 reports 10501 MHz for
 # 21 Gbps GDDR6X, A10 6251 MHz for 12.5 Gbps GDDR6, H100 SXM 2619 MHz for its 5120-bit HBM3 at
@@ -119,10 +97,8 @@ _NVLINK_GBS = {1: 20.0, 2: 25.0, 3: 25.0, 4: 25.0, 5: 50.0}
 
 def vendor_sheet(name: str | None) -> tuple[str | None, float | None]:
     """(memory type, dense BF16 TFLOPS) for a GPU name, (None, None) when unknown."""
-    for pattern, memory_type, tflops in _SHEET:
-        if name and re.search(pattern, name):
-            return memory_type, tflops
-    return None, None
+    sheet = sheet_for(name)
+    return (sheet.memory_type, sheet.bf16_tflops) if sheet else (None, None)
 
 
 def data_rate(memory_type: str | None) -> int:

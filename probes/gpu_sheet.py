@@ -1,0 +1,69 @@
+"""Rated figures of GPUs from their vendors' sheets: one table for every reader.
+
+The GPU probe reads it for what NVML does not report (memory type, dense BF16 TFLOPS); the
+calibration set and machine specs read it when they name a GPU without its numbers. Each entry
+says where its figures come from. A name is matched by the first pattern (case-insensitive
+regular expression, searched in the name) that fits, so more specific patterns come first.
+
+BF16 figures are dense tensor throughput without sparsity: NVIDIA H100 datasheet (SXM 989.4, PCIe
+756.5, NVL 835.5: half the "with sparsity" 1979/1513/1671); Ada GPU architecture whitepaper v2.1
+Table 2 (RTX 4090: 165.2 with FP32 accumulate); Ampere GA102 whitepaper Table 9 (RTX 3090: 71);
+RTX Blackwell whitepaper (RTX 5090: 209.5); each other entry names its sheet beside it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["GPU_SHEETS", "GpuSheet", "sheet_for"]
+
+
+@dataclass(frozen=True)
+class GpuSheet:
+    """One GPU's rated figures; ``memory_gb`` 0 with ``unified`` means it uses host memory."""
+
+    pattern: str
+    memory_type: str
+    memory_gb: float
+    bandwidth_gbs: float
+    bf16_tflops: float  # dense tensor BF16/FP16, no sparsity
+    unified: bool = False
+
+
+GPU_SHEETS: tuple[GpuSheet, ...] = (
+    GpuSheet(r"GH200", "HBM3", 96, 4000, 989.4),  # NVIDIA GH200 Grace Hopper datasheet (96 GB HBM3)
+    GpuSheet(r"H200", "HBM3e", 141, 4800, 989.0),  # NVIDIA H200 datasheet
+    GpuSheet(r"H800", "HBM3", 80, 3350, 989.0),  # NVIDIA H800 SXM brief (H100 SXM silicon, reduced NVLink)
+    GpuSheet(r"H100.*NVL", "HBM3", 94, 3900, 835.5),  # NVIDIA H100 NVL datasheet
+    GpuSheet(r"H100.*PCIe", "HBM2e", 80, 2000, 756.5),  # NVIDIA H100 PCIe datasheet
+    GpuSheet(r"H100", "HBM3", 80, 3350, 989.4),  # NVIDIA H100 SXM datasheet
+    GpuSheet(r"H20\b", "HBM3", 96, 4000, 148.0),  # NVIDIA H20 product brief
+    GpuSheet(r"B200", "HBM3e", 180, 8000, 2250.0),  # NVIDIA DGX B200 datasheet: 1440 GB, 64 TB/s for 8 GPUs
+    GpuSheet(r"A100.*40GB", "HBM2", 40, 1555, 312.0),  # NVIDIA A100 datasheet (40 GB SXM)
+    GpuSheet(r"A100", "HBM2e", 80, 2039, 312.0),  # NVIDIA A100 80GB SXM datasheet
+    GpuSheet(r"A10\b", "GDDR6", 24, 600, 125.0),  # NVIDIA A10 datasheet
+    GpuSheet(r"L40S", "GDDR6", 48, 864, 362.05),  # NVIDIA L40S datasheet
+    GpuSheet(r"L4\b", "GDDR6", 24, 300, 121.0),  # NVIDIA L4 datasheet
+    # NVIDIA RTX Blackwell whitepaper: 5090 class, 512-bit GDDR7 at 28 Gbps
+    GpuSheet(r"5090\s*D\b", "GDDR7", 32, 1792, 209.5),
+    GpuSheet(r"5090", "GDDR7", 32, 1792, 209.5),
+    # 4090 D: 114 SMs against the 4090's 128, the same 384-bit GDDR6X at 21 Gbps
+    GpuSheet(r"4090\s*D\b", "GDDR6X", 24, 1008, 147.0),
+    GpuSheet(r"4090", "GDDR6X", 24, 1008, 165.2),  # NVIDIA Ada Lovelace whitepaper, FP16 tensor dense (FP16 acc)
+    GpuSheet(r"3090", "GDDR6X", 24, 936, 71.0),  # NVIDIA Ampere GA102 whitepaper, FP16 tensor dense (FP16 acc)
+    # NVIDIA DGX Spark spec: 128 GB LPDDR5X at 273 GB/s; ~100 TFLOPS BF16 dense (1 PFLOP FP4 sparse)
+    GpuSheet(r"GB10\b", "LPDDR5X", 0, 273, 100.0, unified=True),
+    GpuSheet(r"M2 Ultra", "LPDDR5", 0, 800, 27.0, unified=True),  # Apple M2 Ultra: 800 GB/s, 76-core GPU
+    GpuSheet(r"M2 Max", "LPDDR5", 0, 400, 13.6, unified=True),  # Apple M2 Max: 400 GB/s, 38-core GPU
+    GpuSheet(r"M3 Ultra", "LPDDR5", 0, 819, 28.0, unified=True),  # Apple M3 Ultra: 819 GB/s
+    # AMD Ryzen AI Max+ 395: 256-bit LPDDR5X-8000, Radeon 8060S with 40 RDNA 3.5 CUs
+    GpuSheet(r"8060S", "LPDDR5X", 0, 256, 59.0, unified=True),
+)
+
+
+def sheet_for(name: str | None) -> GpuSheet | None:
+    """The rated figures for a GPU name, or None when moebench does not know it."""
+    if not name:
+        return None
+    return next((s for s in GPU_SHEETS if re.search(s.pattern, name, re.IGNORECASE)), None)
