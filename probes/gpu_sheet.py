@@ -1,7 +1,7 @@
 """Rated figures of GPUs from their vendors' sheets: one table for every reader.
 
 The GPU probe reads it for what NVML does not report (memory type, dense BF16 TFLOPS); the
-calibration set and machine specs read it when they name a GPU without its numbers. Each entry
+calibration set reads it for the rows that name a GPU without its numbers. Each entry
 says where its figures come from. A name is matched by the first pattern (case-insensitive
 regular expression, searched in the name) that fits, so more specific patterns come first.
 
