@@ -88,12 +88,12 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
               "ik_2x8480_maverick_iq4xs", "ik_16x3090_r1")
 # Shared by llama.cpp and ik_llama.cpp (same ggml GPU kernels and CPU thread pool), fitted on _GGML_ROWS;
 # gpu_layer_us and moe_layer_us are the GPU runtime floor shared with vLLM/SGLang (fitted with _VLLM_ROWS
-# too). vulkan_bf16_moe_frac binds only on rows
-# with the Vulkan backend and BF16 experts: strix_qwen3_30b_bf16 (the same file through ROCm streams at
-# full rate: kyuz0/amd-strix-halo-toolboxes benchmark logs, build 6486, 24.94 vs 8.29 tok/s).
+# too). vulkan_bf16_moe_frac is not fitted (one row, strix_qwen3_30b_bf16, would bind it): it is derived
+# by bench/fit_engines.py from a published same-file pair on the same GPU (kyuz0/amd-strix-halo-toolboxes
+# benchmark logs, build 6486, Qwen3-30B-A3B BF16: 24.94 tok/s ROCm vs 8.29 Vulkan), and that row checks it.
 _GGML = dict(gpu_bw_frac=0.96, gpu_layer_us=106.8, moe_layer_us=87.1, cpu_layer_us=0.0, cpu_thread_us=4.48,
              numa_gain=-0.50, cpu_flops_frac=0.098, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
-             vulkan_bf16_moe_frac=0.169)
+             vulkan_bf16_moe_frac=0.177)
 # Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
 # above, and cpu_gemm_frac per engine below — ik_llama.cpp's repacked GEMMs reach ~6x llama.cpp's
 # on the same CPUs (rows ik_7950x_* vs lcpp_7950x_*, ik_9355_* vs lcpp_9355_*).
