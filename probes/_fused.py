@@ -46,6 +46,8 @@ def _compile() -> tuple[Triad | None, str]:
             for i in range(a.shape[0]):
                 a[i] = b[i] + s * c[i]
 
+        if not getattr(triad, "signatures", None):  # NUMBA_DISABLE_JIT: a plain Python loop
+            return None, "numba's JIT is disabled (NUMBA_DISABLE_JIT): two-pass blocked numpy triad"
         b = np.arange(1031, dtype=np.float64)
         c = np.linspace(-1.0, 1.0, 1031)
         a = np.empty_like(b)

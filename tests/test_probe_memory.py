@@ -89,12 +89,26 @@ def test_without_numba_the_blocked_triad_runs_and_the_plan_says_so(monkeypatch):
 def test_a_wrong_numba_kernel_is_not_trusted(monkeypatch):
     numba = pytest.importorskip("numba")
 
+    class Wrong:
+        signatures = ["float64[::1] x 3, float64"]  # looks compiled
+
+        def __call__(self, a, b, c, s):
+            a.fill(0.0)  # but does the wrong work
+
     def broken_njit(*args, **kwargs):
-        return lambda fn: (lambda a, b, c, s: a.fill(0.0))  # "compiles" to the wrong work
+        return lambda fn: Wrong()
     monkeypatch.setattr(_fused, "_cache", {})
     monkeypatch.setattr(numba, "njit", broken_njit)
     kernel, why = _fused.one_pass_triad()
     assert kernel is None and "wrong values" in why
+
+
+def test_a_disabled_jit_falls_back_instead_of_timing_a_python_loop(monkeypatch):
+    numba = pytest.importorskip("numba")
+    monkeypatch.setattr(_fused, "_cache", {})
+    monkeypatch.setattr(numba, "njit", lambda *args, **kwargs: (lambda fn: fn))  # what DISABLE_JIT does
+    kernel, why = _fused.one_pass_triad()
+    assert kernel is None and "NUMBA_DISABLE_JIT" in why
 
 
 def test_one_round_maps_a_to_itself():
