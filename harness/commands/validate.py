@@ -27,16 +27,19 @@ def validate_cmd(json_out: bool = typer.Option(False, "--json", help="Print rows
 def print_validation(result: dict) -> None:
     table = Table(title="Decode tok/s: predicted vs published measurements (batch 1)", title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("row", "engine", "placement", "measured", "predicted", "error", "rule of thumb"):
-        table.add_column(col, justify="right" if col in ("measured", "predicted", "error", "rule of thumb") else "left",
-                         no_wrap=True)
+    # numbers and the short engine/placement names never truncate; on a narrow terminal the row id folds
+    table.add_column("row", overflow="fold")
+    for col in ("engine", "placement"):
+        table.add_column(col, no_wrap=True)
+    for col in ("measured", "predicted", "error", "thumb"):
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for r in result["rows"]:
         rot = r["rule_of_thumb_error_pct"]
         table.add_row(r["id"], r["engine"], r["placement"], f"{r['measured_tok_s']:.2f}", f"{r['predicted_tok_s']:.2f}",
                       f"{r['error_pct']:+.0f}%", "—" if rot is None else f"{rot:+.0f}%")
     console.print(table)
     console.print(f"MAPE {result['mape_pct']:.1f}% (median {result['median_ape_pct']:.1f}%) over {result['count']} rows "
-                  f"({result['within_1_5x']} within ×1.5); rule of thumb (bandwidth ÷ activated bytes): "
+                  f"({result['within_1_5x']} within ×1.5); rule of thumb ('thumb': bandwidth ÷ activated bytes): "
                   f"MAPE {result['rule_of_thumb_mape_pct']:.1f}%")
     console.print(f"prefill: MAPE {result['prefill_mape_pct']:.1f}% over {result['prefill_count']} rows with a "
                   "published prefill figure (prefill depends on kernels far more than decode does)")
