@@ -83,6 +83,14 @@ def test_predict_backend_reaches_the_model():
     assert not any("vulkan backend" in a for a in auto["assumptions"])
 
 
+def test_machines_table_never_cuts_an_id():
+    """The id is what --machine takes: the human table must show it whole, even at 80 columns."""
+    ids = {m["id"] for m in json.loads(runner.invoke(app, ["machines", "--json"]).output)}
+    res = runner.invoke(app, ["machines"], env={"COLUMNS": "80"})
+    assert res.exit_code == 0
+    assert all(i in res.output for i in ids), res.output
+
+
 def test_machines_lists_catalog():
     res = runner.invoke(app, ["machines", "--json"])
     assert res.exit_code == 0

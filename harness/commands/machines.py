@@ -28,9 +28,12 @@ def machines(json_out: bool = typer.Option(False, "--json", help="Print as JSON.
         print_json(rows)
         return
     table = Table(title="Machine catalog (use with --machine ID)", title_justify="left")
-    for col in ("id", "name", "host GB/s", "memory GB", "GPUs", "nodes"):
-        table.add_column(col)
+    table.add_column("id", no_wrap=True)  # what --machine takes: never cut
+    for col in ("name", "GPUs"):
+        table.add_column(col, overflow="fold")
+    for col in ("host GB/s", "memory GB", "nodes"):
+        table.add_column(col, justify="right", no_wrap=True)
     for r in rows:
-        table.add_row(r["id"], r["name"], fmt(r["host_bandwidth_gbs"], 0), fmt(r["memory_gb"], 0),
-                      ", ".join(r["gpus"]) or "—", str(r["nodes"]))
+        table.add_row(r["id"], r["name"], ", ".join(r["gpus"]) or "—", fmt(r["host_bandwidth_gbs"], 0),
+                      fmt(r["memory_gb"], 0), str(r["nodes"]))
     console.print(table)
