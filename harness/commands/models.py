@@ -60,7 +60,8 @@ def _summary_table(rows: list[dict], with_quant: bool) -> Table:
     cols += ["KV KiB"]
     for col in cols:
         text = col in ("family", "attn", "quant")
-        table.add_column(col, justify="left" if text else "right", min_width=None if text else 6)
+        table.add_column(col, justify="left" if text else "right", min_width=None if text else 6,
+                         no_wrap=not text, overflow="fold")
     for r in rows:
         cells = [r["id"], _b(r["total_params"]), _b(r["active_params"]),
                  f"{r['routed_experts']}/{r['experts_per_token']}"]
@@ -80,7 +81,7 @@ def _class_table(row: dict) -> Table:
     cols += ["weights GB", "read GB/token"] if "weight_bytes" in row else []
     table.add_column("class", no_wrap=True, min_width=14)
     for col in cols[1:]:
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", no_wrap=True)
     for cls, n in row["params"].items():
         cells = [cls, _b(n), _b(row["active_params_by_class"][cls]),
                  _b(row["read_params_by_class"][cls])]

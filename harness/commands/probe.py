@@ -29,7 +29,8 @@ def probe(
                   f"{sysinfo.get('cores')} cores / {sysinfo.get('threads')} threads, {sysinfo.get('numa_nodes')} NUMA node(s)")
     table = Table(title="Measurements", title_justify="left")
     for col in ("probe", "best", "median", "CV", "unit"):
-        table.add_column(col, justify="left" if col in ("probe", "unit") else "right")
+        text = col in ("probe", "unit")
+        table.add_column(col, justify="left" if text else "right", no_wrap=not text, overflow="fold")
     for name, p in report.get("probes", {}).items():
         table.add_row(name, fmt(p.get("best")), fmt(p.get("median")), f"{100 * (p.get('cv') or 0):.1f}%", p.get("unit", ""))
     console.print(table)
