@@ -6,12 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.predict import Scenario, predict
+from harness.predict import MAX_BATCH, MAX_TOKENS, Scenario, predict
 from harness.specs import load_machine
 
-# Far beyond any model's context window or any server's concurrency; larger is a typo.
-MAX_TOKENS = 100_000_000
-MAX_BATCH = 1_000_000
 OUTPUT_FILES = ("result.json", "report.html")  # what `moebench run` writes into --out
 
 

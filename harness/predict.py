@@ -23,6 +23,10 @@ from harness.errors import HarnessError
 from harness.machine import GpuSpec, Machine
 
 PLACEMENTS = ("auto", "cpu", "gpu", "hybrid", "multi-node")
+# The largest scenario numbers any input may carry (CLI options, stored results): beyond any real
+# context window or deployment, and small enough that every formula stays in float range.
+MAX_TOKENS = 100_000_000
+MAX_BATCH = 1_000_000
 # GPU kernel backends an engine may run on; "auto" = the GPU vendor's own (CUDA, ROCm, Metal).
 BACKENDS = ("auto", "cuda", "rocm", "vulkan", "metal")
 

@@ -15,6 +15,7 @@ from typing import Any
 from harness import __version__
 from harness.errors import HarnessError
 from harness.fsutil import atomic_write_text, parse_json_text, read_bounded_bytes
+from harness.predict import MAX_BATCH, MAX_TOKENS
 
 SCHEMA_VERSION = 1
 MAX_RESULT_BYTES = 64 * 1024 * 1024
@@ -184,7 +185,11 @@ _PREDICTION = {"engine": str, "placement": str, "bottleneck": str, "fits": bool,
 _UPGRADE = {"change": str, "tokens_per_s": (int, float), "gain_pct": (int, float)}
 _INPUTS = {"model": str, "quant": str, "engine": str, "placement": str, "context": int, "prompt": int,
            "batch": int, "kv_dtype_bytes": (int, float), "mtp": bool, "engine_resolved": str,
-           "placement_resolved": str}
+           "placement_resolved": str, "backend": str, "prefill_depth": int}
+# What a stored scenario may hold (the CLI's own limits): the report re-predicts
+# curves from these, so a damaged value must stop here, not inside the arithmetic.
+_INPUT_RANGES = {"context": (0, MAX_TOKENS), "prompt": (0, MAX_TOKENS), "prefill_depth": (0, MAX_TOKENS),
+                 "batch": (1, MAX_BATCH), "kv_dtype_bytes": (0.25, 4)}
 
 
 def _check_prediction(pred: Any, where: str) -> None:
@@ -192,6 +197,10 @@ def _check_prediction(pred: Any, where: str) -> None:
         raise _damaged(where, "an object with inputs")
     _check_types(pred, _PREDICTION, where)
     _check_types(pred.get("inputs", {}), _INPUTS, f"{where}.inputs")
+    for key, (low, high) in _INPUT_RANGES.items():
+        value = pred["inputs"].get(key)
+        if value is not None and not low <= value <= high:
+            raise _damaged(f"{where}.inputs.{key}", f"a number from {low:,} to {high:,}")
     for key in ("memory", "time_per_token_s", "bytes_per_token"):
         _check_numbers_tree(pred.get(key), f"{where}.{key}")
     for key in ("capacity", "users_at_target", "cost"):

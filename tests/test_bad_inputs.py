@@ -326,6 +326,9 @@ BAD_RESULTS: dict[str, Any] = {
     "probe-samples-string": result("probes.stream_triad.samples", "fast"),
     "prediction-inputs-list": result("predictions", [{"inputs": [1]}]),
     "prediction-decode-string": result("predictions", [{"inputs": {"model": "m"}, "decode_tokens_per_s": "x"}]),
+    "prediction-prefill-depth-string": result("predictions", [{"inputs": {"model": "m", "prefill_depth": "5"}}]),
+    "prediction-context-beyond-float": result("predictions", [{"inputs": {"model": "m", "context": 10**400}}]),
+    "prediction-batch-zero": result("predictions", [{"inputs": {"model": "m", "batch": 0}}]),
     "prediction-memory-int-beyond-float": result("predictions", [{"inputs": {"model": "m"}, "memory": {
         "host": {"routed_experts": 10**400}}}]),
 }
