@@ -13,7 +13,6 @@ no clock. Formulas follow ../shared/DESIGN.md "Workload formulas":
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -364,12 +363,10 @@ def _decode_step(sc: Scenario, placement: str, dev: _Devices, eng: EngineProfile
     return sum(times.values()), times, bytes_total
 
 
-_BF16_EXPERTS = re.compile(r"(?:^|,)(?:experts|routed|exps|routed_experts)=bf16(?:,|$)")
-
-
 def bf16_experts(quant: Any) -> bool:
-    """Whether a recipe stores the routed experts as BF16 (plain ``bf16`` or a mix naming them)."""
-    return quant.name == "bf16" or bool(_BF16_EXPERTS.search(quant.name))
+    """Whether a recipe stores the routed experts as BF16 (``bf16``, or a mix whose experts resolve
+    to it: named, the bare base, or the attention recipe they default to)."""
+    return getattr(quant, "expert_recipe", None) == "bf16"
 
 
 def gpu_kernel_penalty(sc: Scenario, eng: EngineProfile) -> float:
@@ -526,7 +523,7 @@ def predict(machine: Machine, sc: Scenario) -> Prediction:
     prefill = _prefill_rate(sc, placement, dev)
     ttft = (sc.prompt / prefill + (1 / per_user if per_user else 0.0)) if prefill else None
     notes += _workload_notes(sc)
-    if placement != "cpu" and gpu_kernel_penalty(sc, eng) < 1.0:
+    if placement == "gpu" and gpu_kernel_penalty(sc, eng) < 1.0:  # the only placement with experts on a GPU it slows
         notes.append(f"{sc.backend} backend without a BF16 expert mat-vec path: routed experts stream at "
                      f"{gpu_kernel_penalty(sc, eng):.2f} of the GPU rate ({eng.name} profile)")
     notes.append(f"fit: host memory keeps max({HOST_RESERVE_MIN_GB:g} GB, {HOST_RESERVE_FRAC:.0%}) for the OS and "

@@ -152,6 +152,9 @@ class QuantRecipe:
     ships_mtp: bool = True  # whether files in this recipe carry the MTP module
     average: float | None = None  # "<N>bpw": only the file's average size is known
     keep: float | None = None  # "<N>bpw@<format>": bpw of the non-expert tensors (else Q8_0)
+    # the recipe that supplies the routed experts (kernels differ by format, not only by size:
+    # BF16 vs FP16 on harness.predict.gpu_kernel_penalty); None for an average size
+    expert_recipe: str | None = None
 
     def __post_init__(self) -> None:
         if not self.bits:  # QuantRecipe("q4_k_m") is parse_quant("q4_k_m")
@@ -161,6 +164,7 @@ class QuantRecipe:
             object.__setattr__(self, "ships_mtp", parsed.ships_mtp)
             object.__setattr__(self, "average", parsed.average)
             object.__setattr__(self, "keep", parsed.keep)
+            object.__setattr__(self, "expert_recipe", parsed.expert_recipe)
 
     def bits_per_weight(self, tensor_class: str) -> float:
         """Bits per weight of one tensor class."""
@@ -231,7 +235,8 @@ def parse_quant(text: str) -> QuantRecipe:
     for cls, part in parts:
         bits[cls] = _single(part).bits_per_weight(cls)
     ships = all(_single(p).ships_mtp for p in [default, *(p for _, p in parts)])
-    return QuantRecipe(spec, tuple((c, bits[c]) for c in TENSOR_CLASSES), ships)
+    experts = _single(dict(parts).get("routed_experts", default)).expert_recipe
+    return QuantRecipe(spec, tuple((c, bits[c]) for c in TENSOR_CLASSES), ships, expert_recipe=experts)
 
 
 def format_recipe(recipe: QuantRecipe) -> dict[str, float]:
@@ -250,7 +255,8 @@ def _normalise(text: str) -> str:
 def _single(name: str) -> QuantRecipe:
     if name in RECIPES:
         table = RECIPES[name]
-        return QuantRecipe(name, tuple((c, table[c]) for c in TENSOR_CLASSES), name not in _GGUF)
+        return QuantRecipe(name, tuple((c, table[c]) for c in TENSOR_CLASSES), name not in _GGUF,
+                           expert_recipe=name)
     match = re.fullmatch(r"(\d+(?:\.\d+)?)bpw(?:@(\w+))?", name)
     if match:
         bpw = float(match.group(1))

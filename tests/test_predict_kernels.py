@@ -256,3 +256,24 @@ def test_vulkan_bf16_share_is_the_one_derived_from_the_published_pair():
     spec.loader.exec_module(fit)
     derived = fit.derive_vulkan_bf16_frac(dict(ENGINES))
     assert derived == pytest.approx(ENGINES["llama.cpp"].vulkan_bf16_moe_frac, abs=0.005)
+
+
+def test_bf16_experts_follow_the_recipe_that_supplies_them():
+    from harness.predict import bf16_experts
+
+    for text, expected in (("bf16", True), ("bf16,attention=q8_0", True), ("attention=bf16", True),
+                           ("q8_0,experts=bf16", True), ("fp16", False), ("experts=q4_k_m", False),
+                           ("bf16,experts=q8_0", False), ("4.9bpw", False)):
+        assert bf16_experts(parse_quant(text)) is expected, text
+
+
+def test_vulkan_note_only_where_experts_are_on_the_gpu():
+    from harness.specs import load_machine
+
+    machine = load_machine("xeon6454s-rtx4090")
+    model = load_model("qwen3-30b-a3b")
+    base = Scenario(model=model, quant=parse_quant("bf16"), engine="llama.cpp", placement="hybrid")
+    vk = predict(machine, replace(base, backend="vulkan"))
+    rocm = predict(machine, replace(base, backend="rocm"))
+    assert vk.decode_tokens_per_s == pytest.approx(rocm.decode_tokens_per_s)
+    assert not any("vulkan backend" in a for a in vk.assumptions)
