@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 from harness.machine import GpuSpec, Machine
+from harness.quant import QUANT_NAMES
 from probes.gpu_sheet import sheet_for
 
 # Model names in the rows → catalog ids (same architecture; fine-tunes share the shape).
@@ -35,8 +36,6 @@ _PLACEMENTS = (("hybrid", "hybrid"), ("cpu_only", "cpu"), ("gpu_only", "gpu"), (
 _DEFAULT_MTS = {"DDR4": 3200, "DDR5": 4800}
 
 
-_RECIPES = ("bf16", "fp16", "fp8", "int8", "int4", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0", "q3_k_m",
-            "q2_k", "mxfp4")
 
 
 @dataclass(frozen=True)
@@ -99,8 +98,6 @@ _MIX_FORMATS = {"q5_k": "q5_k_m", "q4_k": "q4_k_m", "q3_k": "q3_k_m"}
 def _stated_mix(label: str) -> str | None:
     """A recipe mix from a label that names each class's format, or None when it names none or one
     the recipes do not know."""
-    from harness.quant import QUANT_NAMES
-
     parts = []
     for word, cls in _MIX_CLASSES:
         m = re.search(rf"\b{word}\s+([a-z0-9_]+)", label.lower())
@@ -121,7 +118,7 @@ def parse_quant_column(row: dict[str, str]) -> str | None:
         return mix  # the row's own layout beats an average spread by assumption
     head = re.split(r"[(,]", label, maxsplit=1)[0].strip().lower()
     sized = re.search(r"gib|\d\s*gb\b|bpw", label.lower())
-    if head in ("bf16", "fp16") or (head in _RECIPES and not sized):
+    if head in ("bf16", "fp16") or (head in QUANT_NAMES and not sized):
         # a 16-bit file is 16 bits throughout whatever its size; its name keeps BF16 vs FP16, which
         # kernels treat differently (harness.predict.gpu_kernel_penalty)
         return head  # a plain format name: its real layout (scales, tensors kept at higher precision)
@@ -130,7 +127,7 @@ def parse_quant_column(row: dict[str, str]) -> str | None:
     if bpw:
         # a file whose size the row gives: its average, spread as published mixes are
         return f"{bpw:g}bpw" + (_UD_KEEP if re.search(r"\bud-", label.lower()) else "")
-    if head in _RECIPES:
+    if head in QUANT_NAMES:
         return head
     if "4-bit gguf" in label.lower():
         return "q4_k_m"
@@ -235,14 +232,14 @@ def to_case(row: dict[str, str]) -> CalibrationCase:
         reasons.append("model not in the catalog")
     if quant is None:
         reasons.append("quant not understood")
+    prompt, depth = parse_prompt(row.get("context_or_prompt_len", ""))
     return CalibrationCase(
         id=row["id"], model_id=model_id, quant=quant, engine=engine, placement=placement,
         context=parse_context(row.get("context_or_prompt_len", "")), batch=batch,
         measured_decode=decode, measured_prefill=_num(row.get("prefill_tok_s")), machine=machine,
         usable=not reasons, why_not="; ".join(reasons), row=row,
         backend=_lookup(row.get("engine", ""), _BACKENDS) or "auto",
-        prompt=parse_prompt(row.get("context_or_prompt_len", ""))[0],
-        prefill_depth=parse_prompt(row.get("context_or_prompt_len", ""))[1],
+        prompt=prompt, prefill_depth=depth,
     )
 
 
