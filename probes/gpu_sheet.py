@@ -32,25 +32,30 @@ class GpuSheet:
 
 
 GPU_SHEETS: tuple[GpuSheet, ...] = (
+    GpuSheet(r"GH200.*(144|HBM3e)", "HBM3e", 144, 4900, 989.4),  # NVIDIA GH200 datasheet (144 GB HBM3e)
     GpuSheet(r"GH200", "HBM3", 96, 4000, 989.4),  # NVIDIA GH200 Grace Hopper datasheet (96 GB HBM3)
     GpuSheet(r"H200", "HBM3e", 141, 4800, 989.0),  # NVIDIA H200 datasheet
+    GpuSheet(r"H800.*PCIe", "HBM2e", 80, 2000, 756.5),  # NVIDIA H800 PCIe brief (H100 PCIe silicon)
     GpuSheet(r"H800", "HBM3", 80, 3350, 989.0),  # NVIDIA H800 SXM brief (H100 SXM silicon, reduced NVLink)
     GpuSheet(r"H100.*NVL", "HBM3", 94, 3900, 835.5),  # NVIDIA H100 NVL datasheet
     GpuSheet(r"H100.*PCIe", "HBM2e", 80, 2000, 756.5),  # NVIDIA H100 PCIe datasheet
     GpuSheet(r"H100", "HBM3", 80, 3350, 989.4),  # NVIDIA H100 SXM datasheet
     GpuSheet(r"H20\b", "HBM3", 96, 4000, 148.0),  # NVIDIA H20 product brief
     GpuSheet(r"B200", "HBM3e", 180, 8000, 2250.0),  # NVIDIA DGX B200 datasheet: 1440 GB, 64 TB/s for 8 GPUs
-    GpuSheet(r"A100.*40GB", "HBM2", 40, 1555, 312.0),  # NVIDIA A100 datasheet (40 GB SXM)
+    GpuSheet(r"A100.*40GB", "HBM2", 40, 1555, 312.0),  # NVIDIA A100 datasheet (40 GB SXM and PCIe)
+    GpuSheet(r"A100.*PCIe", "HBM2e", 80, 1935, 312.0),  # NVIDIA A100 datasheet (80 GB PCIe)
     GpuSheet(r"A100", "HBM2e", 80, 2039, 312.0),  # NVIDIA A100 80GB SXM datasheet
     GpuSheet(r"A10\b", "GDDR6", 24, 600, 125.0),  # NVIDIA A10 datasheet
     GpuSheet(r"L40S", "GDDR6", 48, 864, 362.05),  # NVIDIA L40S datasheet
     GpuSheet(r"L4\b", "GDDR6", 24, 300, 121.0),  # NVIDIA L4 datasheet
-    # NVIDIA RTX Blackwell whitepaper: 5090 class, 512-bit GDDR7 at 28 Gbps
-    GpuSheet(r"5090\s*D\b", "GDDR7", 32, 1792, 209.5),
+    # NVIDIA RTX Blackwell whitepaper: 5090 class, 512-bit GDDR7 at 28 Gbps. The 5090 D's tensor rate
+    # is capped: 2375 AI TOPS against the 5090's 3352 (NVIDIA product pages), so 209.5 x 2375/3352.
+    GpuSheet(r"5090\s*D\b", "GDDR7", 32, 1792, 148.4),
     GpuSheet(r"5090", "GDDR7", 32, 1792, 209.5),
     # 4090 D: 114 SMs against the 4090's 128, the same 384-bit GDDR6X at 21 Gbps
     GpuSheet(r"4090\s*D\b", "GDDR6X", 24, 1008, 147.0),
     GpuSheet(r"4090", "GDDR6X", 24, 1008, 165.2),  # NVIDIA Ada Lovelace whitepaper, FP16 tensor dense (FP16 acc)
+    GpuSheet(r"3090\s*Ti", "GDDR6X", 24, 1008, 80.0),  # NVIDIA RTX 3090 Ti spec: 21 Gbps, 84 SMs
     GpuSheet(r"3090", "GDDR6X", 24, 936, 71.0),  # NVIDIA Ampere GA102 whitepaper, FP16 tensor dense (FP16 acc)
     # NVIDIA DGX Spark spec: 128 GB LPDDR5X at 273 GB/s; ~100 TFLOPS BF16 dense (1 PFLOP FP4 sparse)
     GpuSheet(r"GB10\b", "LPDDR5X", 0, 273, 100.0, unified=True),
@@ -62,8 +67,12 @@ GPU_SHEETS: tuple[GpuSheet, ...] = (
 )
 
 
+# Laptop parts share desktop names but not their memory or clocks: unknown rather than wrong.
+_MOBILE = re.compile(r"Laptop|Mobile|Max-Q", re.IGNORECASE)
+
+
 def sheet_for(name: str | None) -> GpuSheet | None:
     """The rated figures for a GPU name, or None when moebench does not know it."""
-    if not name:
+    if not name or _MOBILE.search(name):
         return None
     return next((s for s in GPU_SHEETS if re.search(s.pattern, name, re.IGNORECASE)), None)
