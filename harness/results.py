@@ -222,7 +222,7 @@ def _check_types(table: dict[str, Any], types: dict[str, Any], where: str) -> No
             continue
         numeric = typ in (int, float, (int, float))
         bad = not isinstance(value, typ) or (isinstance(value, bool) and numeric)
-        if bad or (isinstance(value, float) and value != value):
+        if bad or (isinstance(value, (int, float)) and not isinstance(value, bool) and not _is_number(value)):
             raise _damaged(f"{where}.{key}", _expected(typ))
 
 

@@ -329,6 +329,8 @@ BAD_RESULTS: dict[str, Any] = {
     "prediction-prefill-depth-string": result("predictions", [{"inputs": {"model": "m", "prefill_depth": "5"}}]),
     "prediction-context-beyond-float": result("predictions", [{"inputs": {"model": "m", "context": 10**400}}]),
     "prediction-batch-zero": result("predictions", [{"inputs": {"model": "m", "batch": 0}}]),
+    "prediction-upgrade-int-beyond-float": result("predictions", [{"inputs": {"model": "m"}, "upgrades": [
+        {"change": "x", "tokens_per_s": 10**400}]}]),
     "prediction-memory-int-beyond-float": result("predictions", [{"inputs": {"model": "m"}, "memory": {
         "host": {"routed_experts": 10**400}}}]),
 }
