@@ -29,8 +29,13 @@ PARAMS: dict[str, tuple[tuple[str, ...], str, float, float]] = {
     # on vLLM's three DGX Spark rows alone they go to 0, pulled by spark_vllm_gptoss120b, which is
     # faster than the GB10's bandwidth allows for the checkpoint's BF16 attention and head; on fast
     # GPUs vLLM shows floors like ggml's (gpt-oss ~150 tok/s on a B200, vllm-project/vllm #27075).
-    "gpu_runtime.gpu_layer_us": (("llama.cpp", "ik_llama.cpp", "vllm", "sglang"), "gpu_layer_us", 0.0, 2000.0),
-    "gpu_runtime.moe_layer_us": (("llama.cpp", "ik_llama.cpp", "vllm", "sglang"), "moe_layer_us", 0.0, 3000.0),
+    # KTransformers launches its GPU work (attention, shared experts) through the same CUDA runtime; its
+    # own rows are CPU-compute bound and cannot pin a floor (fitted alone it went to 0, which made a
+    # CPU-offload layout beat the GPUs on GPU servers for models that fit them).
+    "gpu_runtime.gpu_layer_us": (("llama.cpp", "ik_llama.cpp", "vllm", "sglang", "ktransformers"),
+                                 "gpu_layer_us", 0.0, 2000.0),
+    "gpu_runtime.moe_layer_us": (("llama.cpp", "ik_llama.cpp", "vllm", "sglang", "ktransformers"),
+                                 "moe_layer_us", 0.0, 3000.0),
     "ggml.cpu_layer_us": (("llama.cpp", "ik_llama.cpp"), "cpu_layer_us", 0.0, 3000.0),
     "ggml.cpu_thread_us": (("llama.cpp", "ik_llama.cpp"), "cpu_thread_us", 0.0, 50.0),
     "ggml.numa_gain": (("llama.cpp", "ik_llama.cpp"), "numa_gain", -0.9, 1.0),
@@ -41,10 +46,8 @@ PARAMS: dict[str, tuple[tuple[str, ...], str, float, float]] = {
     "kt.cpu_bw_frac": (("ktransformers",), "cpu_bw_frac", 0.1, 1.0),
     "kt.numa_gain": (("ktransformers",), "numa_gain", -0.5, 1.0),
     "kt.gpu_bw_frac": (("ktransformers",), "gpu_bw_frac", 0.3, 1.0),
-    "kt.moe_layer_us": (("ktransformers",), "moe_layer_us", 0.0, 3000.0),
     "kt.cpu_layer_us": (("ktransformers",), "cpu_layer_us", 0.0, 3000.0),
     "kt.cpu_thread_us": (("ktransformers",), "cpu_thread_us", 0.0, 50.0),
-    "kt.gpu_layer_us": (("ktransformers",), "gpu_layer_us", 0.0, 2000.0),
     "vllm.gpu_bw_frac": (("vllm", "sglang"), "gpu_bw_frac", 0.3, 1.0),
 }
 

@@ -91,7 +91,7 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
 # too). vulkan_bf16_moe_frac is not fitted (one row, strix_qwen3_30b_bf16, would bind it): it is derived
 # by bench/fit_engines.py from a published same-file pair on the same GPU (kyuz0/amd-strix-halo-toolboxes
 # benchmark logs, build 6486, Qwen3-30B-A3B BF16: 24.94 tok/s ROCm vs 8.29 Vulkan), and that row checks it.
-_GGML = dict(gpu_bw_frac=0.96, gpu_layer_us=106.8, moe_layer_us=87.1, cpu_layer_us=0.0, cpu_thread_us=4.48,
+_GGML = dict(gpu_bw_frac=0.95, gpu_layer_us=101.6, moe_layer_us=87.4, cpu_layer_us=0.0, cpu_thread_us=4.49,
              numa_gain=-0.50, cpu_flops_frac=0.098, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
              vulkan_bf16_moe_frac=0.177)
 # Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
@@ -111,13 +111,16 @@ _register(EngineProfile(
 # (989 TFLOPS BF16 each) on 2000-token inputs; DeepSeek-V3 costs 78.2 GFLOP per such token
 # (harness.models), so GEMMs ran at 52,300 × 78.2e9 / (8 × 989e12) = 0.52 of rated: gpu_flops_frac 0.5.
 _register(EngineProfile(
-    name="ktransformers", cpu_bw_frac=1.0, numa_gain=0.78, gpu_bw_frac=0.44, cpu_layer_us=0.0, cpu_thread_us=0.0,
-    gpu_layer_us=0.0, moe_layer_us=0.0, cpu_flops_frac=0.087, gpu_flops_frac=0.056, cpu_gemm_frac=0.62,
+    name="ktransformers", cpu_bw_frac=0.45, numa_gain=1.0, gpu_bw_frac=0.96, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], cpu_flops_frac=0.5,
+    gpu_flops_frac=0.056, cpu_gemm_frac=0.62,
     multi_gpu="layer", mtp=False, overlaps_shared_experts=True,
     fitted_on=("kt_v02_ds_1s_8e", "kt_v02_ds_2s_8e", "kt_v021_ds_8e_8k", "kt_i314_epyc9654_10k", "hy90_fp8",
                "hy90_int4"),
-    note="KTransformers: routed experts on CPU, duplicated per NUMA node (a second socket adds 0.78 of one); "
-         "the CPU expert kernels reach 8.7% of rated FP32 peak, so decode is CPU-compute bound on most boxes",
+    note="KTransformers: routed experts on CPU, duplicated per NUMA node (each socket streams its own copy); "
+         "the CPU expert kernels reach 0.45 of theoretical DRAM bandwidth; GPU side with the CUDA per-layer "
+         "floors shared by the GPU engines (its rows cannot pin them alone); CPU compute (0.5 of rated FP32 "
+         "peak) binds on none of its rows, so it is a placeholder, not a fit",
 ))
 _VLLM_ROWS = ("spark_vllm_gptoss120b", "spark_vllm_llama33_70b_nvfp4_dense", "spark_vllm2602_gptoss120b")
 # vLLM's per-layer floors are the GPU runtime floor shared with ggml: fitted on the three DGX Spark rows
@@ -129,10 +132,10 @@ _VLLM_ROWS = ("spark_vllm_gptoss120b", "spark_vllm_llama33_70b_nvfp4_dense", "sp
 # tp_layer_us for vLLM/SGLang: SGLang v0.4.1.post2 release notes (sgl-project/sglang PR #2643):
 # DeepSeek-V3 FP8 on 8×H200, TP8 with CUDA graphs, batch 1 (input 128, output 256) = 30.29 tok/s,
 # i.e. 33.0 ms per token; streaming the activated FP8 weights over 8 × 4.8 TB/s at gpu_bw_frac takes
-# 1.2 ms and the shared per-layer floors 11.6 ms, leaving (33.0 - 1.2 - 11.6) ms / 61 layers = 332 µs
+# 1.2 ms and the shared per-layer floors 11.3 ms, leaving (33.0 - 1.2 - 11.3) ms / 61 layers = 336 µs
 # per layer for tensor parallelism. Corroborated by vLLM 0.13 DeepSeek-V3.2 on 8×H20 at ~30 tok/s per
 # request (vllm-project/vllm issue #30832).
-_TP_LAYER_US = 332.0
+_TP_LAYER_US = 336.0
 _register(EngineProfile(
     name="vllm", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.83, cpu_layer_us=0.0, cpu_thread_us=0.0,
     gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], tp_layer_us=_TP_LAYER_US,

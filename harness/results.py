@@ -198,7 +198,7 @@ def _check_prediction(pred: Any, where: str) -> None:
     _check_types(pred, _PREDICTION, where)
     _check_types(pred.get("inputs", {}), _INPUTS, f"{where}.inputs")
     for key, (low, high) in _INPUT_RANGES.items():
-        value = pred["inputs"].get(key)
+        value = pred.get("inputs", {}).get(key)
         if value is not None and not low <= value <= high:
             raise _damaged(f"{where}.inputs.{key}", f"a number from {low:,} to {high:,}")
     for key in ("memory", "time_per_token_s", "bytes_per_token"):

@@ -277,3 +277,16 @@ def test_vulkan_note_only_where_experts_are_on_the_gpu():
     rocm = predict(machine, replace(base, backend="rocm"))
     assert vk.decode_tokens_per_s == pytest.approx(rocm.decode_tokens_per_s)
     assert not any("vulkan backend" in a for a in vk.assumptions)
+
+
+def test_a_model_that_fits_the_gpus_runs_on_them():
+    """KTransformers' GPU side pays the same CUDA per-layer floors as the GPU engines, so an
+    8-GPU node does not send a model that fits its GPUs to CPU-expert offload."""
+    from harness.specs import load_machine
+
+    for model in ("gpt-oss-120b", "qwen3-30b-a3b", "qwen3-235b-a22b"):
+        sc = Scenario(model=load_model(model), quant=parse_quant("fp8"))
+        pred = predict(load_machine("8x-h200"), sc)
+        hybrid = predict(load_machine("8x-h200"), replace(sc, placement="hybrid"))
+        assert pred.placement == "gpu", model
+        assert hybrid.decode_tokens_per_s < 1.5 * pred.decode_tokens_per_s, model
