@@ -202,12 +202,12 @@ def main() -> None:
               f"  (derived from {VULKAN_BF16_PAIR}, not fitted)")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def report(values: dict[str, float]) -> None:
     engines = profiles(values)
     for c in usable_cases():
         r = score_case(c, engines)
         print(f"  {r.id:36s} {r.engine:14s} meas {r.measured:8.2f} pred {r.predicted:8.2f} x{r.ratio:5.2f}")
+
+
+if __name__ == "__main__":
+    main()

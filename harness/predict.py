@@ -502,7 +502,8 @@ def predict(machine: Machine, sc: Scenario) -> Prediction:
         tp = tensor_parallel_size(machine, sc, eng)
         if tp < machine.gpu_count:
             notes.append(f"tensor parallel over {tp} of the {machine.gpu_count} GPUs: the fastest power-of-two "
-                         f"split that fits (more GPUs add bandwidth but also per-layer collectives)")
+                         f"split that fits (more GPUs add bandwidth but also per-layer collectives); capacity and "
+                         f"throughput are for one such replica, the node holds {machine.gpu_count // tp}")
             machine = replace(machine, gpus=(replace(machine.gpus[0], count=tp),))
     dev = _devices(machine, eng, placement, notes)
     if placement == "multi-node":

@@ -7,7 +7,7 @@ a's write-allocate in flight together, each numpy pass keeps one or two. Where o
 outstanding misses set the limit (a few cores, a VM on a large host) that costs 10-20%, and it is
 not numpy's call overhead: the same two-pass blocked triad compiled with gcc -O3 reaches only
 0.82-0.90 of the one-pass loop on the 2-core EPYC VM this project is developed on, at every block
-size from 16 KiB to 1 MiB (``bench/probe_fidelity.py --two-pass`` measures it). A loop that numba
+size from 16 KiB to 1 MiB (``bench/probe_fidelity.py`` times it as a control in every run). A loop that numba
 compiles over the same numpy arrays is the one-pass form; the blocked numpy triad remains the
 fallback where numba is missing or fails, and the probe's settings say which one ran.
 """
