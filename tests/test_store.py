@@ -333,3 +333,26 @@ def test_export_checks_its_target_before_reading_the_store(tmp_path):
     with pytest.raises(HarnessError, match="--out .*afile is a file"):
         export_run("abcd1234", tmp_path / "afile" / "x.json", url=str(tmp_path / "nope.sqlite"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_a_store_locked_while_connecting_is_retried(tmp_path, monkeypatch):
+    """Another process switching a fresh file to WAL makes our connection's own PRAGMA answer
+    "database is locked": opening the store retries that like any busy write."""
+    import sqlite3
+
+    from harness.store import _engine
+
+    calls = {"n": 0}
+    real = _engine._sqlite_on_connect
+
+    def flaky(dbapi_conn, record):  # noqa: ANN001
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise sqlite3.OperationalError("database is locked")
+        real(dbapi_conn, record)
+
+    monkeypatch.setattr(_engine, "_sqlite_on_connect", flaky)
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    with open_store(url) as store:
+        assert store.runs() == []
+    assert calls["n"] >= 2

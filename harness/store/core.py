@@ -255,10 +255,12 @@ class Store:
 
 
 def _migrate(engine: sa.Engine) -> None:
-    with engine.connect() as conn:
-        if S.read_version(conn) == S.LATEST:
-            return  # the common case needs no write lock
     def work() -> None:
+        # connecting is retried too: a fresh file switched to WAL by another process at this very
+        # moment answers "database is locked" to the connection's own PRAGMA journal_mode
+        with engine.connect() as conn:
+            if S.read_version(conn) == S.LATEST:
+                return  # the common case needs no write lock
         with write_transaction(engine) as conn:
             S.migrate(conn)
     retry_busy(work)
