@@ -74,7 +74,8 @@ def parse_prompt(text: str) -> tuple[int | None, int]:
     return prompt, int(next(g for g in depth.groups() if g)) if depth else 0
 
 
-def _lead_int(text: str | None) -> int | None:
+def lead_int(text: str | None) -> int | None:
+    """The integer a column starts with ('16 (2x8)' -> 16), or None."""
     m = re.match(r"\s*(\d+)", text or "")
     return int(m.group(1)) if m else None
 
@@ -147,7 +148,7 @@ def parse_context(text: str) -> int:
 
 def _gpus(row: dict[str, str], placement_text: str) -> tuple[GpuSpec, ...]:
     name = row.get("gpu_model", "").strip()
-    count = _lead_int(row.get("gpu_count")) or 0
+    count = lead_int(row.get("gpu_count")) or 0
     rating = sheet_for(name)
     if not name or count == 0 or "not used" in name or rating is None:
         return ()
@@ -160,11 +161,11 @@ def _gpus(row: dict[str, str], placement_text: str) -> tuple[GpuSpec, ...]:
 def row_machine(row: dict[str, str]) -> tuple[Machine | None, str]:
     """The row's machine, or None and why it cannot be built."""
     placement_text = row.get("placement", "")
-    sockets = _lead_int(row.get("sockets")) or 1
-    channels = _lead_int(row.get("mem_channels_total"))
+    sockets = lead_int(row.get("sockets")) or 1
+    channels = lead_int(row.get("mem_channels_total"))
     if channels and "bit" in (row.get("mem_channels_total") or ""):
         channels = None  # a bus width (unified memory), not a channel count
-    speed = _lead_int(row.get("dimm_speed_MTs"))
+    speed = lead_int(row.get("dimm_speed_MTs"))
     theo = _num(row.get("theoretical_mem_bw_GBs"))
     measured = _num(row.get("measured_stream_bw_GBs_if_stated"))
     notes = []
@@ -223,7 +224,7 @@ def to_case(row: dict[str, str]) -> CalibrationCase:
     quant = parse_quant_column(row)
     machine, why = row_machine(row)
     batch_text = row.get("batch_or_concurrency", "")
-    batch = _lead_int(batch_text) or 1
+    batch = lead_int(batch_text) or 1
     decode = _num(row.get("decode_tok_s"))
     reasons = [why] if why else []
     if "aggregate" in (row.get("decode_tok_s") or "") or "large batch" in batch_text or placement == "multi-node":

@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from harness.calibration import CalibrationCase, load_cases
+from harness.calibration import CalibrationCase, lead_int, load_cases
 from harness.engines import ENGINES, EngineProfile
 from harness.predict import Scenario, predict, theoretical_bandwidth
 
@@ -128,7 +128,7 @@ def aggregate_rows() -> list[dict[str, Any]]:
         per_user = (float(user.group(1)) + float(user.group(2) or user.group(1))) / 2
         per_node = c.measured_decode
         n_nodes = int(nodes.group(1))
-        gpus = tuple(replace(g, count=_lead_int(c.row.get("gpu_count")) or g.count) for g in c.machine.gpus)
+        gpus = tuple(replace(g, count=lead_int(c.row.get("gpu_count")) or g.count) for g in c.machine.gpus)
         machine = replace(c.machine, nodes=n_nodes, gpus=gpus, interconnect_gbs=DEFAULT_NODE_LINK_GBS)
         batch = round(per_node / per_user * n_nodes)
         sc = Scenario(model=load_model(c.model_id), quant=parse_quant("fp8"), engine="sglang", placement="multi-node",
@@ -140,13 +140,6 @@ def aggregate_rows() -> list[dict[str, Any]]:
                     "predicted_per_node_tok_s": (pred.aggregate_tokens_per_s or 0) / n_nodes,
                     "assumption": f"interconnect {DEFAULT_NODE_LINK_GBS:g} GB/s per node (not in the row)"})
     return out
-
-
-def _lead_int(text: str | None) -> int | None:
-    import re
-
-    m = re.match(r"\s*(\d+)", text or "")
-    return int(m.group(1)) if m else None
 
 
 def validate() -> dict[str, Any]:
