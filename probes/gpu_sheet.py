@@ -57,8 +57,9 @@ GPU_SHEETS: tuple[GpuSheet, ...] = (
     GpuSheet(r"4090", "GDDR6X", 24, 1008, 165.2),  # NVIDIA Ada Lovelace whitepaper, FP16 tensor dense (FP16 acc)
     GpuSheet(r"3090\s*Ti", "GDDR6X", 24, 1008, 80.0),  # NVIDIA RTX 3090 Ti spec: 21 Gbps, 84 SMs
     GpuSheet(r"3090", "GDDR6X", 24, 936, 71.0),  # NVIDIA Ampere GA102 whitepaper, FP16 tensor dense (FP16 acc)
-    # NVIDIA DGX Spark spec: 128 GB LPDDR5X at 273 GB/s; ~100 TFLOPS BF16 dense (1 PFLOP FP4 sparse)
-    GpuSheet(r"GB10\b", "LPDDR5X", 0, 273, 100.0, unified=True),
+    # NVIDIA DGX Spark spec: 128 GB LPDDR5X at 273 GB/s; 1 PFLOP FP4 with sparsity = 500 dense, halved
+    # per doubling of the operand width: 125 TFLOPS BF16 dense
+    GpuSheet(r"GB10\b", "LPDDR5X", 0, 273, 125.0, unified=True),
     GpuSheet(r"M2 Ultra", "LPDDR5", 0, 800, 27.0, unified=True),  # Apple M2 Ultra: 800 GB/s, 76-core GPU
     GpuSheet(r"M2 Max", "LPDDR5", 0, 400, 13.6, unified=True),  # Apple M2 Max: 400 GB/s, 38-core GPU
     GpuSheet(r"M3 Ultra", "LPDDR5", 0, 819, 28.0, unified=True),  # Apple M3 Ultra: 819 GB/s

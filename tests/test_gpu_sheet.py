@@ -31,7 +31,7 @@ from probes.gpu_sheet import GPU_SHEETS, sheet_for
     ("RTX 5090D 32GB", "GDDR7", 148.4, 1792),  # names as calibration rows write them
     ("RTX 4090D 24GB", "GDDR6X", 147.0, 1008),
     ("H800 80GB", "HBM3", 989.0, 3350),
-    ("NVIDIA GB10", "LPDDR5X", 100.0, 273),
+    ("NVIDIA GB10", "LPDDR5X", 125.0, 273),
 ])
 def test_names_find_their_own_sheet(name, memory_type, bf16, bandwidth):
     sheet = sheet_for(name)
