@@ -4,7 +4,9 @@
 
 Prints the same table as ``moebench validate`` and the ratios the issue tracks: MAPE of the
 model, MAPE of the rule of thumb (bandwidth ÷ activated bytes), how many rows fall within ×1.5,
-and the seed box (dual EPYC 9355 + RTX 5090D) against its published 21 / 28 tok/s.
+and the seed box (dual EPYC 9355 + RTX 5090D) against its published 21 / 28 tok/s. Then the
+held-out rows of ``bench/holdout.csv`` (published measurements the engine profiles were never
+fitted on): how the model does on data it has not seen.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from harness.api import predict_on  # noqa: E402
 from harness.commands.validate import print_validation  # noqa: E402
 from harness.validate import validate  # noqa: E402
 
+HOLDOUT = Path(__file__).resolve().parent / "holdout.csv"
 SEED_PUBLISHED = {"fp8": 21.0, "int4": 28.0}  # calibration rows hy90_fp8, hy90_int4
 
 
@@ -31,6 +34,9 @@ def main() -> None:
         tps = pred["decode_tokens_per_s"]
         print(f"seed box (catalog spec, no calibration row) {quant}: predicted {tps:.1f} tok/s, "
               f"published {published:.0f} ({100 * (tps / published - 1):+.1f}%)")
+    print()
+    print("Held out (not used by bench/fit_engines.py):")
+    print_validation(validate(HOLDOUT))
 
 
 if __name__ == "__main__":

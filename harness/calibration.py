@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
+
+from harness.cpu_catalog import rating_for
+from harness.errors import HarnessError
+from harness.fsutil import read_bounded_bytes
 
 from harness.machine import GpuSpec, Machine
 from harness.quant import QUANT_NAMES
@@ -31,8 +37,9 @@ _ENGINES = (("ik_llama", "ik_llama.cpp"), ("ktransformers", "ktransformers"), ("
 _BACKENDS = (("vulkan", "vulkan"), ("rocm", "rocm"), ("metal", "metal"), ("cuda", "cuda"))
 _PLACEMENTS = (("hybrid", "hybrid"), ("cpu_only", "cpu"), ("gpu_only", "gpu"), ("multi_gpu", "gpu"),
                ("multi_node", "multi-node"))
-# Fastest DIMM speed a platform of this memory type commonly runs, assumed when a row omits it
-# (DDR4-3200: AMD EPYC 7003 / Intel Xeon 3rd gen; DDR5-4800: EPYC 9004 / Xeon 4th gen).
+# Fastest DIMM speed a platform of this memory type commonly runs, assumed when a row omits it and
+# names no CPU whose own maximum the catalog knows (DDR4-3200: AMD EPYC 7003 / Intel Xeon 3rd gen;
+# DDR5-4800: EPYC 9004 / Xeon 4th gen).
 _DEFAULT_MTS = {"DDR4": 3200, "DDR5": 4800}
 
 
@@ -60,7 +67,8 @@ class CalibrationCase:
 
 def _num(text: str | None) -> float | None:
     m = re.search(r"[-+]?\d+(?:\.\d+)?", (text or "").replace(",", ""))
-    return float(m.group()) if m else None
+    value = float(m.group()) if m else None
+    return value if value is not None and math.isfinite(value) else None
 
 
 def parse_prompt(text: str) -> tuple[int | None, int]:
@@ -170,7 +178,11 @@ def row_machine(row: dict[str, str]) -> tuple[Machine | None, str]:
     measured = _num(row.get("measured_stream_bw_GBs_if_stated"))
     notes = []
     mem_type = (row.get("mem_type") or "").split()[0] if row.get("mem_type") else None
-    if not theo and not measured and channels and not speed and mem_type in _DEFAULT_MTS:
+    rating = rating_for(row.get("cpu_model"))
+    if not theo and not measured and channels and not speed and rating and rating.max_mts:
+        speed = rating.max_mts
+        notes.append(f"DIMM speed not stated: {mem_type or 'DDR'}-{speed}, the fastest the CPU supports, assumed")
+    elif not theo and not measured and channels and not speed and mem_type in _DEFAULT_MTS:
         speed = _DEFAULT_MTS[mem_type]
         notes.append(f"DIMM speed not stated: {mem_type}-{speed} assumed")
     if theo and "per gpu" in (row.get("theoretical_mem_bw_GBs") or "").lower():
@@ -193,27 +205,58 @@ def row_machine(row: dict[str, str]) -> tuple[Machine | None, str]:
     ), ""
 
 
-# Cores per socket of CPUs that rows name without a count (AMD and Intel product pages).
-_SKU_CORES = {"EPYC 9355": 32, "EPYC 9654": 96, "Platinum 8480+": 56, "Gold 6454S": 32, "Xeon 6980P": 128}
-
-
 def _cores_per_socket(cpu: str, sockets: int) -> int | None:
     """Cores per socket the engine ran on: the thread count stated, else the core count."""
     used = re.search(r"(\d+) threads", cpu)
     if used:
         return max(1, int(used.group(1)) // sockets)
-    for sku, n in _SKU_CORES.items():
-        if sku in cpu:
-            return n
+    rating = rating_for(cpu)
+    if rating is not None:
+        return rating.cores
     per = re.search(r"\((\d+)C\b|\((\d+)C/|(\d+)-core|\((\d+)C ", cpu)
     if per:
         return int(next(g for g in per.groups() if g))
     return None
 
 
-def load_rows() -> list[dict[str, str]]:
-    text = (resources.files("harness") / "data" / "calibration" / "measurements.csv").read_text(encoding="utf-8")
-    return list(csv.DictReader(io.StringIO(text)))
+# Columns a measurements file must have for its rows to become cases (the rest are optional context).
+REQUIRED_COLUMNS = ("id", "model", "quant", "engine", "placement", "decode_tok_s")
+MAX_ROWS_BYTES = 16 * 1024 * 1024
+
+
+def load_rows(path: Path | None = None) -> list[dict[str, str]]:
+    """The packaged calibration rows, or those of a user's CSV in the same format (a lab's own
+    measurements, or a held-out set): the format is ``data/calibration/README.md``'s."""
+    if path is None:
+        text = (resources.files("harness") / "data" / "calibration" / "measurements.csv").read_text(encoding="utf-8")
+        return list(csv.DictReader(io.StringIO(text)))
+    raw = read_bounded_bytes(Path(path), MAX_ROWS_BYTES, "measurements CSV")
+    if b"\x00" in raw:
+        raise HarnessError(f"{path} is a binary file, not a CSV — give measurements in the calibration format")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise HarnessError(f"{path}: not UTF-8 text — save it as a UTF-8 CSV") from None
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise HarnessError(f"{path}: missing column(s) {', '.join(missing)} — a measurements CSV needs the "
+                               f"header of harness/data/calibration/measurements.csv")
+        rows = [{(k or "").strip(): (v or "") for k, v in row.items() if isinstance(v, str) or v is None}
+                for row in reader]
+    except csv.Error as exc:
+        raise HarnessError(f"{path}: not a readable CSV ({exc}) — check its quoting") from None
+    if not rows:
+        raise HarnessError(f"{path} has a header but no rows — add measurements below it")
+    ids = [r.get("id", "").strip() for r in rows]
+    if any(not i for i in ids):
+        raise HarnessError(f"{path}: row {ids.index('') + 2} has no id — give every row an id")
+    dup = next((i for i in ids if ids.count(i) > 1), None)
+    if dup:
+        raise HarnessError(f"{path}: id {dup!r} appears twice — ids must be unique")
+    return rows
 
 
 def to_case(row: dict[str, str]) -> CalibrationCase:
@@ -229,6 +272,8 @@ def to_case(row: dict[str, str]) -> CalibrationCase:
     reasons = [why] if why else []
     if "aggregate" in (row.get("decode_tok_s") or "") or "large batch" in batch_text or placement == "multi-node":
         reasons.append("aggregate throughput at large batch, not batch-1 decode")
+    if decode is None or decode <= 0:
+        reasons.append("no decode tok/s figure")
     if model_id is None:
         reasons.append("model not in the catalog")
     if quant is None:
@@ -244,9 +289,9 @@ def to_case(row: dict[str, str]) -> CalibrationCase:
     )
 
 
-def load_cases() -> list[CalibrationCase]:
-    """Every calibration row as a case (unusable ones say why)."""
-    return [to_case(r) for r in load_rows()]
+def load_cases(path: Path | None = None) -> list[CalibrationCase]:
+    """Every calibration row (or every row of the CSV at ``path``) as a case; unusable ones say why."""
+    return [to_case(r) for r in load_rows(path)]
 
 
 def case_summary(case: CalibrationCase) -> dict[str, Any]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable
 
 from harness.calibration import CalibrationCase, lead_int, load_cases
 from harness.engines import ENGINES, EngineProfile
+from harness.errors import HarnessError
 from harness.predict import Scenario, predict, theoretical_bandwidth
 
 
@@ -95,8 +97,8 @@ def predict_with(engines: dict[str, EngineProfile], machine: Any, sc: Scenario) 
         ENGINES.update(saved)
 
 
-def usable_cases() -> list[CalibrationCase]:
-    return [c for c in load_cases() if c.usable]
+def usable_cases(path: Path | None = None) -> list[CalibrationCase]:
+    return [c for c in load_cases(path) if c.usable]
 
 
 def mape(errors: Iterable[float]) -> float:
@@ -109,7 +111,7 @@ def mape(errors: Iterable[float]) -> float:
 DEFAULT_NODE_LINK_GBS = 400.0
 
 
-def aggregate_rows() -> list[dict[str, Any]]:
+def aggregate_rows(cases: list[CalibrationCase] | None = None) -> list[dict[str, Any]]:
     """Multi-node serving rows (aggregate tokens/s per node and per-user speed), predicted at the
     concurrency they imply (aggregate ÷ per-user) — a consistency check, kept out of the MAPE."""
     import re
@@ -119,7 +121,7 @@ def aggregate_rows() -> list[dict[str, Any]]:
     from harness.quant import parse_quant
 
     out = []
-    for c in load_cases():
+    for c in load_cases() if cases is None else cases:
         text = c.row.get("decode_tok_s", "")
         user = re.search(r"(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))? per user", text)
         nodes = re.search(r"= (\d+) nodes", c.row.get("gpu_count", ""))
@@ -142,9 +144,24 @@ def aggregate_rows() -> list[dict[str, Any]]:
     return out
 
 
-def validate() -> dict[str, Any]:
-    """Score every usable calibration row; list the unusable ones with the reason."""
-    rows = [score_case(c) for c in usable_cases()]
+def validate(path: Path | None = None) -> dict[str, Any]:
+    """Score every usable calibration row (or every row of a user's CSV in the same format at
+    ``path``); list the unusable ones with the reason."""
+    cases = load_cases(path)
+    rows: list[RowScore] = []
+    skipped = [{"id": c.id, "why": c.why_not} for c in cases if not c.usable]
+    for c in cases:
+        if not c.usable:
+            continue
+        try:
+            rows.append(score_case(c))
+        except HarnessError as exc:  # a user's row the model cannot take (an impossible context, ...)
+            skipped.append({"id": c.id, "why": str(exc)})
+    if not rows:
+        raise HarnessError(f"no usable row in {path or 'the calibration set'} — each row needs a catalog model, "
+                           "a quant, a decode tok/s and its machine's memory (see the skipped reasons with --json)"
+                           if path is None else
+                           f"no usable row in {path}: {skipped[0]['id']}: {skipped[0]['why']}")
     rot = [r for r in rows if r.rule_of_thumb]
     return {
         "rows": [r.to_dict() for r in rows],
@@ -156,6 +173,7 @@ def validate() -> dict[str, Any]:
                                  if r.measured_prefill and r.predicted_prefill),
         "prefill_count": sum(1 for r in rows if r.measured_prefill and r.predicted_prefill),
         "count": len(rows),
-        "skipped": [{"id": c.id, "why": c.why_not} for c in load_cases() if not c.usable],
-        "aggregate_rows": aggregate_rows(),
+        "skipped": skipped,
+        "aggregate_rows": aggregate_rows(cases),
+        "source": str(path) if path else "calibration set (harness/data/calibration/measurements.csv)",
     }

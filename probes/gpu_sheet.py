@@ -51,6 +51,11 @@ GPU_SHEETS: tuple[GpuSheet, ...] = (
     # NVIDIA RTX Blackwell whitepaper: 5090 class, 512-bit GDDR7 at 28 Gbps. The 5090 D's tensor rate
     # is capped: 2375 AI TOPS against the 5090's 3352 (NVIDIA product pages), so 209.5 x 2375/3352.
     GpuSheet(r"5090\s*D\b", "GDDR7", 32, 1792, 148.4),
+    # RTX PRO 6000 Blackwell (Workstation, Max-Q Workstation and Server editions): the same GB202 with
+    # 188 SMs and 96 GB of 512-bit GDDR7 at 28 Gbps (1792 GB/s); 4000 AI TOPS (FP4, sparse) scaled as
+    # the 5090's 3352 -> 209.5 gives 250 TFLOPS BF16 dense. The Max-Q edition is held to 300 W (600 W
+    # for the Workstation edition), so for it 250 is a ceiling, not a sustained rate.
+    GpuSheet(r"RTX\s*PRO\s*6000", "GDDR7", 96, 1792, 250.0),
     GpuSheet(r"5090", "GDDR7", 32, 1792, 209.5),
     # 4090 D: 114 SMs against the 4090's 128, the same 384-bit GDDR6X at 21 Gbps
     GpuSheet(r"4090\s*D\b", "GDDR6X", 24, 1008, 147.0),
@@ -70,10 +75,13 @@ GPU_SHEETS: tuple[GpuSheet, ...] = (
 
 # Laptop parts share desktop names but not their memory or clocks: unknown rather than wrong.
 _MOBILE = re.compile(r"Laptop|Mobile|Max-Q", re.IGNORECASE)
+# ... except desktop cards that NVIDIA also calls Max-Q (the RTX PRO 6000 Blackwell Max-Q Workstation
+# Edition is a 300 W desktop card with the full 96 GB).
+_DESKTOP_MAX_Q = re.compile(r"RTX\s*PRO\s*6000", re.IGNORECASE)
 
 
 def sheet_for(name: str | None) -> GpuSheet | None:
     """The rated figures for a GPU name, or None when moebench does not know it."""
-    if not name or _MOBILE.search(name):
+    if not name or (_MOBILE.search(name) and not _DESKTOP_MAX_Q.search(name)):
         return None
     return next((s for s in GPU_SHEETS if re.search(s.pattern, name, re.IGNORECASE)), None)

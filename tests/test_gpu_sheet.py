@@ -58,3 +58,11 @@ def test_unified_entries_use_host_memory():
     for sheet in GPU_SHEETS:
         assert (sheet.memory_gb == 0) == sheet.unified
         assert sheet.bandwidth_gbs > 0 and sheet.bf16_tflops > 0
+
+
+@pytest.mark.parametrize("name", ["NVIDIA RTX PRO 6000 Blackwell Max-Q Workstation Edition",
+                                  "NVIDIA RTX PRO 6000 Blackwell Server Edition", "RTX PRO 6000 Blackwell"])
+def test_rtx_pro_6000_editions_including_the_desktop_max_q(name):
+    """NVIDIA calls a 300 W desktop card Max-Q too; it keeps the full 96 GB and 1792 GB/s."""
+    sheet = sheet_for(name)
+    assert sheet is not None and (sheet.memory_gb, sheet.bandwidth_gbs) == (96, 1792)

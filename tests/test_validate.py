@@ -63,3 +63,89 @@ def test_multi_node_serving_row_is_checked_at_its_concurrency(result):
     # production system runs at an SLA, not at the hardware's limit, so the model may be faster
     assert 0.5 < day6["predicted_per_user_tok_s"] / day6["measured_per_user_tok_s"] < 2.0
     assert 0.5 < day6["predicted_per_node_tok_s"] / day6["measured_per_node_tok_s"] < 2.0
+
+
+# ------------------------------------------------------------ a user's own measurements (--rows)
+
+import csv  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from harness.calibration import load_rows  # noqa: E402
+from harness.cli import app  # noqa: E402
+from harness.errors import HarnessError  # noqa: E402
+
+HOLDOUT = Path(__file__).resolve().parents[1] / "bench" / "holdout.csv"
+
+
+def _write(path: Path, rows: list[dict], header: list[str] | None = None) -> Path:
+    header = header or list(load_rows()[0])
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def test_own_rows_score_like_the_packaged_ones(tmp_path, result):
+    packaged = {r["id"]: r for r in load_rows()}
+    mine = [dict(packaged["lcpp_9355_qwen235_q6k_cpu"], id="my_box"),
+            dict(packaged["strix_glm45air_q4kxl"], id="my_apu"),
+            dict(packaged["strix_glm45air_q4kxl"], id="no_figure", decode_tok_s="")]
+    own = validate(_write(tmp_path / "mine.csv", mine))
+    scored = {r["id"]: r["predicted_tok_s"] for r in own["rows"]}
+    ref = {r["id"]: r["predicted_tok_s"] for r in result["rows"]}
+    assert scored == {"my_box": ref["lcpp_9355_qwen235_q6k_cpu"], "my_apu": ref["strix_glm45air_q4kxl"]}
+    assert own["skipped"] == [{"id": "no_figure", "why": "no decode tok/s figure"}]
+    assert own["count"] == 2 and str(tmp_path) in own["source"]
+
+
+def test_holdout_rows_are_outside_the_fit_and_sourced():
+    packaged = {r["id"] for r in load_rows()}
+    rows = load_rows(HOLDOUT)
+    assert rows and not packaged & {r["id"] for r in rows}
+    assert all(r["source_url_or_repo_path"].startswith("https://") for r in rows)
+    held = validate(HOLDOUT)
+    assert held["count"] == len(rows)  # every held-out row is one the model can score
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "missing column"),
+    ("id,model\n1,x\n", "missing column(s) quant"),
+    ("HEADER", "has a header but no rows"),
+    ("DUP", "appears twice"),
+    ("NOID", "has no id"),
+    ("UNUSABLE", "no usable row"),
+    (b"\x00\x01binary", "binary file"),
+    (b"\xff\xfe\x00bad", "binary file"),
+    (b"id,model\n\xe9t\xe9\n", "not UTF-8"),
+])
+def test_bad_rows_files_fail_cleanly(tmp_path, content, message):
+    path = tmp_path / "rows.csv"
+    good = load_rows()[0]
+    if content == "HEADER":
+        _write(path, [])
+    elif content == "DUP":
+        _write(path, [good, good])
+    elif content == "NOID":
+        _write(path, [dict(good, id="")])
+    elif content == "UNUSABLE":
+        _write(path, [dict(good, model="some model moebench does not know")])
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(HarnessError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        validate(path)
+    res = CliRunner().invoke(app, ["validate", "--rows", str(path)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert res.stdout == ""
+    assert len(res.stderr.strip().splitlines()) == 1 and res.stderr.startswith("error: ")
+
+
+def test_rows_cli_prints_the_table(tmp_path):
+    good = dict(load_rows()[0], id="lab_box_1")
+    res = CliRunner().invoke(app, ["validate", "--rows", str(_write(tmp_path / "lab.csv", [good]))])
+    assert res.exit_code == 0, res.output
+    assert "lab_box_1" in res.stdout and "MAPE" in res.stdout

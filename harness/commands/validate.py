@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
 from rich import box
 from rich.table import Table
@@ -13,11 +16,16 @@ def register(app: typer.Typer) -> None:
     app.command("validate")(validate_cmd)
 
 
-def validate_cmd(json_out: bool = typer.Option(False, "--json", help="Print rows and scores as JSON.")) -> None:
+def validate_cmd(
+    rows: Optional[Path] = typer.Option(
+        None, "--rows", help="Score the rows of this CSV (the calibration format: your own measurements, or "
+                             "bench/holdout.csv) instead of the packaged calibration set."),
+    json_out: bool = typer.Option(False, "--json", help="Print rows and scores as JSON."),
+) -> None:
     """Predict every calibration row; print predicted vs measured, error, MAPE and the rule of thumb's MAPE."""
     from harness.validate import validate
 
-    result = validate()
+    result = validate(rows)
     if json_out:
         print_json(result)
         return
@@ -25,7 +33,10 @@ def validate_cmd(json_out: bool = typer.Option(False, "--json", help="Print rows
 
 
 def print_validation(result: dict) -> None:
-    table = Table(title="Decode tok/s: predicted vs published measurements (batch 1)", title_justify="left",
+    title = "Decode tok/s: predicted vs published measurements (batch 1)"
+    if not result.get("source", "").startswith("calibration set"):
+        title = f"Decode tok/s: predicted vs measured, rows of {result['source']} (batch 1)"
+    table = Table(title=title, title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
     # numbers and the short engine/placement names never truncate; on a narrow terminal the row id folds
     table.add_column("row", overflow="fold")
