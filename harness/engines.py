@@ -118,7 +118,7 @@ _register(EngineProfile(
     fitted_on=("kt_v02_ds_1s_8e", "kt_v02_ds_2s_8e", "kt_v021_ds_8e_8k", "kt_i314_epyc9654_10k", "hy90_fp8",
                "hy90_int4"),
     note="KTransformers: routed experts on CPU, duplicated per NUMA node (each socket streams its own copy); "
-         "the CPU expert kernels reach 0.45 of theoretical DRAM bandwidth; GPU side with the CUDA per-layer "
+         "the CPU expert kernels stream at 0.45 of the host's STREAM rate (~0.39 of theoretical); GPU side with the CUDA per-layer "
          "floors shared by the GPU engines (its rows cannot pin them alone); CPU compute (0.5 of rated FP32 "
          "peak) binds on none of its rows, so it is a placeholder, not a fit",
 ))

@@ -149,3 +149,9 @@ def test_rows_cli_prints_the_table(tmp_path):
     res = CliRunner().invoke(app, ["validate", "--rows", str(_write(tmp_path / "lab.csv", [good]))])
     assert res.exit_code == 0, res.output
     assert "lab_box_1" in res.stdout and "MAPE" in res.stdout
+
+
+def test_rows_without_prefill_figures_say_so(tmp_path):
+    good = dict(load_rows()[0], id="lab_box_2", prefill_tok_s="")
+    res = CliRunner().invoke(app, ["validate", "--rows", str(_write(tmp_path / "lab.csv", [good]))])
+    assert res.exit_code == 0 and "no row has a prefill figure" in res.stdout and "nan" not in res.stdout

@@ -52,8 +52,11 @@ def print_validation(result: dict) -> None:
     console.print(f"MAPE {result['mape_pct']:.1f}% (median {result['median_ape_pct']:.1f}%) over {result['count']} rows "
                   f"({result['within_1_5x']} within ×1.5); rule of thumb ('thumb': bandwidth ÷ activated bytes): "
                   f"MAPE {result['rule_of_thumb_mape_pct']:.1f}%")
-    console.print(f"prefill: MAPE {result['prefill_mape_pct']:.1f}% over {result['prefill_count']} rows with a "
-                  "published prefill figure (prefill depends on kernels far more than decode does)")
+    if result["prefill_count"]:
+        console.print(f"prefill: MAPE {result['prefill_mape_pct']:.1f}% over {result['prefill_count']} rows with a "
+                      "published prefill figure (prefill depends on kernels far more than decode does)")
+    else:
+        console.print("prefill: no row has a prefill figure")
     for a in result.get("aggregate_rows", []):
         console.print(f"multi-node {a['id']}: at {a['batch']} concurrent sequences over {a['nodes']} nodes, predicted "
                       f"{a['predicted_per_user_tok_s']:.1f} tok/s per user (published {a['measured_per_user_tok_s']:.0f}) "
