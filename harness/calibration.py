@@ -17,7 +17,6 @@ from typing import Any
 from harness.cpu_catalog import rating_for
 from harness.errors import HarnessError
 from harness.fsutil import read_bounded_bytes
-
 from harness.machine import GpuSpec, Machine
 from harness.quant import QUANT_NAMES
 from probes.gpu_sheet import sheet_for

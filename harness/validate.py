@@ -29,6 +29,7 @@ class RowScore:
     rule_of_thumb: float | None
     measured_prefill: float | None = None
     predicted_prefill: float | None = None
+    fits: bool = True  # the prediction's own verdict on whether weights + KV fit the row's machine
 
     @property
     def error(self) -> float:
@@ -83,7 +84,7 @@ def score_case(case: CalibrationCase, engines: dict[str, EngineProfile] | None =
         pred = predict(case.machine, sc)
     return RowScore(case.id, case.engine, case.placement, case.model_id, case.quant, case.measured_decode,
                     pred.decode_tokens_per_s or 0.0, rule_of_thumb(case, model, quant),
-                    case.measured_prefill, pred.prefill_tokens_per_s)
+                    case.measured_prefill, pred.prefill_tokens_per_s, fits=bool(pred.fits))
 
 
 def predict_with(engines: dict[str, EngineProfile], machine: Any, sc: Scenario) -> Any:
@@ -154,9 +155,15 @@ def validate(path: Path | None = None) -> dict[str, Any]:
         if not c.usable:
             continue
         try:
-            rows.append(score_case(c))
+            score = score_case(c)
         except HarnessError as exc:  # a user's row the model cannot take (an impossible context, ...)
             skipped.append({"id": c.id, "why": str(exc)})
+            continue
+        if score.predicted > 0 and score.fits:
+            rows.append(score)
+        else:
+            skipped.append({"id": c.id, "why": "the model and its KV cache do not fit that machine at the row's "
+                                                "context and batch, so there is no speed to compare"})
     if not rows:
         raise HarnessError(f"no usable row in {path or 'the calibration set'} — each row needs a catalog model, "
                            "a quant, a decode tok/s and its machine's memory (see the skipped reasons with --json)"

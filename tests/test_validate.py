@@ -155,3 +155,14 @@ def test_rows_without_prefill_figures_say_so(tmp_path):
     good = dict(load_rows()[0], id="lab_box_2", prefill_tok_s="")
     res = CliRunner().invoke(app, ["validate", "--rows", str(_write(tmp_path / "lab.csv", [good]))])
     assert res.exit_code == 0 and "no row has a prefill figure" in res.stdout and "nan" not in res.stdout
+
+
+def test_own_rows_with_impossible_numbers_are_skipped_not_scored(tmp_path):
+    good = load_rows()[0]
+    rows = [dict(good, id="deep", context_or_prompt_len="tg128 @ depth 99999999999999"),
+            dict(good, id="huge_decode", decode_tok_s="9" * 400), dict(good, id="negative", decode_tok_s="-5"),
+            dict(good, id="fine")]
+    res = validate(_write(tmp_path / "odd.csv", rows))
+    assert [r["id"] for r in res["rows"]] == ["fine"]
+    why = {s["id"]: s["why"] for s in res["skipped"]}
+    assert "do not fit" in why["deep"] and why["huge_decode"] == why["negative"] == "no decode tok/s figure"
