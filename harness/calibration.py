@@ -30,7 +30,10 @@ _MODEL_IDS = (
     ("qwen2.5-coder-7b", "qwen2.5-7b"), ("llama-2-7b", "llama-2-7b"),
 )
 # Engines named in the rows → engine profiles.
-_ENGINES = (("ik_llama", "ik_llama.cpp"), ("ktransformers", "ktransformers"), ("llama.cpp", "llama.cpp"),
+# The HY90 appliance's stack comes first: its row calls it "KTransformers-style", but it is 行云's own engine
+# (harness/engines.py, "xingyun").
+_ENGINES = (("褐蚁", "xingyun"), ("xingyun", "xingyun"), ("hy90", "xingyun"),
+            ("ik_llama", "ik_llama.cpp"), ("ktransformers", "ktransformers"), ("llama.cpp", "llama.cpp"),
             ("vllm", "vllm"), ("sglang", "sglang"), ("ktransformers-style", "ktransformers"))
 # GPU kernel backends named in the rows' engine column.
 _BACKENDS = (("vulkan", "vulkan"), ("rocm", "rocm"), ("metal", "metal"), ("cuda", "cuda"))

@@ -91,14 +91,14 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
 # too). vulkan_bf16_moe_frac is not fitted (one row, strix_qwen3_30b_bf16, would bind it): it is derived
 # by bench/fit_engines.py from a published same-file pair on the same GPU (kyuz0/amd-strix-halo-toolboxes
 # benchmark logs, build 6486, Qwen3-30B-A3B BF16: 24.94 tok/s ROCm vs 8.29 Vulkan), and that row checks it.
-_GGML = dict(gpu_bw_frac=0.95, gpu_layer_us=101.6, moe_layer_us=87.4, cpu_layer_us=0.0, cpu_thread_us=4.49,
-             numa_gain=-0.50, cpu_flops_frac=0.098, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
-             vulkan_bf16_moe_frac=0.177)
+_GGML = dict(gpu_bw_frac=0.83, gpu_layer_us=22.7, moe_layer_us=59.7, cpu_layer_us=0.0, cpu_thread_us=5.73,
+             numa_gain=-0.50, cpu_flops_frac=0.061, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
+             vulkan_bf16_moe_frac=0.201)
 # Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
 # above, and cpu_gemm_frac per engine below — ik_llama.cpp's repacked GEMMs reach ~6x llama.cpp's
 # on the same CPUs (rows ik_7950x_* vs lcpp_7950x_*, ik_9355_* vs lcpp_9355_*).
 _register(EngineProfile(
-    name="llama.cpp", cpu_bw_frac=0.90, cpu_gemm_frac=0.085, **_GGML, fitted_on=_GGML_ROWS,
+    name="llama.cpp", cpu_bw_frac=0.92, cpu_gemm_frac=0.085, **_GGML, fitted_on=_GGML_ROWS,
     note="llama.cpp: mmap'd weights without NUMA-aware placement (a second socket costs 0.50 of one), "
          "layers split over GPUs; cpu_bw_frac from its CPU rows (kt_v02_ds_2s_llamacpp, lcpp_*)",
 ))
@@ -111,33 +111,54 @@ _register(EngineProfile(
 # (989 TFLOPS BF16 each) on 2000-token inputs; DeepSeek-V3 costs 78.2 GFLOP per such token
 # (harness.models), so GEMMs ran at 52,300 × 78.2e9 / (8 × 989e12) = 0.52 of rated: gpu_flops_frac 0.5.
 _register(EngineProfile(
-    name="ktransformers", cpu_bw_frac=0.45, numa_gain=1.0, gpu_bw_frac=0.96, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    name="ktransformers", cpu_bw_frac=0.42, numa_gain=0.69, gpu_bw_frac=0.70, cpu_layer_us=0.0, cpu_thread_us=0.0,
     gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], cpu_flops_frac=0.5,
     gpu_flops_frac=0.056, cpu_gemm_frac=0.62,
     multi_gpu="layer", mtp=False, overlaps_shared_experts=True,
-    fitted_on=("kt_v02_ds_1s_8e", "kt_v02_ds_2s_8e", "kt_v021_ds_8e_8k", "kt_i314_epyc9654_10k", "hy90_fp8",
-               "hy90_int4"),
-    note="KTransformers: routed experts on CPU, duplicated per NUMA node (each socket streams its own copy); "
-         "the CPU expert kernels stream at 0.45 of the host's STREAM rate (~0.39 of theoretical); GPU side with the CUDA per-layer "
-         "floors shared by the GPU engines (its rows cannot pin them alone); CPU compute (0.5 of rated FP32 "
-         "peak) binds on none of its rows, so it is a placeholder, not a fit",
+    fitted_on=("kt_v02_ds_1s_8e", "kt_v02_ds_2s_8e", "kt_v021_ds_8e_8k", "kt_i314_epyc9654_10k"),
+    note="KTransformers: routed experts on CPU, duplicated per NUMA node (a second socket adds 0.69 of the "
+         "first); the CPU expert kernels stream at 0.42 of the host's STREAM rate per socket; GPU side with the "
+         "per-layer floors shared by the GPU engines (its rows cannot pin them alone) and 0.70 of the GPU's "
+         "bandwidth (bounded in the fit); CPU compute (0.5 of rated) binds on none of its rows: a placeholder",
+))
+# The HY90 appliance's own engine (行云集成电路 with Tsinghua: "Achieving Cloud-Grade SLOs for Local
+# Mixture-of-Experts Inference through CPU-GPU Hybrid Design", OSDI '26, arXiv 2606.10493). Its abstract
+# gives 28 tok/s for INT4 DeepSeek-V3 and 21.5 for FP8 on 2x EPYC 9355 + RTX 5090: the figures behind
+# calibration rows hy90_int4 / hy90_fp8, which therefore are not KTransformers (the paper's KTransformers
+# baseline on the same box: 22 tok/s for Q4_K_M). Same layout as KTransformers (routed experts on the CPU,
+# a copy per socket, shared experts on the GPU at the same time); its AVX-512 FP8 GEMV streams 947 GB/s
+# there (paper, Table 1), the bound for cpu_bw_frac. GPU terms shared with KTransformers (one GPU, same
+# CUDA runtime); cpu_bw_frac fitted on the two rows (FP8 and INT4 bind it together).
+_register(EngineProfile(
+    name="xingyun", cpu_bw_frac=0.49, numa_gain=1.0, gpu_bw_frac=0.70, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], cpu_flops_frac=0.5,
+    gpu_flops_frac=0.056, cpu_gemm_frac=0.62,
+    multi_gpu="layer", mtp=False, overlaps_shared_experts=True,
+    fitted_on=("hy90_fp8", "hy90_int4"),
+    note="行云 (Xingyun) HY90 engine, OSDI '26: KTransformers' layout with faster CPU expert kernels, which "
+         "stream at 0.49 of the host's STREAM rate on every socket (its FP8 GEMV alone reaches 947 GB/s on "
+         "2x EPYC 9355); GPU side and CPU compute as KTransformers'",
 ))
 _VLLM_ROWS = ("spark_vllm_gptoss120b", "spark_vllm_llama33_70b_nvfp4_dense", "spark_vllm2602_gptoss120b")
 # vLLM's per-layer floors are the GPU runtime floor shared with ggml: fitted on the three DGX Spark rows
 # alone they go to 0, pulled by spark_vllm_gptoss120b (59.5 tok/s: above what 273 GB/s allows for the
-# checkpoint's BF16 attention and head), which would put one H200 at ~700 tok/s for gpt-oss-120b; on fast
-# GPUs vLLM shows floors of this size (gpt-oss ~150 tok/s on a B200, vllm-project/vllm issue #27075).
+# checkpoint's BF16 attention and head). The floors are those of a FLOOR_REF_TFLOPS GPU
+# (harness.predict): on an H200 they are a third as long, which puts one H200 at ~430 tok/s for
+# gpt-oss-120b under vLLM; a vLLM user reported ~150 on a B200 and filed it as a bug (vllm-project/vllm
+# issue #27075), so single-stream vLLM on the fastest GPUs is the least certain corner of the model.
 # The two gpt-oss rows disagree 1.78x on one box (community vllm-node-mxfp4 build with CUTLASS MXFP4 MoE
 # kernels vs the NGC 26.02 image); the profile cannot serve both.
-# tp_layer_us for vLLM/SGLang: SGLang v0.4.1.post2 release notes (sgl-project/sglang PR #2643):
-# DeepSeek-V3 FP8 on 8×H200, TP8 with CUDA graphs, batch 1 (input 128, output 256) = 30.29 tok/s,
-# i.e. 33.0 ms per token; streaming the activated FP8 weights over 8 × 4.8 TB/s at gpu_bw_frac takes
-# 1.2 ms and the shared per-layer floors 11.3 ms, leaving (33.0 - 1.2 - 11.3) ms / 61 layers = 336 µs
-# per layer for tensor parallelism. Corroborated by vLLM 0.13 DeepSeek-V3.2 on 8×H20 at ~30 tok/s per
-# request (vllm-project/vllm issue #30832).
-_TP_LAYER_US = 336.0
+# tp_layer_us for vLLM/SGLang, the time per layer that tensor parallelism over one node's GPUs adds
+# (collectives after attention and MoE, kernels too small to fill a GPU), not scaled with GPU FLOP/s:
+# vLLM serving DeepSeek-R1-0528 AWQ on 8x H100 at concurrency 1 gives a 16.1 ms time per output token
+# (tenstorrent/tt-inference-server issue #356, July 2025); the activated weights over 8 x 3.35 TB/s at
+# vLLM's gpu_bw_frac take 1.0 ms and the shared per-layer floors (scaled to an H100) 1.6 ms, leaving
+# (16.1 - 2.6) ms / 61 layers = 222 µs. Older and newer figures bracket it: SGLang v0.4.1.post2 on 8x
+# H200, batch 1 (sgl-project/sglang PR #2643, January 2025): 33.0 ms, i.e. 494 µs per layer; SemiAnalysis
+# InferenceX, SGLang v0.5.7 on 8x H200 at 8 concurrent users (March 2026): 12.8 ms, i.e. <= 163 µs.
+_TP_LAYER_US = 222.0
 _register(EngineProfile(
-    name="vllm", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.83, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    name="vllm", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.77, cpu_layer_us=0.0, cpu_thread_us=0.0,
     gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], tp_layer_us=_TP_LAYER_US,
     cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=_VLLM_ROWS,
@@ -149,7 +170,7 @@ _register(EngineProfile(
 # No batch-1 SGLang row exists (sglang_96xh100_ep is aggregate throughput), so SGLang takes vLLM's GPU
 # terms: both run the same CUDA kernel families (FlashInfer, CUTLASS/DeepGEMM MoE).
 _register(EngineProfile(
-    name="sglang", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.83, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    name="sglang", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.77, cpu_layer_us=0.0, cpu_thread_us=0.0,
     gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], tp_layer_us=_TP_LAYER_US,
     cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=(*_VLLM_ROWS, "sglang_96xh100_ep"),
@@ -163,7 +184,7 @@ def engine_names() -> list[str]:
 
 
 _ALIASES = {"llama_cpp": "llama.cpp", "llamacpp": "llama.cpp", "ik_llama": "ik_llama.cpp",
-            "ik-llama.cpp": "ik_llama.cpp", "kt": "ktransformers"}
+            "ik-llama.cpp": "ik_llama.cpp", "kt": "ktransformers", "hy90": "xingyun"}
 
 
 def get_engine(name: str) -> EngineProfile:

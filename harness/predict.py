@@ -46,6 +46,18 @@ GPU_RESERVE_FRAC = 0.10
 FLOPS_PER_CYCLE = {"avx512f": 64.0, "avx2": 32.0}
 DEFAULT_FLOPS_PER_CYCLE = 32.0
 ASSUMED_CLOCK_GHZ = 2.5
+# Decode attention over a long cache runs in flash-decoding kernels, not the GEMMs of prefill: FlashMLA
+# (deepseek-ai/FlashMLA README) reaches 580 TFLOPS in its compute-bound configuration on an H800 SXM5
+# (989 dense BF16): 0.59 of the rated rate, used for every engine's GPU decode attention.
+DECODE_ATTN_FRAC = 0.59
+# GPU per-layer floors (engine profiles' gpu_layer_us / moe_layer_us / tp_layer_us) are for a GPU of
+# FLOOR_REF_TFLOPS dense BF16 and shrink as the square root of the GPU's rate (tensor-parallel
+# collectives, tp_layer_us, do not: they wait on the interconnect): small kernels finish
+# sooner on faster GPUs. The exponent is read off the published rows, floor per layer after the bytes
+# at the GPU's bandwidth: M2 Max ~255 µs (13.6 TFLOPS), M2 Ultra ~195 (27), Radeon 8060S ~90 (59),
+# GB10 ~90 (125), RTX 4090 ~50 (165), RTX PRO 6000 ~50 (250): log-log slope -0.56.
+FLOOR_REF_TFLOPS = 100.0
+FLOOR_EXPONENT = 0.5
 # DeepSeek-V3 technical report §5.4.3: the MTP token is accepted 85–90% of the time, 1.8× TPS.
 MTP_ACCEPTANCE = 0.85
 GB = 1e9
@@ -113,6 +125,9 @@ class _Devices:
     cpu_threads: int  # threads an engine runs its CPU kernels on (one per physical core)
     host_gemm_flops: float  # effective CPU FLOP/s in prefill GEMMs
     tensor_parallel: int = 1  # GPUs that run each layer together (tensor/expert parallel)
+    host_int8_dot: float = 2.0  # int8 dot-product ops per FP32 FLOP of the CPU (cpu_catalog.INT8_DOT_NOTE)
+    gpu_attn_flops: float = 0.0  # FLOP/s of decode attention on the GPU side (DECODE_ATTN_FRAC of rated)
+    floor_scale: float = 1.0  # GPU per-layer floors relative to a FLOOR_REF_TFLOPS GPU
 
 
 def host_stream_bandwidth(machine: Machine) -> tuple[float | None, str]:
@@ -177,7 +192,8 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
         notes.append(fnote)
     host_cap = (machine.capacity_gb or 0.0) * GB
     gpus = list(machine.gpus)
-    gpu_bw = gpu_flops = gpu_cap = 0.0
+    gpu_bw = gpu_flops = gpu_cap = gpu_attn = 0.0
+    floor_scale = 1.0
     tp = 1
     unified = any(g.unified_memory for g in gpus)
     if gpus:
@@ -188,6 +204,8 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
         tp = streams_at_once if placement == "gpu" else 1
         gpu_bw = (bw or 0.0) * streams_at_once * eng.gpu_bw_frac * GB
         gpu_flops = (g.bf16_tflops or 0.0) * 1e12 * streams_at_once * eng.gpu_flops_frac
+        gpu_attn = (g.bf16_tflops or 0.0) * 1e12 * streams_at_once * DECODE_ATTN_FRAC
+        floor_scale = gpu_floor_scale(g.bf16_tflops)
         gpu_cap = host_cap if unified else sum(x.count * x.memory_gb for x in gpus) * GB
         if n > 1 and placement in ("gpu", "multi-node"):
             notes.append(f"{n} GPUs, {'tensor/expert parallel (stream at once)' if streams_at_once > 1 else 'layer split (one GPU streams at a time)'}")
@@ -197,7 +215,33 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
         if unified:
             notes.append(f"{g.model} shares host memory ({bw or 0:.0f} GB/s, {host_cap / GB:.0f} GB)")
     return _Devices(host_bw, flops * eng.cpu_flops_frac, gpu_bw, gpu_flops, host_cap, gpu_cap, unified,
-                    cpu_threads(machine), flops * eng.cpu_gemm_frac, tensor_parallel=tp)
+                    cpu_threads(machine), flops * eng.cpu_gemm_frac, tensor_parallel=tp,
+                    host_int8_dot=int8_dot_ratio(machine), gpu_attn_flops=gpu_attn, floor_scale=floor_scale)
+
+
+def gpu_floor_scale(bf16_tflops: float | None) -> float:
+    """GPU per-layer floors of a GPU of this rate relative to a FLOOR_REF_TFLOPS one (1 if unknown)."""
+    if not bf16_tflops or bf16_tflops <= 0:
+        return 1.0
+    return (FLOOR_REF_TFLOPS / bf16_tflops) ** FLOOR_EXPONENT
+
+
+# CPU flags that give one-instruction int8 dot products (cpu_catalog.INT8_DOT_NOTE)
+_INT8_DOT_FLAGS = ("avx512_vnni", "avx512vnni", "avx_vnni", "avxvnni", "asimddp")
+
+
+def int8_dot_ratio(machine: Machine) -> float:
+    """int8 dot-product ops per FP32 FLOP: the catalog's figure for the CPU, else from its flags."""
+    rating = cpu_rating_for(machine.cpu_model)
+    if rating:
+        return rating.int8_dot
+    return 4.0 if any(f in machine.cpu_flags for f in _INT8_DOT_FLAGS) else 2.0
+
+
+def integer_weights(quant: Any) -> bool:
+    """Whether the CPU multiplies these expert weights in int8 (GGUF block formats, INT4/INT8) rather
+    than in floating point (BF16/FP16, FP8 converted to float)."""
+    return getattr(quant, "expert_recipe", None) not in ("bf16", "fp16", "fp8")
 
 
 def tensor_parallel_size(machine: Machine, sc: Scenario, eng: EngineProfile) -> int:
@@ -273,16 +317,18 @@ def _step_bytes(sc: Scenario, placement: str, unified: bool) -> dict[str, dict[s
     return out
 
 
-def _step_flops(sc: Scenario, placement: str, unified: bool) -> dict[str, float]:
+def _step_flops(sc: Scenario, placement: str, unified: bool) -> tuple[dict[str, float], dict[str, float]]:
+    """FLOPs per decode step by device: (weight mat-vecs, attention over the cache)."""
     m = sc.model
     flops = {"host": 0.0, "gpu": 0.0}
+    attn = {"host": 0.0, "gpu": 0.0}
     read_params = getattr(m, "read_params", m.active_params)
     for cls, p in read_params.items():
         if cls in ("mtp", "embedding"):
             continue
         flops[_device_of(cls, placement, unified)] += 2.0 * p * sc.batch
-    flops[_device_of("attention", placement, unified)] += m.attention_flops_per_token(sc.context) * sc.batch
-    return flops
+    attn[_device_of("attention", placement, unified)] += m.decode_attention_flops_per_token(sc.context) * sc.batch
+    return flops, attn
 
 
 def memory_breakdown(sc: Scenario, placement: str, unified: bool) -> dict[str, dict[str, float]]:
@@ -339,18 +385,19 @@ def _fit(mem: dict[str, dict[str, float]], dev: _Devices, placement: str) -> tup
 def _decode_step(sc: Scenario, placement: str, dev: _Devices, eng: EngineProfile) -> tuple[float, dict[str, float], dict[str, float]]:
     """Seconds per decode step and where they go."""
     by = _step_bytes(sc, placement, dev.unified)
-    fl = _step_flops(sc, placement, dev.unified)
+    fl, attn = _step_flops(sc, placement, dev.unified)
     times: dict[str, float] = {}
     host_bytes = sum(by["host"].values())
     gpu_bytes = sum(by["gpu"].values())
     if host_bytes:
         mem_t = host_bytes / dev.host_bw if dev.host_bw else math.inf
-        cmp_t = fl["host"] / dev.host_flops if dev.host_flops else 0.0
+        host_rate = dev.host_flops * (dev.host_int8_dot if integer_weights(sc.quant) else 1.0)
+        cmp_t = (fl["host"] / host_rate + attn["host"] / dev.host_flops) if host_rate else 0.0
         times["host memory" if mem_t >= cmp_t else "host compute"] = max(mem_t, cmp_t)
     if gpu_bytes:
         slow = by["gpu"].get("routed_experts", 0.0) * (1 / gpu_kernel_penalty(sc, eng) - 1)
         mem_t = (gpu_bytes + slow) / dev.gpu_bw if dev.gpu_bw else math.inf
-        cmp_t = fl["gpu"] / dev.gpu_flops if dev.gpu_flops else 0.0
+        cmp_t = (fl["gpu"] / dev.gpu_flops + attn["gpu"] / dev.gpu_attn_flops) if dev.gpu_flops else 0.0
         gpu_key = "GPU memory" if mem_t >= cmp_t else "GPU compute"
         times[gpu_key] = max(mem_t, cmp_t)
         if placement == "hybrid" and eng.overlaps_shared_experts and host_bytes and mem_t >= cmp_t:
@@ -403,10 +450,11 @@ def _decode_step_ep(sc: Scenario, machine: Machine, dev: _Devices, eng: EnginePr
     gpu_bytes = dense + m.n_moe_layers * touched_per_gpu * per_expert + seqs_per_gpu * m.kv_cache_bytes(sc.context, sc.kv_dtype_bytes)
     one_gpu_bw = dev.gpu_bw / max(1, gpus_per_node) if eng.multi_gpu == "tensor" else dev.gpu_bw
     one_gpu_flops = dev.gpu_flops / max(1, gpus_per_node)
-    flops = (2.0 * sum(v for k, v in m.read_params.items() if k not in ("mtp", "embedding"))
-             + m.attention_flops_per_token(sc.context)) * seqs_per_gpu
+    one_gpu_attn = dev.gpu_attn_flops / max(1, gpus_per_node)
+    flops = 2.0 * sum(v for k, v in m.read_params.items() if k not in ("mtp", "embedding")) * seqs_per_gpu
+    attn_flops = m.decode_attention_flops_per_token(sc.context) * seqs_per_gpu
     mem_t = gpu_bytes / one_gpu_bw if one_gpu_bw else math.inf
-    cmp_t = flops / one_gpu_flops if one_gpu_flops else 0.0
+    cmp_t = (flops / one_gpu_flops + attn_flops / one_gpu_attn) if one_gpu_flops and one_gpu_attn else 0.0
     times = {("GPU memory" if mem_t >= cmp_t else "GPU compute"): max(mem_t, cmp_t)}
     tokens_per_node = sc.batch / machine.nodes
     remote = (machine.nodes - 1) / machine.nodes
@@ -451,12 +499,13 @@ def all_to_all_latency_s(ep: int) -> float:
 def engine_overhead(model: Any, placement: str, dev: _Devices, eng: EngineProfile) -> float:
     """Fixed seconds per decode step: per-layer work that bandwidth does not explain."""
     cpu_layer = (eng.cpu_layer_us + eng.cpu_thread_us * dev.cpu_threads) * 1e-6
-    gpu_layer = eng.gpu_layer_us * 1e-6
-    moe = model.n_moe_layers * eng.moe_layer_us * 1e-6
     if placement == "cpu":
-        return model.n_layers * cpu_layer + moe
+        return model.n_layers * cpu_layer + model.n_moe_layers * eng.moe_layer_us * 1e-6
+    gpu_layer = eng.gpu_layer_us * dev.floor_scale * 1e-6
+    moe = model.n_moe_layers * eng.moe_layer_us * dev.floor_scale * 1e-6
     if placement == "hybrid":
         return model.n_layers * gpu_layer + model.n_moe_layers * cpu_layer + moe
+    # collectives over NVLink do not get faster with a GPU's FLOP/s: tp_layer_us is not scaled
     tp_sync = model.n_layers * eng.tp_layer_us * 1e-6 if dev.tensor_parallel > 1 else 0.0
     return model.n_layers * gpu_layer + moe + tp_sync
 

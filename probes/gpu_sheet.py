@@ -60,7 +60,15 @@ GPU_SHEETS: tuple[GpuSheet, ...] = (
     # 4090 D: 114 SMs against the 4090's 128, the same 384-bit GDDR6X at 21 Gbps
     GpuSheet(r"4090\s*D\b", "GDDR6X", 24, 1008, 147.0),
     GpuSheet(r"4090", "GDDR6X", 24, 1008, 165.2),  # NVIDIA Ada Lovelace whitepaper, FP16 tensor dense (FP16 acc)
+    # Ada AD104: 60 SMs at 2.61 GHz, the 4090's FP16-accumulate tensor rate per SM-GHz; 192-bit 21 Gbps
+    GpuSheet(r"4070\s*Ti(?!\s*S)", "GDDR6X", 12, 504, 80.2),
     GpuSheet(r"3090\s*Ti", "GDDR6X", 24, 1008, 80.0),  # NVIDIA RTX 3090 Ti spec: 21 Gbps, 84 SMs
+    # Ampere GA106/GA104 (NVIDIA spec pages; dense = half the "sparse" tensor figure): RTX 3060 12 GB,
+    # 192-bit 15 Gbps; RTX A4000 16 GB, 256-bit 14 Gbps, 153.4 sparse
+    GpuSheet(r"3060(?!\s*Ti)", "GDDR6", 12, 360, 51.0),
+    GpuSheet(r"\bA4000\b", "GDDR6", 16, 448, 76.7),
+    # AMD Radeon AI PRO R9700: 32 GB, 256-bit 20 Gbps GDDR6; 191 TFLOPS FP16 with sparsity, so ~96 dense
+    GpuSheet(r"R9700", "GDDR6", 32, 640, 96.0),
     GpuSheet(r"3090", "GDDR6X", 24, 936, 71.0),  # NVIDIA Ampere GA102 whitepaper, FP16 tensor dense (FP16 acc)
     # NVIDIA DGX Spark spec: 128 GB LPDDR5X at 273 GB/s; 1 PFLOP FP4 with sparsity = 500 dense, halved
     # per doubling of the operand width: 125 TFLOPS BF16 dense
@@ -68,6 +76,7 @@ GPU_SHEETS: tuple[GpuSheet, ...] = (
     GpuSheet(r"M2 Ultra", "LPDDR5", 0, 800, 27.0, unified=True),  # Apple M2 Ultra: 800 GB/s, 76-core GPU
     GpuSheet(r"M2 Max", "LPDDR5", 0, 400, 13.6, unified=True),  # Apple M2 Max: 400 GB/s, 38-core GPU
     GpuSheet(r"M3 Ultra", "LPDDR5", 0, 819, 28.0, unified=True),  # Apple M3 Ultra: 819 GB/s
+    GpuSheet(r"M1 Ultra", "LPDDR5", 0, 800, 21.0, unified=True),  # Apple M1 Ultra: 800 GB/s, 64-core GPU 21 TFLOPS
     # AMD Ryzen AI Max+ 395: 256-bit LPDDR5X-8000, Radeon 8060S with 40 RDNA 3.5 CUs
     GpuSheet(r"8060S", "LPDDR5X", 0, 256, 59.0, unified=True),
 )

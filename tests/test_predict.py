@@ -48,11 +48,23 @@ def test_ideal_cpu_decode_is_bandwidth_over_bytes():
 def test_context_adds_kv_reads():
     q = parse_quant("fp8")
     short = predict(cpu_box(), Scenario(model=DSV3, quant=q, engine="ideal", placement="cpu", context=0))
-    long = predict(cpu_box(), Scenario(model=DSV3, quant=q, engine="ideal", placement="cpu", context=32768))
-    kv = DSV3.kv_cache_bytes(32768, 2.0)
+    mid = predict(cpu_box(), Scenario(model=DSV3, quant=q, engine="ideal", placement="cpu", context=4096))
+    kv = DSV3.kv_cache_bytes(4096, 2.0)
     # MLA: 61 layers × (512 + 64) × 2 bytes = 70,272 bytes per token
     assert DSV3.kv_bytes_per_token(2.0) == pytest.approx(61 * 576 * 2)
-    assert 1 / long.decode_tokens_per_s - 1 / short.decode_tokens_per_s == pytest.approx(kv / 400e9, rel=1e-6)
+    assert 1 / mid.decode_tokens_per_s - 1 / short.decode_tokens_per_s == pytest.approx(kv / 400e9, rel=1e-6)
+
+
+def test_long_context_mla_attention_is_compute_on_a_cpu():
+    """MLA decodes in the absorbed form: 2·128·(576 + 512) FLOPs per cached position per layer, which
+    at 32K positions outweighs the compressed cache's bytes on a 5 TFLOP/s CPU."""
+    q = parse_quant("fp8")
+    long = predict(cpu_box(), Scenario(model=DSV3, quant=q, engine="ideal", placement="cpu", context=32768))
+    attn = 2 * 128 * (576 + 512) * 32768 * 61
+    assert DSV3.decode_attention_flops_per_token(32768) == pytest.approx(attn)
+    weights = 2 * sum(v for k, v in DSV3.read_params.items() if k not in ("mtp", "embedding"))
+    assert long.bottleneck == "host compute"
+    assert long.time_per_token_s["host compute"] == pytest.approx((weights + attn) / 5000e9, rel=1e-6)
 
 
 def test_hybrid_puts_routed_experts_on_host_rest_on_gpu():

@@ -106,6 +106,17 @@ class ModelShape:
         v_dim = self.v_head_dim or self.head_dim
         return 2.0 * self.n_heads * (qk_dim + v_dim) * self._attended_tokens(context)
 
+    def decode_attention_flops_per_token(self, context: int) -> float:
+        """FLOPs of attention for one decoded token over ``context`` cached positions, in the form
+        decode kernels compute it. MLA decodes in the absorbed form (FlashMLA, FlashInfer MLA, the
+        MLA paths of vLLM/SGLang/KTransformers/llama.cpp): every head scores the cached latent plus
+        rope key (kv_lora + rope = 576) and sums the latents (kv_lora = 512), which is more
+        arithmetic than the un-absorbed form but reads only the compressed cache. GQA/MHA as above."""
+        if self.attention_kind == "mla":
+            lat = self.kv_lora_rank or 0
+            return 2.0 * self.n_heads * (lat + (self.qk_rope_head_dim or 0) + lat) * self._attended_tokens(context)
+        return self.attention_flops_per_token(context)
+
     def _kv_elems_per_layer(self) -> int:
         if self.attention_kind == "mla":
             return (self.kv_lora_rank or 0) + (self.qk_rope_head_dim or 0)
