@@ -181,3 +181,12 @@ def test_own_rows_with_impossible_numbers_are_skipped_not_scored(tmp_path):
     assert [r["id"] for r in res["rows"]] == ["fine"]
     why = {s["id"]: s["why"] for s in res["skipped"]}
     assert "do not fit" in why["deep"] and why["huge_decode"] == why["negative"] == "no decode tok/s figure"
+
+
+def test_hy90_rows_are_scored_against_the_appliances_engine():
+    cases = {c.id: c for c in load_cases()}
+    assert cases["hy90_fp8"].engine == cases["hy90_int4"].engine == "xingyun"
+    assert cases["kt_v02_ds_2s_8e"].engine == "ktransformers"
+    res = CliRunner().invoke(app, ["predict", "--machine", "epyc9355-rtx5090d", "--engine", "hy90", "--quant", "int4",
+                                   "--json"])
+    assert res.exit_code == 0 and '"engine": "xingyun"' in res.stdout
