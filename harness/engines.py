@@ -26,7 +26,7 @@ Terms (see ``harness.predict``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.errors import HarnessError
 
@@ -129,12 +129,8 @@ _register(EngineProfile(
 # a copy per socket, shared experts on the GPU at the same time); its AVX-512 FP8 GEMV streams 947 GB/s
 # there (paper, Table 1), the bound for cpu_bw_frac. GPU terms shared with KTransformers (one GPU, same
 # CUDA runtime); cpu_bw_frac fitted on the two rows (FP8 and INT4 bind it together).
-_register(EngineProfile(
-    name="xingyun", cpu_bw_frac=0.49, numa_gain=1.0, gpu_bw_frac=0.70, cpu_layer_us=0.0, cpu_thread_us=0.0,
-    gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], cpu_flops_frac=0.5,
-    gpu_flops_frac=0.056, cpu_gemm_frac=0.62,
-    multi_gpu="layer", mtp=False, overlaps_shared_experts=True,
-    fitted_on=("hy90_fp8", "hy90_int4"),
+_register(replace(
+    ENGINES["ktransformers"], name="xingyun", cpu_bw_frac=0.49, numa_gain=1.0, fitted_on=("hy90_fp8", "hy90_int4"),
     note="行云 (Xingyun) HY90 engine, OSDI '26: KTransformers' layout with faster CPU expert kernels, which "
          "stream at 0.49 of the host's STREAM rate on every socket (its FP8 GEMV alone reaches 947 GB/s on "
          "2x EPYC 9355); GPU side and CPU compute as KTransformers'",
