@@ -392,7 +392,10 @@ def _decode_step(sc: Scenario, placement: str, dev: _Devices, eng: EngineProfile
     if host_bytes:
         mem_t = host_bytes / dev.host_bw if dev.host_bw else math.inf
         host_rate = dev.host_flops * (dev.host_int8_dot if integer_weights(sc.quant) else 1.0)
-        cmp_t = (fl["host"] / host_rate + attn["host"] / dev.host_flops) if host_rate else 0.0
+        # attention over the cache multiplies every head against the cached keys/latents at once: the
+        # engine's GEMM kernels, not its dequantising mat-vecs
+        attn_rate = dev.host_gemm_flops or dev.host_flops
+        cmp_t = (fl["host"] / host_rate + attn["host"] / attn_rate) if host_rate else 0.0
         times["host memory" if mem_t >= cmp_t else "host compute"] = max(mem_t, cmp_t)
     if gpu_bytes:
         slow = by["gpu"].get("routed_experts", 0.0) * (1 / gpu_kernel_penalty(sc, eng) - 1)
