@@ -241,7 +241,10 @@ def int8_dot_ratio(machine: Machine) -> float:
 def integer_weights(quant: Any) -> bool:
     """Whether the CPU multiplies these expert weights in int8 (GGUF block formats, INT4/INT8) rather
     than in floating point (BF16/FP16, FP8 converted to float)."""
-    return getattr(quant, "expert_recipe", None) not in ("bf16", "fp16", "fp8")
+    if getattr(quant, "expert_recipe", None) in ("bf16", "fp16", "fp8"):
+        return False
+    # an average size ("<N>bpw") above 8-bit blocks is a 16-bit file, not an integer one
+    return quant.bits_per_weight("routed_experts") <= 9.0
 
 
 def tensor_parallel_size(machine: Machine, sc: Scenario, eng: EngineProfile) -> int:

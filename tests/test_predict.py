@@ -122,3 +122,41 @@ def test_bad_scenarios_raise_harness_error():
         predict(cpu_box(), Scenario(model=DSV3, quant=parse_quant("fp8"), placement="warp"))
     with pytest.raises(HarnessError):
         predict(cpu_box(), Scenario(model=DSV3, quant=parse_quant("fp8"), batch=0))
+
+
+def test_quantised_weights_use_the_int8_dot_rate_on_the_cpu():
+    """llama.cpp-family CPU kernels multiply quantised weights in int8: VNNI CPUs do 4 int8 ops per FP32
+    FLOP, AVX2-only ones 2; 16-bit and FP8 weights are multiplied in float."""
+    from harness.predict import int8_dot_ratio, integer_weights
+
+    assert integer_weights(parse_quant("q4_k_m")) and integer_weights(parse_quant("4.34bpw"))
+    assert not any(integer_weights(parse_quant(q)) for q in ("bf16", "fp8", "16bpw"))
+    zen4 = cpu_box(cpu_model="AMD EPYC 9374F")
+    zen3 = cpu_box(cpu_model="AMD EPYC 7773X")
+    assert int8_dot_ratio(zen4) == 4.0 and int8_dot_ratio(zen3) == 2.0
+    assert int8_dot_ratio(cpu_box(cpu_flags=("avx2", "avx512_vnni"))) == 4.0
+    assert int8_dot_ratio(cpu_box(cpu_flags=("avx2",))) == 2.0
+    # a compute-bound CPU box: the same Q4_K_M decode runs twice as fast with twice the int8 rate
+    slow = cpu_box(20000.0, cpu_model="AMD EPYC 7773X")
+    fast = cpu_box(20000.0, cpu_model="AMD EPYC 9374F")
+    sc = Scenario(model=DSV3, quant=parse_quant("q4_k_m"), engine="ideal", placement="cpu", context=0)
+    t_slow, t_fast = (predict(m, sc).time_per_token_s["host compute"] for m in (slow, fast))
+    assert t_slow == pytest.approx(2 * t_fast)
+
+
+def test_gpu_floors_shrink_with_the_gpus_rate():
+    from harness.engines import get_engine
+    from harness.predict import FLOOR_REF_TFLOPS, gpu_floor_scale
+
+    assert gpu_floor_scale(FLOOR_REF_TFLOPS) == 1.0 and gpu_floor_scale(4 * FLOOR_REF_TFLOPS) == pytest.approx(0.5)
+    assert gpu_floor_scale(None) == gpu_floor_scale(0) == 1.0
+    eng = get_engine("llama.cpp")
+    qwen = load_model("qwen3-30b-a3b")
+    sc = Scenario(model=qwen, quant=parse_quant("q8_0"), engine="llama.cpp", placement="gpu", context=0)
+    overhead = {}
+    for tf in (25.0, 400.0):
+        gpu = GpuSpec(model="some GPU", count=1, memory_gb=96, bandwidth_gbs=1000, bf16_tflops=tf)
+        m = Machine(name="g", source="test", gpus=(gpu,))
+        overhead[tf] = predict(m, sc).time_per_token_s["engine overhead"]
+    base = (qwen.n_layers * eng.gpu_layer_us + qwen.n_moe_layers * eng.moe_layer_us) * 1e-6
+    assert overhead[25.0] == pytest.approx(2 * base) and overhead[400.0] == pytest.approx(base / 2)
