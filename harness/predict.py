@@ -190,6 +190,11 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
     flops, fnote = cpu_peak_flops(machine)
     if placement in ("cpu", "hybrid"):
         notes.append(fnote)
+        ratio = int8_dot_ratio(machine)
+        notes.append(f"CPU decode: integer-quantised weights (GGUF blocks, INT4/INT8) multiplied at the int8 dot-product "
+                     f"rate, {ratio:g}x the FP32 rate "
+                     f"({'VNNI/sdot' if ratio >= 4 else 'no VNNI/sdot'}); attention over the cache at the engine's "
+                     f"GEMM share")
     host_cap = (machine.capacity_gb or 0.0) * GB
     gpus = list(machine.gpus)
     gpu_bw = gpu_flops = gpu_cap = gpu_attn = 0.0
@@ -206,6 +211,10 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
         gpu_flops = (g.bf16_tflops or 0.0) * 1e12 * streams_at_once * eng.gpu_flops_frac
         gpu_attn = (g.bf16_tflops or 0.0) * 1e12 * streams_at_once * DECODE_ATTN_FRAC
         floor_scale = gpu_floor_scale(g.bf16_tflops)
+        if placement != "cpu":
+            notes.append(f"GPU per-layer floors x{floor_scale:.2f} for a {g.bf16_tflops or 0:g}-TFLOPS GPU (they shrink "
+                         f"with the square root of its rate; engine profiles give them for {FLOOR_REF_TFLOPS:g}); "
+                         f"decode attention at {DECODE_ATTN_FRAC} of its rated FLOP/s (FlashMLA)")
         gpu_cap = host_cap if unified else sum(x.count * x.memory_gb for x in gpus) * GB
         if n > 1 and placement in ("gpu", "multi-node"):
             notes.append(f"{n} GPUs, {'tensor/expert parallel (stream at once)' if streams_at_once > 1 else 'layer split (one GPU streams at a time)'}")
