@@ -263,8 +263,8 @@ def load_rows(path: Path | None = None) -> list[dict[str, str]]:
 
 def to_case(row: dict[str, str]) -> CalibrationCase:
     placement_text = row.get("placement", "")
-    placement = _lookup(placement_text, _PLACEMENTS) or "cpu"
-    engine = _lookup(row.get("engine", ""), _ENGINES) or "llama.cpp"
+    placement = _lookup(placement_text, _PLACEMENTS)
+    engine = _lookup(row.get("engine", ""), _ENGINES)
     model_id = _lookup(row.get("model", ""), _MODEL_IDS)
     quant = parse_quant_column(row)
     machine, why = row_machine(row)
@@ -272,6 +272,10 @@ def to_case(row: dict[str, str]) -> CalibrationCase:
     batch = lead_int(batch_text) or 1
     decode = _num(row.get("decode_tok_s"))
     reasons = [why] if why else []
+    if placement is None:
+        reasons.append("placement not understood (write cpu_only, hybrid_cpu_gpu, gpu_only, multi_gpu or multi_node)")
+    if engine is None and placement != "multi-node":  # multi-node rows are served by SGLang's profile
+        reasons.append("engine not understood (name llama.cpp, ik_llama.cpp, ktransformers, vllm or sglang)")
     if "aggregate" in (row.get("decode_tok_s") or "") or "large batch" in batch_text or placement == "multi-node":
         reasons.append("aggregate throughput at large batch, not batch-1 decode")
     if decode is None or decode <= 0:
@@ -282,7 +286,7 @@ def to_case(row: dict[str, str]) -> CalibrationCase:
         reasons.append("quant not understood")
     prompt, depth = parse_prompt(row.get("context_or_prompt_len", ""))
     return CalibrationCase(
-        id=row["id"], model_id=model_id, quant=quant, engine=engine, placement=placement,
+        id=row["id"], model_id=model_id, quant=quant, engine=engine or "llama.cpp", placement=placement or "cpu",
         context=parse_context(row.get("context_or_prompt_len", "")), batch=batch,
         measured_decode=decode, measured_prefill=_num(row.get("prefill_tok_s")), machine=machine,
         usable=not reasons, why_not="; ".join(reasons), row=row,

@@ -190,3 +190,13 @@ def test_hy90_rows_are_scored_against_the_appliances_engine():
     res = CliRunner().invoke(app, ["predict", "--machine", "epyc9355-rtx5090d", "--engine", "hy90", "--quant", "int4",
                                    "--json"])
     assert res.exit_code == 0 and '"engine": "xingyun"' in res.stdout
+
+
+def test_own_rows_with_an_unknown_placement_or_engine_are_skipped(tmp_path):
+    good = load_rows()[0]
+    rows = [dict(good, id="odd_place", placement="on the moon"), dict(good, id="odd_engine", engine="my own stack"),
+            dict(good, id="fine")]
+    res = validate(_write(tmp_path / "odd.csv", rows))
+    why = {s["id"]: s["why"] for s in res["skipped"]}
+    assert [r["id"] for r in res["rows"]] == ["fine"]
+    assert "placement not understood" in why["odd_place"] and "engine not understood" in why["odd_engine"]
