@@ -50,7 +50,7 @@ ASSUMED_CLOCK_GHZ = 2.5
 # (deepseek-ai/FlashMLA README) reaches 580 TFLOPS in its compute-bound configuration on an H800 SXM5
 # (989 dense BF16): 0.59 of the rated rate, used for every engine's GPU decode attention.
 DECODE_ATTN_FRAC = 0.59
-# GPU per-layer floors (engine profiles' gpu_layer_us / moe_layer_us / tp_layer_us) are for a GPU of
+# GPU per-layer floors (engine profiles' gpu_layer_us / moe_layer_us) are for a GPU of
 # FLOOR_REF_TFLOPS dense BF16 and shrink as the square root of the GPU's rate (tensor-parallel
 # collectives, tp_layer_us, do not: they wait on the interconnect): small kernels finish
 # sooner on faster GPUs. The exponent is read off the published rows, floor per layer after the bytes
@@ -188,9 +188,9 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
         notes.append(f"{sockets} sockets: {eng.name} gains {eng.numa_gain:+.2f}× of a socket's bandwidth "
                      f"per extra socket (NUMA behaviour of the engine profile)")
     flops, fnote = cpu_peak_flops(machine)
+    ratio = int8_dot_ratio(machine)
     if placement in ("cpu", "hybrid"):
         notes.append(fnote)
-        ratio = int8_dot_ratio(machine)
         notes.append(f"CPU decode: integer-quantised weights (GGUF blocks, INT4/INT8) multiplied at the int8 dot-product "
                      f"rate, {ratio:g}x the FP32 rate "
                      f"({'VNNI/sdot' if ratio >= 4 else 'no VNNI/sdot'}); attention over the cache at the engine's "
@@ -225,7 +225,7 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
             notes.append(f"{g.model} shares host memory ({bw or 0:.0f} GB/s, {host_cap / GB:.0f} GB)")
     return _Devices(host_bw, flops * eng.cpu_flops_frac, gpu_bw, gpu_flops, host_cap, gpu_cap, unified,
                     cpu_threads(machine), flops * eng.cpu_gemm_frac, tensor_parallel=tp,
-                    host_int8_dot=int8_dot_ratio(machine), gpu_attn_flops=gpu_attn, floor_scale=floor_scale)
+                    host_int8_dot=ratio, gpu_attn_flops=gpu_attn, floor_scale=floor_scale)
 
 
 def gpu_floor_scale(bf16_tflops: float | None) -> float:
