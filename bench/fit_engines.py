@@ -8,7 +8,7 @@ fewer constants than rows. The loss is a Huber
 loss on log(predicted / measured), squared within ×1.5 and linear beyond (robust to the few rows
 that no bandwidth model explains). Coordinate descent with shrinking multiplicative steps, in bounds.
 The printed values are what harness/engines.py holds; rerun after changing the model. It then
-prints the fitted profiles on bench/holdout.csv (published rows it never fits on), so a change
+prints the fitted profiles on harness/data/calibration/holdout.csv (published rows it never fits on), so a change
 that only helps the calibration rows shows up there.
 """
 
@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.engines import ENGINES  # noqa: E402
+from harness.calibration import holdout_path  # noqa: E402
 from harness.validate import score_case, usable_cases  # noqa: E402
 
 # parameter name -> (engines it applies to, field, lower, upper)
@@ -206,11 +207,11 @@ def main() -> None:
               f"  (derived from {VULKAN_BF16_PAIR}, not fitted)")
 
 
-HOLDOUT = Path(__file__).resolve().parent / "holdout.csv"
+HOLDOUT = holdout_path()
 
 
 def held_out(values: dict[str, float]) -> None:
-    """The fitted profiles on bench/holdout.csv, published rows the fit never sees."""
+    """The fitted profiles on harness/data/calibration/holdout.csv, published rows the fit never sees."""
     engines = profiles(values)
     scores = [score_case(c, engines) for c in usable_cases(HOLDOUT)]
     for r in scores:

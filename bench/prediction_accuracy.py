@@ -5,7 +5,7 @@
 Prints the same table as ``moebench validate`` and the ratios the issue tracks: MAPE of the
 model, MAPE of the rule of thumb (bandwidth ÷ activated bytes), how many rows fall within ×1.5,
 and the seed box (dual EPYC 9355 + RTX 5090D) against its published 21 / 28 tok/s. Then the
-held-out rows of ``bench/holdout.csv`` (published measurements the engine profiles were never
+held-out rows of ``harness/data/calibration/holdout.csv`` (published measurements the engine profiles were never
 fitted on): how the model does on data it has not seen.
 """
 
@@ -18,9 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.api import predict_on  # noqa: E402
 from harness.commands.validate import print_validation  # noqa: E402
+from harness.calibration import holdout_path  # noqa: E402
 from harness.validate import validate  # noqa: E402
 
-HOLDOUT = Path(__file__).resolve().parent / "holdout.csv"
+HOLDOUT = holdout_path()
 SEED_PUBLISHED = {"fp8": 21.0, "int4": 28.0}  # calibration rows hy90_fp8, hy90_int4 (the HY90's own engine)
 
 
@@ -39,7 +40,7 @@ def main() -> None:
     print(f"seed box with KTransformers, q4_k_m at 4K: predicted {kt:.1f} tok/s, the OSDI '26 paper's "
           f"KTransformers baseline on that hardware 22 ({100 * (kt / 22 - 1):+.1f}%)")
     print()
-    print("Held out (not used by bench/fit_engines.py):")
+    print("Held out (never fitted on):")
     print_validation(validate(HOLDOUT))
 
 

@@ -145,6 +145,16 @@ def aggregate_rows(cases: list[CalibrationCase] | None = None) -> list[dict[str,
     return out
 
 
+def _source_name(path: Path | None) -> str:
+    from harness.calibration import holdout_path
+
+    if path is None:
+        return "calibration set (harness/data/calibration/measurements.csv)"
+    if Path(path).resolve() == holdout_path().resolve():
+        return "held-out set (harness/data/calibration/holdout.csv, never fitted on)"
+    return str(path)
+
+
 def validate(path: Path | None = None) -> dict[str, Any]:
     """Score every usable calibration row (or every row of a user's CSV in the same format at
     ``path``); list the unusable ones with the reason."""
@@ -182,5 +192,5 @@ def validate(path: Path | None = None) -> dict[str, Any]:
         "count": len(rows),
         "skipped": skipped,
         "aggregate_rows": aggregate_rows(cases),
-        "source": str(path) if path else "calibration set (harness/data/calibration/measurements.csv)",
+        "source": _source_name(path),
     }

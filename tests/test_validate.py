@@ -90,7 +90,7 @@ from harness.calibration import load_rows  # noqa: E402
 from harness.cli import app  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
 
-HOLDOUT = Path(__file__).resolve().parents[1] / "bench" / "holdout.csv"
+HOLDOUT = Path(__file__).resolve().parents[1] / "harness" / "data" / "calibration" / "holdout.csv"
 
 
 def _write(path: Path, rows: list[dict], header: list[str] | None = None) -> Path:
@@ -200,3 +200,14 @@ def test_own_rows_with_an_unknown_placement_or_engine_are_skipped(tmp_path):
     why = {s["id"]: s["why"] for s in res["skipped"]}
     assert [r["id"] for r in res["rows"]] == ["fine"]
     assert "placement not understood" in why["odd_place"] and "engine not understood" in why["odd_engine"]
+
+
+def test_holdout_flag_scores_the_packaged_held_out_rows():
+    res = CliRunner().invoke(app, ["validate", "--holdout", "--json"])
+    assert res.exit_code == 0
+    import json
+
+    data = json.loads(res.stdout)
+    assert data["count"] == len(load_rows(HOLDOUT)) and data["source"].startswith("held-out set")
+    both = CliRunner().invoke(app, ["validate", "--holdout", "--rows", str(HOLDOUT)])
+    assert both.exit_code == 2 and "not both" in both.stderr

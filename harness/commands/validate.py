@@ -18,14 +18,20 @@ def register(app: typer.Typer) -> None:
 
 def validate_cmd(
     rows: Optional[Path] = typer.Option(
-        None, "--rows", help="Score the rows of this CSV (the calibration format: your own measurements, or "
-                             "bench/holdout.csv) instead of the packaged calibration set."),
+        None, "--rows", help="Score the rows of this CSV (the calibration format: your own measurements) instead "
+                             "of the packaged calibration set."),
+    holdout: bool = typer.Option(False, "--holdout", help="Score the packaged held-out rows: published measurements "
+                                                          "the engine profiles were never fitted on."),
     json_out: bool = typer.Option(False, "--json", help="Print rows and scores as JSON."),
 ) -> None:
     """Predict every calibration row; print predicted vs measured, error, MAPE and the rule of thumb's MAPE."""
+    from harness.calibration import holdout_path
+    from harness.errors import HarnessError
     from harness.validate import validate
 
-    result = validate(rows)
+    if rows is not None and holdout:
+        raise HarnessError("give --rows FILE or --holdout, not both")
+    result = validate(holdout_path() if holdout else rows)
     if json_out:
         print_json(result)
         return
@@ -34,7 +40,9 @@ def validate_cmd(
 
 def print_validation(result: dict) -> None:
     title = "Decode tok/s: predicted vs published measurements (batch 1)"
-    if not result.get("source", "").startswith("calibration set"):
+    if result.get("source", "").startswith("held-out set"):
+        title = "Decode tok/s: predicted vs published measurements never fitted on (held out, batch 1)"
+    elif not result.get("source", "").startswith("calibration set"):
         title = f"Decode tok/s: predicted vs measured, rows of {result['source']} (batch 1)"
     table = Table(title=title, title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False)
