@@ -226,17 +226,21 @@ REQUIRED_COLUMNS = ("id", "model", "quant", "engine", "placement", "decode_tok_s
 MAX_ROWS_BYTES = 16 * 1024 * 1024
 
 
+def _data_dir() -> Any:
+    return resources.files("harness") / "data" / "calibration"
+
+
 def holdout_path() -> Path:
     """Published measurements kept out of every fit (bench/fit_engines.py never reads them): the
     model's out-of-sample check, in the calibration format."""
-    return Path(str(resources.files("harness") / "data" / "calibration" / "holdout.csv"))
+    return Path(str(_data_dir() / "holdout.csv"))
 
 
 def load_rows(path: Path | None = None) -> list[dict[str, str]]:
     """The packaged calibration rows, or those of a user's CSV in the same format (a lab's own
     measurements, or a held-out set): the format is ``data/calibration/README.md``'s."""
     if path is None:
-        text = (resources.files("harness") / "data" / "calibration" / "measurements.csv").read_text(encoding="utf-8")
+        text = (_data_dir() / "measurements.csv").read_text(encoding="utf-8")
         return list(csv.DictReader(io.StringIO(text)))
     raw = read_bounded_bytes(Path(path), MAX_ROWS_BYTES, "measurements CSV")
     if b"\x00" in raw:

@@ -5,7 +5,8 @@ FMA pipes: AVX-512 with two 512-bit FMA pipes (Intel Xeon SP, AMD Zen 5) = 64; Z
 AVX-512 on 256-bit pipes = 32; AVX2 with two FMA pipes = 32; Apple/Arm with four 128-bit NEON
 FMA pipes = 32. Base clocks, core counts and the fastest supported DIMM speed (one DIMM per
 channel: EPYC 9005 DDR5-6400, 9004 DDR5-4800, 7003 DDR4-3200; Xeon 6900P DDR5-6400, 4th gen Xeon SP
-DDR5-4800, 1st gen DDR4-2666; Ryzen 7000 DDR5-5200): AMD, Intel and Apple product pages.
+DDR5-4800, 1st gen DDR4-2666; Xeon 6960P MRDIMM-8800; Ryzen 7000 DDR5-5200, 9000 DDR5-5600): AMD, Intel
+and Apple product pages.
 
 Measured here: numpy sgemm on this machine's 2 AMD EPYC cores ran at 253 GFLOP/s against a
 nominal 2 × 3.7 GHz × 32 = 237 GFLOP/s, so a probed GEMM rate stands in for the peak directly.
@@ -22,7 +23,6 @@ from dataclasses import dataclass
 # SDOT do 4 int8 multiply-adds = 8 ops at the same issue rate: 4x. Without them (AVX2, AVX-512F on
 # Skylake) VPMADDUBSW + VPMADDWD do those 4 multiply-adds in two instructions: 2x. Intel and AMD
 # instruction references, Arm A64 SDOT.
-INT8_DOT_NOTE = "int8 dot products: 4 ops per FP32 FLOP with VNNI/sdot, 2 with AVX2/AVX-512F alone"
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class CpuRating:
     base_ghz: float
     flops_per_cycle: float  # FP32, per core
     max_mts: int | None = None  # fastest DIMM speed the platform supports at one DIMM per channel
-    int8_dot: float = 4.0  # int8 dot-product ops per FP32 FLOP the core issues (see INT8_DOT_NOTE)
+    int8_dot: float = 4.0  # int8 dot-product ops per FP32 FLOP the core issues (see the note above)
 
 
 # Matched as lower-case substrings of the CPU model name, most specific first.

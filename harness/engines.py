@@ -13,7 +13,8 @@ Terms (see ``harness.predict``):
 - ``cpu_layer_us`` + ``cpu_thread_us`` × threads: time per layer per token on the CPU side
   (thread barriers cost more the more threads join them — a 128-core Xeon loses ~1 ms per layer,
   a 16-core desktop ~0.05 ms).
-- ``gpu_layer_us``: fixed time per layer on the GPU side (kernel launches).
+- ``gpu_layer_us``: fixed time per layer on the GPU side (kernel launches), for a GPU of
+  ``harness.predict.FLOOR_REF_TFLOPS``; it and ``moe_layer_us`` shrink on faster GPUs.
 - ``moe_layer_us``: extra time per MoE layer (routing, top-k, gather/scatter of experts; the
   CPU↔GPU hand-off in a hybrid). Dense models do not pay it: they reach 0.8+ of bandwidth where
   MoE models reach 0.3–0.7 (calibration README).

@@ -125,7 +125,7 @@ class _Devices:
     cpu_threads: int  # threads an engine runs its CPU kernels on (one per physical core)
     host_gemm_flops: float  # effective CPU FLOP/s in prefill GEMMs
     tensor_parallel: int = 1  # GPUs that run each layer together (tensor/expert parallel)
-    host_int8_dot: float = 2.0  # int8 dot-product ops per FP32 FLOP of the CPU (cpu_catalog.INT8_DOT_NOTE)
+    host_int8_dot: float = 2.0  # int8 dot-product ops per FP32 FLOP of the CPU (harness.cpu_catalog, the note above CpuRating)
     gpu_attn_flops: float = 0.0  # FLOP/s of decode attention on the GPU side (DECODE_ATTN_FRAC of rated)
     floor_scale: float = 1.0  # GPU per-layer floors relative to a FLOOR_REF_TFLOPS GPU
 
@@ -235,7 +235,7 @@ def gpu_floor_scale(bf16_tflops: float | None) -> float:
     return (FLOOR_REF_TFLOPS / bf16_tflops) ** FLOOR_EXPONENT
 
 
-# CPU flags that give one-instruction int8 dot products (cpu_catalog.INT8_DOT_NOTE)
+# CPU flags that give one-instruction int8 dot products (harness.cpu_catalog, the note above CpuRating)
 _INT8_DOT_FLAGS = ("avx512_vnni", "avx512vnni", "avx_vnni", "avxvnni", "asimddp")
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from harness.calibration import CalibrationCase, lead_int, load_cases
+from harness.calibration import CalibrationCase, holdout_path, lead_int, load_cases
 from harness.engines import ENGINES, EngineProfile
 from harness.errors import HarnessError
 from harness.predict import Scenario, predict, theoretical_bandwidth
@@ -146,8 +146,6 @@ def aggregate_rows(cases: list[CalibrationCase] | None = None) -> list[dict[str,
 
 
 def _source_name(path: Path | None) -> str:
-    from harness.calibration import holdout_path
-
     if path is None:
         return "calibration set (harness/data/calibration/measurements.csv)"
     if Path(path).resolve() == holdout_path().resolve():
