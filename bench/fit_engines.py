@@ -90,6 +90,30 @@ def derive_vulkan_bf16_frac(engines: dict) -> float:
     return (lo + hi) / 2
 
 
+# Tensor-parallel floor (harness/engines.py _TP_LAYER_US): vLLM serving DeepSeek-R1-0528 AWQ on 8x H100
+# at concurrency 1 gives 16.1 ms per output token (tenstorrent/tt-inference-server issue #356, July 2025);
+# whatever the fitted bandwidth share and per-layer floors do not explain is spread over the 61 layers.
+TP_TPOT_S = 16.1e-3
+
+
+def derive_tp_layer_us(engines: dict) -> float:
+    """µs per layer of tensor-parallel collectives that make the model's 8x H100 TPOT the published one."""
+    from harness.calibration import row_machine
+    from harness.models import load_model
+    from harness.predict import Scenario
+    from harness.quant import parse_quant
+    from harness.validate import predict_with
+
+    machine, _ = row_machine({"id": "vllm_8xh100_r1_awq", "gpu_model": "H100 80GB", "gpu_count": "8",
+                              "placement": "multi_gpu"})
+    model = load_model("deepseek-v3")
+    eng = dict(engines)
+    eng["vllm"] = replace(eng["vllm"], tp_layer_us=0.0)
+    sc = Scenario(model=model, quant=parse_quant("int4"), engine="vllm", placement="gpu", context=0)
+    step = 1 / predict_with(eng, machine, sc).decode_tokens_per_s
+    return (TP_TPOT_S - step) / model.n_layers * 1e6
+
+
 # Prefill constants, fitted separately on the rows' prefill columns (they do not change batch-1
 # decode, whose GEMVs are bandwidth- or dequantisation-bound).
 PREFILL_PARAMS: dict[str, tuple[tuple[str, ...], str, float, float]] = {
@@ -205,6 +229,8 @@ def main() -> None:
         held_out(values)
         print(f"  ggml.vulkan_bf16_moe_frac {derive_vulkan_bf16_frac(profiles(values)):10.4f}"
               f"  (derived from {VULKAN_BF16_PAIR}, not fitted)")
+        print(f"  vllm/sglang tp_layer_us    {derive_tp_layer_us(profiles(values)):10.1f}"
+              f"  (derived from vLLM's {TP_TPOT_S * 1e3:.1f} ms TPOT on 8x H100, not fitted)")
 
 
 HOLDOUT = holdout_path()

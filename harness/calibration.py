@@ -18,7 +18,7 @@ from harness.cpu_catalog import rating_for
 from harness.errors import HarnessError
 from harness.fsutil import read_bounded_bytes
 from harness.machine import GpuSpec, Machine
-from harness.quant import QUANT_NAMES
+from harness.quant import FORMAT_BPW, QUANT_NAMES
 from probes.gpu_sheet import sheet_for
 
 # Model names in the rows → catalog ids (same architecture; fine-tunes share the shape).
@@ -120,10 +120,34 @@ def _stated_mix(label: str) -> str | None:
     return ",".join(parts) if len(parts) >= 2 else None
 
 
+# Engine builds whose named precision is a particular file, named in a row's engine column:
+# (build, precision the row names, the recipe that build really runs).
+# - eugr/spark-vllm-docker's `vllm-node-mxfp4` image (christopherowen/vllm mxfp4_v2) serves gpt-oss with
+#   `--mxfp4-layers moe,qkv,o,lm_head`: attention and output head in MXFP4 too
+#   (jaim12005/spark-vllm-mxfp4-docker README; the recipe lines in spark-arena/recipe-registry).
+# - 行云's HY90 engine ("褐蚁"): its OSDI '26 paper (arXiv 2606.10493) gives "28 tokens/s on INT4
+#   DeepSeek-V3" in the abstract and measures that 28 on DeepSeek-R1 Q4_K_M, which "requires only 404GB
+#   of RAM" (Sec. 4.4): its INT4 is the Q4_K_M GGUF, not a 4.16-bit AWQ/GPTQ file.
+_BUILD_QUANTS = (("vllm-node-mxfp4", "mxfp4", "mxfp4_all"), ("褐蚁", "int4", "q4_k_m"),
+                 ("xingyun", "int4", "q4_k_m"), ("hy90", "int4", "q4_k_m"))
+
+
+def _stated_keep(label: str) -> str | None:
+    """The format a label says the attention tensors are kept in ("attn/shexp iq5_ks/iq4_ks",
+    "attn q8_0"), when it is one the recipes know: an average size is then spread with that level
+    for the non-expert tensors instead of the Q8_0 assumed."""
+    m = re.search(r"\battn[a-z_/]*\s+([a-z0-9_]+)", label.lower())
+    return m.group(1) if m and m.group(1) in FORMAT_BPW else None
+
+
 def parse_quant_column(row: dict[str, str]) -> str | None:
     """A quant recipe name for the row: the formats it states per tensor class, else the stated
     bits/weight, else the quant label."""
     label = row.get("quant", "").strip()
+    engine = row.get("engine", "").lower()
+    for build, released, runs in _BUILD_QUANTS:
+        if build in engine and label.lower().startswith(released):
+            return runs
     mix = _stated_mix(label)
     if mix:
         return mix  # the row's own layout beats an average spread by assumption
@@ -137,6 +161,9 @@ def parse_quant_column(row: dict[str, str]) -> str | None:
     bpw = _num(row.get("bits_per_weight_if_stated")) or (float(stated.group(1)) if stated else None)
     if bpw:
         # a file whose size the row gives: its average, spread as published mixes are
+        keep = _stated_keep(label)
+        if keep:
+            return f"{bpw:g}bpw@{keep}"
         return f"{bpw:g}bpw" + (_UD_KEEP if re.search(r"\bud-", label.lower()) else "")
     if head in QUANT_NAMES:
         return head

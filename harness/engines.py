@@ -94,9 +94,9 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
 # too). vulkan_bf16_moe_frac is not fitted (one row, strix_qwen3_30b_bf16, would bind it): it is derived
 # by bench/fit_engines.py from a published same-file pair on the same GPU (kyuz0/amd-strix-halo-toolboxes
 # benchmark logs, build 6486, Qwen3-30B-A3B BF16: 24.94 tok/s ROCm vs 8.29 Vulkan), and that row checks it.
-_GGML = dict(gpu_bw_frac=0.83, gpu_layer_us=22.7, moe_layer_us=59.7, cpu_layer_us=0.0, cpu_thread_us=5.73,
+_GGML = dict(gpu_bw_frac=0.83, gpu_layer_us=20.3, moe_layer_us=63.0, cpu_layer_us=0.0, cpu_thread_us=5.70,
              numa_gain=-0.50, cpu_flops_frac=0.051, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
-             vulkan_bf16_moe_frac=0.201)
+             vulkan_bf16_moe_frac=0.200)
 # Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
 # above, and cpu_gemm_frac per engine below — ik_llama.cpp's repacked GEMMs reach ~6x llama.cpp's
 # on the same CPUs (rows ik_7950x_* vs lcpp_7950x_*, ik_9355_* vs lcpp_9355_*).
@@ -131,33 +131,39 @@ _register(EngineProfile(
 # baseline on the same box: 22 tok/s for Q4_K_M). Same layout as KTransformers (routed experts on the CPU,
 # a copy per socket, shared experts on the GPU at the same time); its AVX-512 FP8 GEMV streams 947 GB/s
 # there (paper, Table 1), the bound for cpu_bw_frac. GPU terms shared with KTransformers (one GPU, same
-# CUDA runtime); cpu_bw_frac fitted on the two rows (FP8 and INT4 bind it together).
+# CUDA runtime); cpu_bw_frac fitted on the two rows (FP8 and INT4 bind it together). The paper measures
+# its "INT4" on the DeepSeek-R1 Q4_K_M GGUF (Sec. 4.4, "requires only 404GB of RAM"), so hy90_int4 is
+# scored as q4_k_m (harness.calibration._BUILD_QUANTS).
 _register(replace(
-    ENGINES["ktransformers"], name="xingyun", cpu_bw_frac=0.49, numa_gain=1.0, fitted_on=("hy90_fp8", "hy90_int4"),
+    ENGINES["ktransformers"], name="xingyun", cpu_bw_frac=0.53, numa_gain=1.0, fitted_on=("hy90_fp8", "hy90_int4"),
     note="行云 (Xingyun) HY90 engine, OSDI '26: KTransformers' layout with faster CPU expert kernels, which "
-         "stream at 0.49 of the host's STREAM rate on every socket (its FP8 GEMV alone reaches 947 GB/s on "
+         "stream at 0.53 of the host's STREAM rate on every socket (its FP8 GEMV alone reaches 947 GB/s on "
          "2x EPYC 9355); GPU side and CPU compute as KTransformers'",
 ))
 _VLLM_ROWS = ("spark_vllm_gptoss120b", "spark_vllm_llama33_70b_nvfp4_dense", "spark_vllm2602_gptoss120b")
-# vLLM's per-layer floors are the GPU runtime floor shared with ggml: fitted on the three DGX Spark rows
-# alone they go to 0, pulled by spark_vllm_gptoss120b (59.5 tok/s: above what 273 GB/s allows for the
-# checkpoint's BF16 attention and head). The floors are those of a FLOOR_REF_TFLOPS GPU
-# (harness.predict): on an H200 they are a third as long, which puts one H200 at ~430 tok/s for
-# gpt-oss-120b under vLLM; a vLLM user reported ~150 on a B200 and filed it as a bug (vllm-project/vllm
-# issue #27075), so single-stream vLLM on the fastest GPUs is the least certain corner of the model.
-# The two gpt-oss rows disagree 1.78x on one box (community vllm-node-mxfp4 build with CUTLASS MXFP4 MoE
-# kernels vs the NGC 26.02 image); the profile cannot serve both.
+# vLLM's per-layer floors are the GPU runtime floor shared with ggml (fitted alone on three rows they
+# would only restate them). The floors are those of a FLOOR_REF_TFLOPS GPU (harness.predict): on an
+# H200 they are a third as long, which puts one H200 at ~400 tok/s for gpt-oss-120b under vLLM; a vLLM
+# user reported ~150 on a B200 and filed it as a bug (vllm-project/vllm issue #27075), so single-stream
+# vLLM on the fastest GPUs is the least certain corner of the model.
+# The two gpt-oss rows ran different builds on one box: spark_vllm_gptoss120b the community
+# `vllm-node-mxfp4` build, which also quantises attention and output head to MXFP4 (recipe
+# mxfp4_all, harness.calibration._BUILD_QUANTS), spark_vllm2602_gptoss120b NVIDIA's 26.02 image on the
+# release's BF16 attention with its Marlin MXFP4 fallback on sm_121 ("MXFP4 resolves to MARLIN", same
+# issue as the first row's: spark-arena/recipe-registry #17). Read so, one bandwidth share, 0.65, serves
+# both (-8% and -3%) and the dense NVFP4 row (+10%).
 # tp_layer_us for vLLM/SGLang, the time per layer that tensor parallelism over one node's GPUs adds
 # (collectives after attention and MoE, kernels too small to fill a GPU), not scaled with GPU FLOP/s:
 # vLLM serving DeepSeek-R1-0528 AWQ on 8x H100 at concurrency 1 gives a 16.1 ms time per output token
-# (tenstorrent/tt-inference-server issue #356, July 2025); the activated weights over 8 x 3.35 TB/s at
-# vLLM's gpu_bw_frac take 1.0 ms and the shared per-layer floors (scaled to an H100) 1.6 ms, leaving
-# (16.1 - 2.6) ms / 61 layers = 222 µs. Older and newer figures bracket it: SGLang v0.4.1.post2 on 8x
-# H200, batch 1 (sgl-project/sglang PR #2643, January 2025): 33.0 ms, i.e. 494 µs per layer; SemiAnalysis
-# InferenceX, SGLang v0.5.7 on 8x H200 at 8 concurrent users (March 2026): 12.8 ms, i.e. <= 163 µs.
-_TP_LAYER_US = 222.0
+# (tenstorrent/tt-inference-server issue #356, July 2025); what the activated weights over 8 x 3.35 TB/s
+# at vLLM's gpu_bw_frac and the shared per-layer floors (scaled to an H100) do not explain, spread over
+# 61 layers, is 219 µs (bench/fit_engines.py derives it after each fit). Older and newer figures bracket
+# it: SGLang v0.4.1.post2 on 8x H200, batch 1 (sgl-project/sglang PR #2643, January 2025): 33.0 ms, i.e.
+# 494 µs per layer; SemiAnalysis InferenceX, SGLang v0.5.7 on 8x H200 at 8 concurrent users (March
+# 2026): 12.8 ms, i.e. <= 163 µs.
+_TP_LAYER_US = 219.0
 _register(EngineProfile(
-    name="vllm", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.77, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    name="vllm", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.65, cpu_layer_us=0.0, cpu_thread_us=0.0,
     gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], tp_layer_us=_TP_LAYER_US,
     cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=_VLLM_ROWS,
@@ -169,7 +175,7 @@ _register(EngineProfile(
 # No batch-1 SGLang row exists (sglang_96xh100_ep is aggregate throughput), so SGLang takes vLLM's GPU
 # terms: both run the same CUDA kernel families (FlashInfer, CUTLASS/DeepGEMM MoE).
 _register(EngineProfile(
-    name="sglang", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.77, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    name="sglang", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.65, cpu_layer_us=0.0, cpu_thread_us=0.0,
     gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], tp_layer_us=_TP_LAYER_US,
     cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=(*_VLLM_ROWS, "sglang_96xh100_ep"),

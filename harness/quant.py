@@ -43,7 +43,32 @@ FORMAT_BPW: dict[str, float] = {
     "iq1_s": 50 * 8 / 256,  # block_iq1_s: d(2) qs[32] qh[8] uint16 = 50 B -> 1.5625
     # OCP MX spec: 32 fp4 (e2m1) weights share one e8m0 scale: 17 B / 32 w -> 4.25.
     "mxfp4": 17 * 8 / 32,
+    # More llama.cpp i-quants (ggml-common.h, 256-weight super-blocks unless said).
+    "iq4_nl": 18 * 8 / 32,  # block_iq4_nl: fp16 d + qs[16] per 32 w -> 4.5
+    "iq3_s": 110 * 8 / 256,  # block_iq3_s: d(2) qs[64] qh[8] signs[32] scales[4] = 110 B -> 3.4375
+    "iq3_xxs": 98 * 8 / 256,  # block_iq3_xxs: d(2) qs[96] = 98 B -> 3.0625
+    "iq2_s": 82 * 8 / 256,  # block_iq2_s: d(2) qs[64] qh[8] scales[8] = 82 B -> 2.5625
+    "iq2_xs": 74 * 8 / 256,  # block_iq2_xs: d(2) qs[32] uint16 scales[8] = 74 B -> 2.3125
+    "iq1_m": 56 * 8 / 256,  # block_iq1_m: qs[32] qh[16] scales[8] = 56 B -> 1.75
+    # ik_llama.cpp's own types (ikawrakow/ik_llama.cpp ggml/src/ggml-common.h). The _KS/_KSS/_KL
+    # types also store one fp32 scale per row (4 B per row of thousands of weights: < 0.005 bpw,
+    # left out).
+    "iq6_k": 212 * 8 / 256,  # block_iq6_k: d(2) extra(2) scales[16] qs[128] qh[64] = 212 B -> 6.625
+    "iq5_k": 176 * 8 / 256,  # block_iq5_k: d(2) extra(2) scales_h[4] scales_l[8] qs[128] qh[32] -> 5.5
+    "iq5_ks": 168 * 8 / 256,  # block_iq5_ks: scales[8] qs[128] qh[32] = 168 B -> 5.25
+    "iq4_k": 144 * 8 / 256,  # block_iq4_k: d(2) extra(2) scales_h[4] scales_l[8] qs[128] -> 4.5
+    "iq4_ks": 136 * 8 / 256,  # block_iq4_ks: scales[8] qs[128] = 136 B -> 4.25
+    "iq4_kss": 128 * 8 / 256,  # block_iq4_kss: qs[32] uint32 = 128 B -> 4.0
+    "iq3_k": 110 * 8 / 256,  # block_iq3_k: d(2) extra(2) scales_h(2) scales_l[8] qs[64] qh[32] -> 3.4375
+    "iq3_ks": 102 * 8 / 256,  # block_iq3_ks: extra(2) scales[4] qs[64] qh[32] = 102 B -> 3.1875
+    "iq2_kl": 86 * 8 / 256,  # block_iq2_kl: scales_h(2) scales_l[4] qs[64] qh[16] = 86 B -> 2.6875
+    "iq2_k": 76 * 8 / 256,  # block_iq2_k: d(2) extra(2) scales[8] qs[64] = 76 B -> 2.375
+    "iq2_ks": 70 * 8 / 256,  # block_iq2_ks: extra(2) scales[4] qs[64] = 70 B -> 2.1875
 }
+
+# Formats that have a recipe of their own (the format throughout; see _plain below).
+_PLAIN_FORMATS = ("iq4_nl", "iq3_s", "iq3_xxs", "iq2_s", "iq2_xs", "iq1_m", "iq6_k", "iq5_k", "iq5_ks",
+                  "iq4_k", "iq4_ks", "iq4_kss", "iq3_k", "iq3_ks", "iq2_kl", "iq2_k", "iq2_ks")
 
 # llama.cpp ffn_down / attn_v "use_more_bits": i < n/8 or i >= 7n/8 or (i - n/8) % 3 == 2,
 # about half of the layers.
@@ -51,7 +76,7 @@ _MORE_BITS = 0.5
 
 QUANT_NAMES: tuple[str, ...] = (
     "bf16", "fp16", "fp8", "int8", "int4", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0",
-    "q3_k_m", "q2_k", "iq4_xs", "iq2_xxs", "iq1_s", "mxfp4",
+    "q3_k_m", "q2_k", "iq4_xs", "iq2_xxs", "iq1_s", "mxfp4", "mxfp4_all", *_PLAIN_FORMATS,
 )
 
 _WEIGHT_CLASSES = ("attention", "dense_mlp", "shared_experts", "routed_experts", "mtp")
@@ -126,11 +151,26 @@ RECIPES: dict[str, dict[str, float]] = {
     # gpt-oss release: MoE expert weights MXFP4, everything else BF16
     # (config.json quantization_config.modules_to_not_convert).
     "mxfp4": {**_uniform(16.0), "routed_experts": FORMAT_BPW["mxfp4"], "mtp": FORMAT_BPW["mxfp4"]},
+    # MXFP4 for every linear layer, output head included, quantised at load time from the release
+    # above: the community vLLM build for DGX Spark (christopherowen/vllm mxfp4_v2, packaged as
+    # eugr/spark-vllm-docker's `vllm-node-mxfp4`) served with `--mxfp4-layers moe,qkv,o,lm_head`
+    # (jaim12005/spark-vllm-mxfp4-docker README, "Full MXFP4 Quantization Stack"). Embedding lookups,
+    # norms and router stay BF16.
+    "mxfp4_all": {**_table(FORMAT_BPW["mxfp4"], embedding=16.0, lm_head=FORMAT_BPW["mxfp4"], norms=16.0,
+                           router=16.0)},
+    # The other GGUF types: the format throughout, the output head at Q6_K (Q5_K below 3 bpw), as
+    # llama_tensor_get_type does by default; its per-layer bumps of attn_v / ffn_down are left out
+    # (exact when a GGUF header is read). Published ik_llama.cpp files are mostly custom mixes named
+    # after their routed experts' type: write those as a mix (experts=iq2_kl,attention=iq5_ks).
+    **{fmt: _table(FORMAT_BPW[fmt], embedding=FORMAT_BPW[fmt],
+                   lm_head=FORMAT_BPW["q6_k"] if FORMAT_BPW[fmt] >= 3 else FORMAT_BPW["q5_k"])
+       for fmt in _PLAIN_FORMATS},
 }
 
 # llama.cpp's convert_hf_to_gguf.py drops DeepSeek's MTP layers, so GGUF recipes hold none
 # (a GGUF header that does carry them, e.g. GLM-4.5's nextn layer, is counted exactly).
-_GGUF = {"q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0", "q3_k_m", "q2_k", "iq4_xs", "iq2_xxs", "iq1_s"}
+_GGUF = {"q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0", "q3_k_m", "q2_k", "iq4_xs", "iq2_xxs", "iq1_s",
+         *_PLAIN_FORMATS}
 
 # Names a mixed recipe may use for tensor classes.
 _ALIASES: dict[str, tuple[str, ...]] = {

@@ -170,9 +170,41 @@ def test_stated_per_class_mix_is_used_instead_of_an_average():
     assert q.bits_per_weight("routed_experts") == pytest.approx(4.25)
     assert q.bits_per_weight("attention") == pytest.approx(5.5)
     assert q.bits_per_weight("lm_head") == pytest.approx(6.5625)
-    # a format the recipes do not know falls back to the stated average
+    # an expert format the recipes do not know falls back to the stated average, spread with the
+    # attention level the label does state
     odd = {"quant": "custom: experts IQ3_KT, attn Q5_K (~3.5 bpw)", "bits_per_weight_if_stated": ""}
-    assert parse_quant_column(odd) == "3.5bpw"
+    assert parse_quant_column(odd) == "3.5bpw@q5_k"
+    unknown = {"quant": "custom: experts IQ3_KT, attn Q7_X (~3.5 bpw)", "bits_per_weight_if_stated": ""}
+    assert parse_quant_column(unknown) == "3.5bpw"
+
+
+def test_ik_mix_label_keeps_its_stated_attention_format():
+    """ubergarm's ik_llama.cpp mixes: an average size plus 'attn/shexp iq5_ks/iq4_ks' — the non-expert
+    tensors are 5.25 bpw, not the Q8_0 assumed when a label says nothing."""
+    row = {"quant": "ubergarm IQ2_KL mix (routed exps iq2_kl up/gate + iq3_ks down; attn/shexp "
+                    "iq5_ks/iq4_ks), 345.687 GiB", "bits_per_weight_if_stated": "2.892"}
+    assert parse_quant_column(row) == "2.892bpw@iq5_ks"
+    kimi = load_model("kimi-k2")
+    bits = parse_quant("2.892bpw@iq5_ks").bits_for(kimi)
+    assert bits["attention"] == pytest.approx(5.25)
+    # the file size still adds up: the routed experts take what the kept tensors leave
+    total = sum(kimi.params[c] * bits[c] for c in kimi.params if c != "mtp")
+    assert total / sum(kimi.params[c] for c in kimi.params if c != "mtp") == pytest.approx(2.892, rel=1e-6)
+    assert 2.6 < bits["routed_experts"] < 2.9  # iq2_kl (2.69) with iq3_ks (3.19) down
+
+
+def test_a_build_that_quantises_more_than_the_release_is_scored_as_it_runs():
+    """The community vllm-node-mxfp4 build serves gpt-oss with --mxfp4-layers moe,qkv,o,lm_head:
+    its row reads 'MXFP4 (native)' but attention and head run in MXFP4 too."""
+    row = {"quant": "MXFP4 (native)", "engine": "vLLM (vllm-node-mxfp4 container, CUTLASS+FlashInfer)",
+           "bits_per_weight_if_stated": "4.25"}
+    assert parse_quant_column(row) == "mxfp4_all"
+    ngc = dict(row, engine="vLLM 0.15.1 (nvcr.io/nvidia/vllm:26.02-py3)")
+    assert parse_quant_column(ngc) == "mxfp4"
+    m = load_model("gpt-oss-120b")
+    full, release = parse_quant("mxfp4_all"), parse_quant("mxfp4")
+    assert full.bits_per_weight("attention") == release.bits_per_weight("routed_experts") == pytest.approx(4.25)
+    assert sum(full.read_bytes(m).values()) < 0.6 * sum(release.read_bytes(m).values())
 
 
 def test_iq4_xs_block_layout():

@@ -24,7 +24,8 @@ def test_every_named_recipe_parses_and_covers_every_class() -> None:
 @pytest.mark.parametrize("fmt, qtype", [
     ("q8_0", T.Q8_0), ("q6_k", T.Q6_K), ("q5_k", T.Q5_K), ("q4_k", T.Q4_K), ("q4_0", T.Q4_0),
     ("q3_k", T.Q3_K), ("q2_k", T.Q2_K), ("iq2_xxs", T.IQ2_XXS), ("iq1_s", T.IQ1_S),
-    ("mxfp4", T.MXFP4), ("bf16", T.BF16), ("f32", T.F32),
+    ("mxfp4", T.MXFP4), ("bf16", T.BF16), ("f32", T.F32), ("iq4_nl", T.IQ4_NL), ("iq3_s", T.IQ3_S),
+    ("iq3_xxs", T.IQ3_XXS), ("iq2_s", T.IQ2_S), ("iq2_xs", T.IQ2_XS), ("iq1_m", T.IQ1_M),
 ])
 def test_ggml_format_sizes_match_the_gguf_package(fmt: str, qtype: T) -> None:
     weights, size = GGML_QUANT_SIZES[qtype]
@@ -137,3 +138,17 @@ def test_a_class_given_twice_is_refused(mix: str) -> None:
     # The last one used to win silently, so a typo in a long mix changed the costed sizes.
     with pytest.raises(HarnessError, match="twice"):
         parse_quant(mix)
+
+
+@pytest.mark.parametrize("fmt, block_bytes", [
+    # ik_llama.cpp ggml-common.h block structs (256 weights each), summed field by field
+    ("iq2_ks", 2 + 4 + 64), ("iq2_k", 2 + 2 + 8 + 64), ("iq2_kl", 2 + 4 + 64 + 16), ("iq3_ks", 2 + 4 + 64 + 32),
+    ("iq3_k", 2 + 2 + 2 + 8 + 64 + 32), ("iq4_kss", 32 * 4), ("iq4_ks", 8 + 128), ("iq4_k", 2 + 2 + 4 + 8 + 128),
+    ("iq5_ks", 8 + 128 + 32), ("iq5_k", 2 + 2 + 4 + 8 + 128 + 32), ("iq6_k", 2 + 2 + 16 + 128 + 64),
+])
+def test_ik_llama_cpp_formats_follow_their_block_structs(fmt: str, block_bytes: int) -> None:
+    assert FORMAT_BPW[fmt] == pytest.approx(8 * block_bytes / 256)
+    recipe = parse_quant(fmt)  # usable as --quant, the format throughout with a Q5_K/Q6_K head
+    assert recipe.bits_per_weight("routed_experts") == FORMAT_BPW[fmt]
+    assert recipe.bits_per_weight("lm_head") in (FORMAT_BPW["q5_k"], FORMAT_BPW["q6_k"])
+    assert not recipe.ships_mtp  # GGUF: DeepSeek's MTP layer is dropped by the converter

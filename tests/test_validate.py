@@ -30,19 +30,20 @@ def test_model_beats_rule_of_thumb_by_far(result):
     assert result["mape_pct"] < 40.0
     assert result["median_ape_pct"] < 8.0
     assert result["rule_of_thumb_mape_pct"] > 3 * result["mape_pct"]
-    # outside: that row and spark_vllm_gptoss120b (above the GB10 bandwidth roofline for its checkpoint;
-    # its sibling row is 1.78x slower)
-    assert result["within_1_5x"] >= result["count"] - 2
+    # every other row within x1.5 (spark_vllm_gptoss120b too, read as the build that produced it: MXFP4
+    # attention and head, harness.calibration._BUILD_QUANTS)
+    assert result["within_1_5x"] >= result["count"] - 1
     worst = sorted(result["rows"], key=lambda r: abs(r["error_pct"]))[-3:]
     assert worst[-1]["id"] == "unsloth_r1_iq1s_2xh100"
     rest = [abs(r["error_pct"]) for r in result["rows"] if r["id"] != "unsloth_r1_iq1s_2xh100"]
-    assert sum(rest) / len(rest) < 12.0
+    assert sum(rest) / len(rest) < 10.0
 
 
-@pytest.mark.parametrize("quant, published", [("fp8", 21.0), ("int4", 28.0)])
+@pytest.mark.parametrize("quant, published", [("fp8", 21.0), ("q4_k_m", 28.0)])
 def test_seed_box_with_the_engine_it_ships(quant, published):
     """The HY90's published 21 / 28 tok/s are its own engine's (OSDI '26 paper by 行云 and Tsinghua), the
-    xingyun profile, predicted from the catalog spec of the box."""
+    xingyun profile, predicted from the catalog spec of the box. The paper's "INT4" is the DeepSeek-R1
+    Q4_K_M GGUF (Sec. 4.4)."""
     tps = predict_on("epyc9355-rtx5090d", quant=quant, engine="xingyun", placement="hybrid",
                      context=0)["decode_tokens_per_s"]
     assert published / 1.15 <= tps <= published * 1.15
