@@ -269,3 +269,25 @@ def test_an_oversized_config_is_refused_by_its_size(tmp_path: Path) -> None:
         fh.truncate(80 * 1024 * 1024)  # sparse: size on paper only
     with pytest.raises(HarnessError, match="bytes, more than"):
         load_model(str(big))
+
+
+MINIMAX_M2 = dict(  # MiniMaxAI/MiniMax-M2 config.json shape keys: 230B total, 10B activated (card)
+    model_type="minimax_m2", hidden_size=3072, intermediate_size=1536, num_hidden_layers=62,
+    num_attention_heads=48, num_key_value_heads=8, head_dim=128, num_local_experts=256,
+    num_experts_per_tok=8, shared_intermediate_size=0, use_routing_bias=True, use_qk_norm=True,
+    qk_norm_type="per_layer", vocab_size=200064, tie_word_embeddings=False, attn_type_list=[1] * 62)
+
+
+def test_minimax_m2() -> None:
+    m = shape_from_config(MINIMAX_M2, "minimax-m2", "test")
+    assert m.total_params / 1e9 == pytest.approx(230, rel=0.01)
+    # the card's 10B leaves out the embedding table, as moebench's active count does not
+    assert (m.active_total - m.params["embedding"]) / 1e9 == pytest.approx(10.4, rel=0.01)
+    assert m.head_dim == 128 and m.n_kv_heads == 8  # head_dim given apart from 3072 / 48
+    assert m.params["norms"] == 62 * (2 * 3072 + (48 + 8) * 128) + 3072  # q/k norms over the projections
+    assert m.params["router"] == 62 * (256 * 3072 + 256)  # sigmoid router + correction bias
+
+
+def test_minimax_linear_attention_layers_are_refused() -> None:
+    with pytest.raises(HarnessError, match="lightning"):
+        shape_from_config(dict(MINIMAX_M2, attn_type_list=[0, 1] * 31), "minimax-m1", "test")

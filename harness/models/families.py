@@ -285,6 +285,33 @@ def _mixtral(cfg: dict[str, Any]) -> Arch:
                 sliding_window=window, n_sliding=n_sliding)
 
 
+def _minimax_m2(cfg: dict[str, Any]) -> Arch:
+    """MiniMax-M2 (``modeling_minimax_m2.py``, MiniMaxAI/MiniMax-M2): Mixtral-style MoE in every
+    layer (w1/w2/w3 experts of ``intermediate_size``, no shared expert unless
+    ``shared_intermediate_size``), sigmoid router with a correction bias, GQA with head_dim given
+    apart from hidden/heads and q/k RMSNorm over the whole projection (``qk_norm_type`` per_layer).
+    Every layer must be softmax attention (``attn_type_list`` 1): MiniMax-M1/Text-01's lightning
+    (linear) attention layers keep no growing KV cache, which moebench does not model. The MTP
+    modules the config mentions are not counted (the checkpoint's layout for them is unpublished)."""
+    n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
+    types = _opt_list(cfg, "attn_type_list")
+    if types is not None and any(t != 1 for t in types):
+        raise HarnessError("config.json attn_type_list has linear (lightning) attention layers — moebench "
+                           "models softmax attention only; MiniMax-M2's config has every entry 1")
+    n_experts, k = _int(cfg, "num_local_experts"), _int(cfg, "num_experts_per_tok")
+    _check_experts(cfg, n_experts, k)
+    attn = _gqa(cfg, qkv_bias=bool(cfg.get("attention_bias")))
+    if cfg.get("use_qk_norm"):
+        per_head = cfg.get("qk_norm_type") == "per_head"
+        attn = Attn(attn.kind, attn.n_heads, attn.n_kv_heads, attn.head_dim, attn.v_head_dim,
+                    qkv_bias=attn.qkv_bias, qk_norm=2 * attn.head_dim if per_head else
+                    (attn.n_heads + attn.n_kv_heads) * attn.head_dim)
+    shared = _opt(cfg, "shared_intermediate_size", 0)
+    return Arch("minimax_m2", n_layers, d, _int(cfg, "vocab_size"), bool(cfg.get("tie_word_embeddings")),
+                attn, tuple(range(n_layers)), 0, n_experts, k, _int(cfg, "intermediate_size"),
+                shared, 1 if shared else 0, router_bias=bool(cfg.get("use_routing_bias")))
+
+
 def _olmoe(cfg: dict[str, Any]) -> Arch:
     """OLMoE (``modeling_olmoe.py``): every layer MoE; q_norm over d, k_norm over n_kv·head_dim."""
     n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
@@ -377,7 +404,7 @@ def _dense(cfg: dict[str, Any]) -> Arch:
 FAMILIES: dict[str, Callable[[dict[str, Any]], Arch]] = {
     "deepseek_v2": _deepseek, "deepseek_v3": _deepseek, "kimi_k2": _deepseek,
     "glm4_moe": _glm4_moe, "qwen2_moe": _qwen_moe, "qwen3_moe": _qwen_moe,
-    "mixtral": _mixtral, "olmoe": _olmoe, "gpt_oss": _gpt_oss,
+    "mixtral": _mixtral, "olmoe": _olmoe, "gpt_oss": _gpt_oss, "minimax_m2": _minimax_m2,
     "llama4": _llama4, "llama4_text": _llama4,
     "llama": _dense, "mistral": _dense, "qwen2": _dense, "qwen3": _dense,
 }
