@@ -23,7 +23,7 @@ from probes.gpu_sheet import sheet_for
 
 # Model names in the rows → catalog ids (same architecture; fine-tunes share the shape).
 _MODEL_IDS = (
-    ("deepseek", "deepseek-v3"), ("kimi-k2", "kimi-k2"), ("gpt-oss-120b", "gpt-oss-120b"),
+    ("deepseek-v3.2", "deepseek-v3.2"), ("deepseek", "deepseek-v3"), ("kimi-k2", "kimi-k2"), ("gpt-oss-120b", "gpt-oss-120b"),
     ("gpt-oss-20b", "gpt-oss-20b"), ("qwen3-coder-30b", "qwen3-30b-a3b"), ("qwen3-30b", "qwen3-30b-a3b"),
     ("qwen3-235b", "qwen3-235b-a22b"), ("glm-4.5-air", "glm-4.5-air"), ("llama-4-scout", "llama-4-scout"),
     ("llama-4-maverick", "llama-4-maverick"), ("mixtral-8x7b", "mixtral-8x7b"), ("llama-3.3-70b", "llama-3.1-70b"),

@@ -325,7 +325,7 @@ def _step_bytes(sc: Scenario, placement: str, unified: bool) -> dict[str, dict[s
         b = b * scale if cls == "routed_experts" else b
         out[_device_of(cls, placement, unified)][cls] = b
     kv_dev = _device_of("attention", placement, unified)
-    out[kv_dev]["kv_cache"] = m.kv_cache_bytes(sc.context, sc.kv_dtype_bytes) * sc.batch
+    out[kv_dev]["kv_cache"] = m.kv_read_bytes(sc.context, sc.kv_dtype_bytes) * sc.batch
     return out
 
 
@@ -462,7 +462,7 @@ def _decode_step_ep(sc: Scenario, machine: Machine, dev: _Devices, eng: EnginePr
     touched_per_gpu = (m.n_routed_experts / n) * (1 - (1 - m.experts_per_token / max(1, m.n_routed_experts)) ** sc.batch) \
         if m.n_routed_experts else 0.0
     seqs_per_gpu = sc.batch / n
-    gpu_bytes = dense + m.n_moe_layers * touched_per_gpu * per_expert + seqs_per_gpu * m.kv_cache_bytes(sc.context, sc.kv_dtype_bytes)
+    gpu_bytes = dense + m.n_moe_layers * touched_per_gpu * per_expert + seqs_per_gpu * m.kv_read_bytes(sc.context, sc.kv_dtype_bytes)
     one_gpu_bw = dev.gpu_bw / max(1, gpus_per_node) if eng.multi_gpu == "tensor" else dev.gpu_bw
     one_gpu_flops = dev.gpu_flops / max(1, gpus_per_node)
     one_gpu_attn = dev.gpu_attn_flops / max(1, gpus_per_node)

@@ -24,6 +24,8 @@ CARDS: dict[str, tuple[float, float, str, str]] = {
     # output Head"; the MTP module (14B) is separate.
     "deepseek-v3": (671 * B, 37 * B, "emb+head", "DeepSeek-V3 model card, README_WEIGHTS.md"),
     "deepseek-r1": (671 * B, 37 * B, "emb+head", "DeepSeek-R1 card: same architecture as V3"),
+    # DeepSeek-V3.2 card: 685B with the MTP module, as V3's; the indexer adds 0.85B (0.13%)
+    "deepseek-v3.2": (671 * B, 37 * B, "emb+head", "DeepSeek-V3.2 card: V3's architecture + DSA indexer"),
     # Qwen3 cards: "235B in total and 22B activated", "Non-Embedding: 234B".
     "qwen3-235b-a22b": (235 * B, 22 * B, "emb+head", "Qwen3-235B-A22B model card"),
     # "30.5B in total and 3.3B activated", "Non-Embedding: 29.9B".
@@ -68,7 +70,7 @@ def test_catalog_ids_are_exactly_the_issue_list() -> None:
     assert catalog_ids() == [
         "deepseek-v3", "deepseek-r1", "kimi-k2", "qwen3-235b-a22b", "qwen3-30b-a3b",
         "mixtral-8x7b", "mixtral-8x22b", "gpt-oss-120b", "gpt-oss-20b", "glm-4.5",
-        "glm-4.5-air", "llama-4-maverick", "llama-4-scout", "llama-3.1-70b"]
+        "glm-4.5-air", "llama-4-maverick", "llama-4-scout", "llama-3.1-70b", "deepseek-v3.2"]
 
 
 @pytest.mark.parametrize("model_id", sorted(CARDS))

@@ -291,3 +291,30 @@ def test_minimax_m2() -> None:
 def test_minimax_linear_attention_layers_are_refused() -> None:
     with pytest.raises(HarnessError, match="lightning"):
         shape_from_config(dict(MINIMAX_M2, attn_type_list=[0, 1] * 31), "minimax-m1", "test")
+
+
+def _deepseek_v3_config() -> dict[str, Any]:
+    from harness.models.catalog import load_catalog_config
+    return load_catalog_config("deepseek-v3")
+
+
+def test_deepseek_v32_sparse_attention() -> None:
+    """DeepSeek-V3.2: V3's weights plus a lightning indexer per layer (wq_b 1536→64·128, wk 7168→128,
+    k_norm, weights_proj 7168→64); its FP8 keys (+ one FP32 scale) are cached for every position, and
+    attention reads the latents of the 2048 positions the indexer keeps."""
+    base = _deepseek_v3_config()
+    v3 = shape_from_config(base, "deepseek-v3", "test")
+    v32 = shape_from_config(dict(base, model_type="deepseek_v32", index_topk=2048, index_n_heads=64,
+                                 index_head_dim=128), "deepseek-v3.2", "test")
+    per_layer = 1536 * 64 * 128 + 7168 * 128 + 2 * 128 + 7168 * 64
+    assert v32.params["attention"] - v3.params["attention"] == 61 * per_layer
+    assert v32.kv_bytes_per_token() - v3.kv_bytes_per_token() == 61 * (128 + 4)
+    # short contexts read the same latents; at 128K the sparse model reads ~1/8 and computes ~1/13
+    assert v32.kv_read_bytes(1000) == pytest.approx(v3.kv_read_bytes(1000) + 61 * 132 * 1000)
+    assert v32.kv_read_bytes(131072) < v3.kv_read_bytes(131072) / 7
+    assert v32.decode_attention_flops_per_token(131072) < v3.decode_attention_flops_per_token(131072) / 10
+    # the cache still holds every position
+    assert v32.kv_cache_bytes(131072) > v3.kv_cache_bytes(131072)
+    with pytest.raises(HarnessError, match="index_topk"):
+        shape_from_config(dict(base, model_type="deepseek_v32", index_n_heads=64, index_head_dim=128),
+                          "deepseek-v3.2", "test")

@@ -30,6 +30,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "llama-4-scout": ("llama-4-scout.json",
                       "meta-llama/Llama-4-Scout-17B-16E-Instruct (abridged config)"),
     "llama-3.1-70b": ("llama-3.1-70b.json", "meta-llama/Llama-3.1-70B"),
+    # beyond the list: DeepSeek's current release, whose sparse attention changes long-context decode
+    "deepseek-v3.2": ("deepseek-v3.2.json", "deepseek-ai/DeepSeek-V3.2 (reconstructed: V3 + sparse-attention keys)"),
 }
 
 

@@ -30,6 +30,10 @@ class Attn:
     o_bias: bool = False
     qk_norm: int = 0  # norm weights inside attention per layer (q/k norms, MLA latent norms)
     sinks: bool = False  # gpt-oss: one learned sink logit per head
+    # DeepSeek Sparse Attention's lightning indexer (DeepSeek-V3.2): heads, head size, positions kept
+    index_n_heads: int = 0
+    index_head_dim: int = 0
+    index_topk: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "decoder_sparse_step": (1, 10_000), "interleave_moe_layer_step": (1, 10_000),
     "no_rope_layer_interval": (1, 10_000), "max_window_layers": (0, 10_000),
     "num_nextn_predict_layers": (0, 100), "sliding_window": (1, 1 << 40),
+    "index_n_heads": (1, 1 << 16), "index_head_dim": (1, 1 << 16), "index_topk": (1, 1 << 40),
     "attention_chunk_size": (1, 1 << 40),
     # vision_config (Llama 4)
     "image_size": (1, 1 << 16), "patch_size": (1, 1 << 16), "num_channels": (1, 64),
@@ -210,16 +215,21 @@ def _sub_config(cfg: dict[str, Any], key: str) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------- families
 
 def _deepseek(cfg: dict[str, Any]) -> Arch:
-    """DeepSeek-V2/V3/R1 and Kimi-K2 (``modeling_deepseek.py``): MLA, shared + routed experts."""
+    """DeepSeek-V2/V3/R1 and Kimi-K2 (``modeling_deepseek.py``): MLA, shared + routed experts.
+    DeepSeek-V3.2 (``deepseek_v32``) is the same model plus the sparse-attention indexer."""
     n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
     heads = _int(cfg, "num_attention_heads")
     nope, rope, v = (_int(cfg, "qk_nope_head_dim"), _int(cfg, "qk_rope_head_dim"),
                      _int(cfg, "v_head_dim"))
     q_lora = _opt(cfg, "q_lora_rank", 0) or None  # null in DeepSeek-V2-Lite: q_proj is d -> H·(nope+rope)
     kv_lora = _int(cfg, "kv_lora_rank")
+    sparse = cfg["model_type"] == "deepseek_v32"
     attn = Attn("mla", heads, heads, nope + rope, v, q_lora_rank=q_lora, kv_lora_rank=kv_lora,
                 rope_dim=rope, qkv_bias=bool(cfg.get("attention_bias")),
-                qk_norm=(q_lora or 0) + kv_lora)
+                qk_norm=(q_lora or 0) + kv_lora,
+                index_n_heads=_int(cfg, "index_n_heads") if sparse else 0,
+                index_head_dim=_int(cfg, "index_head_dim") if sparse else 0,
+                index_topk=_int(cfg, "index_topk") if sparse else None)
     n_experts, k = _opt(cfg, "n_routed_experts", 0), _opt(cfg, "num_experts_per_tok", 0)
     _check_experts(cfg, n_experts, k)
     first_dense = _opt(cfg, "first_k_dense_replace", 0)
@@ -402,7 +412,7 @@ def _dense(cfg: dict[str, Any]) -> Arch:
 
 
 FAMILIES: dict[str, Callable[[dict[str, Any]], Arch]] = {
-    "deepseek_v2": _deepseek, "deepseek_v3": _deepseek, "kimi_k2": _deepseek,
+    "deepseek_v2": _deepseek, "deepseek_v3": _deepseek, "deepseek_v32": _deepseek, "kimi_k2": _deepseek,
     "glm4_moe": _glm4_moe, "qwen2_moe": _qwen_moe, "qwen3_moe": _qwen_moe,
     "mixtral": _mixtral, "olmoe": _olmoe, "gpt_oss": _gpt_oss, "minimax_m2": _minimax_m2,
     "llama4": _llama4, "llama4_text": _llama4,
@@ -443,11 +453,20 @@ def attention_weights(a: Attn, d: int) -> int:
             a.head_dim - a.rope_dim + a.v_head_dim)
         # attention_bias in modeling_deepseek: q_a_proj (or q_proj), kv_a_proj_with_mqa, o_proj
         bias = ((a.q_lora_rank or q_out) + a.kv_lora_rank + a.rope_dim + d) if a.qkv_bias else 0
-        return q + kv + a.n_heads * a.v_head_dim * d + bias
+        return q + kv + a.n_heads * a.v_head_dim * d + bias + _indexer_weights(a, d)
     q_out, kv_out = a.n_heads * a.head_dim, a.n_kv_heads * a.head_dim
     weights = d * (q_out + 2 * kv_out) + q_out * d
     bias = (q_out + 2 * kv_out if a.qkv_bias else 0) + (d if a.o_bias else 0)
     return weights + bias + (a.n_heads if a.sinks else 0)
+
+
+def _indexer_weights(a: Attn, d: int) -> int:
+    """DeepSeek-V3.2's lightning indexer (inference/model.py ``Indexer``): wq_b q_lora → heads·dim,
+    wk d → dim, k_norm LayerNorm (weight + bias), weights_proj d → heads."""
+    if not a.index_topk:
+        return 0
+    h, hd = a.index_n_heads, a.index_head_dim
+    return (a.q_lora_rank or d) * h * hd + d * hd + 2 * hd + d * h
 
 
 def expert_weights(arch: Arch) -> int:
@@ -527,4 +546,5 @@ def shape_from_config(cfg: dict[str, Any], model_id: str, source: str) -> ModelS
         params=params, active_params=active, read_params=read_from(active, arch.hidden, arch.vocab),
         v_head_dim=a.v_head_dim if a.v_head_dim != a.head_dim else None,
         n_mtp_layers=arch.n_mtp, vision_params=arch.vision,
+        index_topk=a.index_topk, index_n_heads=a.index_n_heads, index_head_dim=a.index_head_dim,
     ))

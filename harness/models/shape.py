@@ -63,6 +63,12 @@ class ModelShape:
     # present. Informational: unlike ``tensor_bytes`` (a GGUF *is* its quant), quant recipes
     # ignore it, so a safetensors model can still be costed under any recipe.
     file_class_bytes: dict[str, int] | None = None
+    # DeepSeek Sparse Attention (DeepSeek-V3.2, config index_topk / index_n_heads / index_head_dim):
+    # a lightning indexer scores every cached position with its own small keys, then attention runs
+    # over the index_topk best ones only (DeepSeek-V3.2-Exp tech report; inference/model.py Indexer).
+    index_topk: int | None = None
+    index_n_heads: int = 0
+    index_head_dim: int = 0
 
     @property
     def total_params(self) -> int:
@@ -90,11 +96,27 @@ class ModelShape:
         MLA (DeepSeek-V2/V3 paper, sec. 2.1.2) caches the compressed latent and the decoupled
         rope key: L·(kv_lora_rank + qk_rope_head_dim). GQA/MHA caches K and V: 2·L·n_kv·head_dim.
         """
-        return self.n_layers * self._kv_elems_per_layer() * dtype_bytes
+        return self.n_layers * (self._kv_elems_per_layer() * dtype_bytes + self._index_key_bytes())
 
     def kv_cache_bytes(self, context: int, dtype_bytes: float = 2.0) -> float:
-        """KV-cache bytes for one sequence of ``context`` tokens; window layers keep their window."""
-        return self._kv_elems_per_layer() * self._attended_tokens(context) * dtype_bytes
+        """KV-cache bytes for one sequence of ``context`` tokens; window layers keep their window.
+        A sparse-attention model also keeps its indexer keys for every position."""
+        return (self._kv_elems_per_layer() * dtype_bytes + self._index_key_bytes()) * self._attended_tokens(context)
+
+    def kv_read_bytes(self, context: int, dtype_bytes: float = 2.0) -> float:
+        """KV-cache bytes one decode step reads for one sequence: the whole cache, except under
+        sparse attention, which reads every indexer key but the latents of index_topk positions."""
+        if not self.index_topk:
+            return self.kv_cache_bytes(context, dtype_bytes)
+        return (self._kv_elems_per_layer() * dtype_bytes * self._attended_tokens(min(context, self.index_topk))
+                + self._index_key_bytes() * self._attended_tokens(context))
+
+    def _index_key_bytes(self) -> float:
+        """Bytes of one position's indexer key in one layer: FP8 elements plus one FP32 scale per
+        128 (DeepSeek-V3.2 inference/model.py: k_cache float8_e4m3fn, k_scale_cache float32)."""
+        if not self.index_topk:
+            return 0.0
+        return self.index_head_dim * 1.0 + 4.0 * -(-self.index_head_dim // 128)
 
     def attention_flops_per_token(self, context: int) -> float:
         """FLOPs of QK^T and AV for one new token attending over ``context`` positions.
@@ -104,7 +126,16 @@ class ModelShape:
         """
         qk_dim = self.head_dim
         v_dim = self.v_head_dim or self.head_dim
-        return 2.0 * self.n_heads * (qk_dim + v_dim) * self._attended_tokens(context)
+        return (2.0 * self.n_heads * (qk_dim + v_dim) * self._attended_tokens(self._sparse(context))
+                + self._indexer_flops(context))
+
+    def _sparse(self, context: int) -> int:
+        """Positions the main attention of one query covers (index_topk under sparse attention)."""
+        return min(context, self.index_topk) if self.index_topk else context
+
+    def _indexer_flops(self, context: int) -> float:
+        """The lightning indexer's scores: every indexer head against every cached key."""
+        return 2.0 * self.index_n_heads * self.index_head_dim * self._attended_tokens(context) if self.index_topk else 0.0
 
     def decode_attention_flops_per_token(self, context: int) -> float:
         """FLOPs of attention for one decoded token over ``context`` cached positions, in the form
@@ -114,7 +145,8 @@ class ModelShape:
         arithmetic than the un-absorbed form but reads only the compressed cache. GQA/MHA as above."""
         if self.attention_kind == "mla":
             lat = self.kv_lora_rank or 0
-            return 2.0 * self.n_heads * (lat + (self.qk_rope_head_dim or 0) + lat) * self._attended_tokens(context)
+            return (2.0 * self.n_heads * (lat + (self.qk_rope_head_dim or 0) + lat)
+                    * self._attended_tokens(self._sparse(context)) + self._indexer_flops(context))
         return self.attention_flops_per_token(context)
 
     def _kv_elems_per_layer(self) -> int:
@@ -137,6 +169,7 @@ SHAPE_LIMITS: dict[str, tuple[int, int]] = {
     "n_heads": (1, 1 << 16), "n_kv_heads": (1, 1 << 16), "head_dim": (1, 1 << 16),
     "n_routed_experts": (0, 1 << 16), "experts_per_token": (0, 1 << 16),
     "n_mtp_layers": (0, 100), "n_sliding_layers": (0, 10_000),
+    "index_n_heads": (0, 1 << 16), "index_head_dim": (0, 1 << 16),
 }
 
 
@@ -157,6 +190,10 @@ def check_shape(shape: ModelShape) -> ModelShape:
     if shape.n_routed_experts and not 0 < shape.experts_per_token <= shape.n_routed_experts:
         raise HarnessError(f"{where}: {shape.experts_per_token} experts per token of "
                            f"{shape.n_routed_experts} — the file is damaged")
+    if shape.index_topk is not None and not (shape.index_topk > 0 and shape.index_n_heads > 0
+                                             and shape.index_head_dim > 0):
+        raise HarnessError(f"{where}: sparse attention with index_topk {shape.index_topk}, "
+                           f"{shape.index_n_heads} indexer heads of {shape.index_head_dim} — the file is damaged")
     if not 0 <= shape.n_moe_layers <= shape.n_layers or shape.n_sliding_layers > shape.n_layers:
         raise HarnessError(f"{where}: {shape.n_moe_layers} MoE and {shape.n_sliding_layers} "
                            f"sliding-window layers of {shape.n_layers} — the file is damaged")
