@@ -160,3 +160,21 @@ def test_gpu_floors_shrink_with_the_gpus_rate():
         overhead[tf] = predict(m, sc).time_per_token_s["engine overhead"]
     base = (qwen.n_layers * eng.gpu_layer_us + qwen.n_moe_layers * eng.moe_layer_us) * 1e-6
     assert overhead[25.0] == pytest.approx(2 * base) and overhead[400.0] == pytest.approx(base / 2)
+
+
+def test_sparse_attention_keeps_long_context_decode_near_short_context():
+    """DeepSeek-V3.2 attends over 2048 indexed positions: on the ideal engine the 128K step costs the
+    indexer's keys and FLOPs over 128K plus attention over 2048, where V3 pays attention over 128K."""
+    v32 = load_model("deepseek-v3.2")
+    q = parse_quant("fp8")
+    box = cpu_box(bw=800.0)
+
+    def step(model, ctx):
+        return 1 / predict(box, Scenario(model=model, quant=q, engine="ideal", placement="cpu",
+                                         context=ctx)).decode_tokens_per_s
+
+    assert step(v32, 131072) < 1.5 * step(v32, 2048)
+    assert step(DSV3, 131072) > 3 * step(DSV3, 2048)
+    # bytes: the 2048 kept latents + every position's FP8 indexer key and scale
+    reads = 61 * (576 * 2 * 2048 + 132 * 131072)
+    assert v32.kv_read_bytes(131072, 2.0) == pytest.approx(reads)
