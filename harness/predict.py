@@ -55,7 +55,8 @@ DECODE_ATTN_FRAC = 0.59
 # collectives, tp_layer_us, do not: they wait on the interconnect): small kernels finish
 # sooner on faster GPUs. The exponent is read off the published rows, floor per layer after the bytes
 # at the GPU's bandwidth: M2 Max ~255 µs (13.6 TFLOPS), M2 Ultra ~195 (27), Radeon 8060S ~90 (59),
-# GB10 ~90 (125), RTX 4090 ~50 (165), RTX PRO 6000 ~50 (250): log-log slope -0.56.
+# GB10 ~90 (125), RTX 4090 ~50 (165), RTX PRO 6000 ~50 (500, full-rate workstation BF16): log-log
+# least-squares slope -0.49.
 FLOOR_REF_TFLOPS = 100.0
 FLOOR_EXPONENT = 0.5
 # DeepSeek-V3 technical report §5.4.3: the MTP token is accepted 85–90% of the time, 1.8× TPS.
