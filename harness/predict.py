@@ -617,7 +617,8 @@ def _capacity_limits(sc: Scenario, placement: str, dev: _Devices, mem: dict[str,
     room = usable - weights
     if room <= 0 or per_token <= 0:
         return {"max_context": 0, "max_batch": 0, "kv_bytes_per_token": per_token}
-    max_ctx = int(room / (per_token * sc.batch))
+    # linear-attention state (Qwen3-Next) is fixed per sequence: only the rest grows with the context
+    max_ctx = int(max(0.0, room - sc.model.linear_state_bytes * sc.batch) / (per_token * sc.batch))
     kv_seq = sc.model.kv_cache_bytes(sc.context, sc.kv_dtype_bytes)
     max_batch = int(room / kv_seq) if kv_seq > 0 else None
     return {"max_context": max_ctx, "max_batch": max_batch, "kv_bytes_per_token": per_token}

@@ -318,3 +318,40 @@ def test_deepseek_v32_sparse_attention() -> None:
     with pytest.raises(HarnessError, match="index_topk"):
         shape_from_config(dict(base, model_type="deepseek_v32", index_n_heads=64, index_head_dim=128),
                           "deepseek-v3.2", "test")
+
+
+QWEN3_NEXT = dict(  # Qwen/Qwen3-Next-80B-A3B config.json shape keys: 80B total, 3B activated (card)
+    model_type="qwen3_next", hidden_size=2048, intermediate_size=5120, num_hidden_layers=48,
+    num_attention_heads=16, num_key_value_heads=2, head_dim=256, linear_conv_kernel_dim=4,
+    linear_key_head_dim=128, linear_num_key_heads=16, linear_num_value_heads=32, linear_value_head_dim=128,
+    full_attention_interval=4, num_experts=512, num_experts_per_tok=10, moe_intermediate_size=512,
+    shared_expert_intermediate_size=512, decoder_sparse_step=1, mlp_only_layers=[], vocab_size=151936,
+    tie_word_embeddings=False)
+
+
+def test_qwen3_next_hybrid_linear_attention() -> None:
+    """12 gated-attention layers keep a KV cache; 36 Gated DeltaNet layers keep a fixed FP32 state."""
+    m = shape_from_config(QWEN3_NEXT, "qwen3-next", "test")
+    assert m.total_params / 1e9 == pytest.approx(80, rel=0.01)
+    # the card's "3B" activated: 3.25B without embedding and head (3.56B with the head)
+    assert (m.active_total - m.params["embedding"] - m.params["lm_head"]) / 1e9 == pytest.approx(3.25, rel=0.02)
+    assert (m.n_linear_layers, m.n_full_layers) == (36, 12)
+    full_attn = 2048 * (16 * 256 * 2 + 2 * 2 * 256) + 16 * 256 * 2048  # q doubled for the output gate
+    delta = 2048 * (2 * 2048 + 2 * 4096) + 2048 * 64 + (2 * 2048 + 4096) * 4 + 64 + 128 + 4096 * 2048
+    assert m.params["attention"] == 12 * full_attn + 36 * delta
+    assert m.kv_bytes_per_token(2.0) == 12 * 2 * 2 * 256 * 2  # only the full-attention layers
+    state = 36 * (32 * 128 * 128 + (2 * 16 * 128 + 32 * 128) * 3) * 4
+    assert m.linear_state_bytes == state
+    assert m.kv_cache_bytes(8192, 2.0) == 12 * 2 * 2 * 256 * 2 * 8192 + state
+    # a decode step reads and writes the state back, whatever the context
+    assert m.kv_read_bytes(0, 2.0) == 2 * state
+
+
+def test_qwen3_next_layer_types_and_bad_values() -> None:
+    types = ["linear_attention", "full_attention"] * 24
+    m = shape_from_config(dict(QWEN3_NEXT, layer_types=types), "qwen3-next", "test")
+    assert (m.n_linear_layers, m.n_full_layers) == (24, 24)
+    with pytest.raises(HarnessError, match="layer_types"):
+        shape_from_config(dict(QWEN3_NEXT, layer_types=["mamba"] * 48), "qwen3-next", "test")
+    with pytest.raises(HarnessError, match="linear_num_value_heads"):
+        shape_from_config({k: v for k, v in QWEN3_NEXT.items() if k != "linear_num_value_heads"}, "x", "test")

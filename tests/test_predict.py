@@ -178,3 +178,28 @@ def test_sparse_attention_keeps_long_context_decode_near_short_context():
     # bytes: the 2048 kept latents + every position's FP8 indexer key and scale
     reads = 61 * (576 * 2 * 2048 + 132 * 131072)
     assert v32.kv_read_bytes(131072, 2.0) == pytest.approx(reads)
+
+
+def test_linear_attention_layers_keep_long_context_decode_flat():
+    """Qwen3-Next: only 12 of 48 layers grow a KV cache; the 36 Gated DeltaNet layers read and write a
+    fixed state. At 128K its step grows by the 12 layers' cache alone."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_models_families import QWEN3_NEXT
+
+    from harness.models.families import shape_from_config
+
+    hybrid = shape_from_config(QWEN3_NEXT, "qwen3-next", "test")
+    full = shape_from_config(dict(QWEN3_NEXT, layer_types=["full_attention"] * 48), "all-full", "test")
+    q = parse_quant("q4_k_m")
+
+    def step(m, ctx: int) -> float:
+        return 1 / predict(cpu_box(bw=800.0), Scenario(model=m, quant=q, engine="ideal", placement="cpu",
+                                                        context=ctx)).decode_tokens_per_s
+
+    # 12 of 48 layers attend over the cache: about a quarter of the all-full-attention growth
+    ratio = (step(hybrid, 131072) - step(hybrid, 1024)) / (step(full, 131072) - step(full, 1024))
+    assert 0.2 < ratio < 0.3
+    assert step(hybrid, 0) > sum(q.read_bytes(hybrid).values()) / 800e9  # the state is read even at context 0

@@ -34,6 +34,41 @@ class Attn:
     index_n_heads: int = 0
     index_head_dim: int = 0
     index_topk: int | None = None
+    gate: bool = False  # Qwen3-Next: q_proj also produces a sigmoid gate on the attention output
+
+
+@dataclass(frozen=True)
+class LinearAttn:
+    """Gated DeltaNet layers (Qwen3-Next, ``modeling_qwen3_next.py`` Qwen3NextGatedDeltaNet): ``n_layers``
+    of them, ``n_k``/``n_v`` key/value heads of ``d_k``/``d_v``, a causal convolution of ``conv`` taps."""
+
+    n_layers: int
+    n_k: int
+    n_v: int
+    d_k: int
+    d_v: int
+    conv: int
+
+    def weights(self, d: int) -> int:
+        """in_proj_qkvz d → 2·K + 2·V, in_proj_ba d → 2·n_v, conv1d (2·K + V)·conv, dt_bias and A_log,
+        the gated RMSNorm over d_v, out_proj V → d (K = n_k·d_k, V = n_v·d_v)."""
+        key, val = self.n_k * self.d_k, self.n_v * self.d_v
+        return d * (2 * key + 2 * val) + d * 2 * self.n_v + (2 * key + val) * self.conv + 2 * self.n_v \
+            + self.d_v + val * d
+
+    def state_elems(self) -> int:
+        """Per sequence and layer: the recurrent state n_v·d_k·d_v and the convolution's last conv-1 inputs."""
+        return self.n_v * self.d_k * self.d_v + (2 * self.n_k * self.d_k + self.n_v * self.d_v) * (self.conv - 1)
+
+    def flops_per_token(self) -> float:
+        """Per token and layer: decay the state, add k⊗v, read it out with q (3 passes over n_v·d_k·d_v, 2
+        FLOPs each) — constant, whatever the context."""
+        return 6.0 * self.n_v * self.d_k * self.d_v
+
+
+# Linear-attention state is kept in FP32 by the engines that run these models (llama.cpp's recurrent
+# cache, vLLM's mamba state for Qwen3-Next), whatever the KV-cache dtype.
+LINEAR_STATE_BYTES = 4.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +96,7 @@ class Arch:
     sliding_window: int | None = None
     n_sliding: int = 0
     vision: int = 0
+    linear: "LinearAttn | None" = None  # linear-attention layers (Qwen3-Next), if any
 
 
 # ---------------------------------------------------------------------------- config access
@@ -98,6 +134,9 @@ _RANGES: dict[str, tuple[int, int]] = {
     "decoder_sparse_step": (1, 10_000), "interleave_moe_layer_step": (1, 10_000),
     "no_rope_layer_interval": (1, 10_000), "max_window_layers": (0, 10_000),
     "num_nextn_predict_layers": (0, 100), "sliding_window": (1, 1 << 40),
+    "linear_num_key_heads": (1, 1 << 16), "linear_num_value_heads": (1, 1 << 16),
+    "linear_key_head_dim": (1, 1 << 16), "linear_value_head_dim": (1, 1 << 16),
+    "linear_conv_kernel_dim": (1, 1 << 10), "full_attention_interval": (1, 10_000),
     "index_n_heads": (1, 1 << 16), "index_head_dim": (1, 1 << 16), "index_topk": (1, 1 << 40),
     "attention_chunk_size": (1, 1 << 40),
     # vision_config (Llama 4)
@@ -322,6 +361,34 @@ def _minimax_m2(cfg: dict[str, Any]) -> Arch:
                 shared, 1 if shared else 0, router_bias=bool(cfg.get("use_routing_bias")))
 
 
+def _qwen3_next(cfg: dict[str, Any]) -> Arch:
+    """Qwen3-Next (``modeling_qwen3_next.py``): Qwen3-MoE experts (shared expert with a sigmoid gate)
+    under a hybrid stack: Gated DeltaNet linear attention in most layers, gated full attention (q_proj
+    doubled for the output gate, per-head q/k norms) every ``full_attention_interval``-th layer or where
+    ``layer_types`` says ``full_attention``."""
+    arch = _qwen_moe(cfg)
+    n = arch.n_layers
+    types = _opt_list(cfg, "layer_types")
+    if types is not None:
+        if len(types) != n or any(t not in ("linear_attention", "full_attention") for t in types):
+            raise HarnessError(f"config.json: layer_types must list {n} entries, each linear_attention or "
+                               "full_attention — fix the file")
+        n_linear = sum(1 for t in types if t == "linear_attention")
+    else:
+        interval = _opt(cfg, "full_attention_interval", 4)
+        n_linear = sum(1 for i in range(n) if (i + 1) % interval)
+    linear = LinearAttn(n_linear, _int(cfg, "linear_num_key_heads"), _int(cfg, "linear_num_value_heads"),
+                        _int(cfg, "linear_key_head_dim"), _int(cfg, "linear_value_head_dim"),
+                        _opt(cfg, "linear_conv_kernel_dim", 4))
+    a = arch.attn
+    gated = bool(cfg.get("attn_output_gate", True))
+    attn = Attn(a.kind, a.n_heads, a.n_kv_heads, a.head_dim, a.v_head_dim, qkv_bias=False,
+                qk_norm=2 * a.head_dim, gate=gated)
+    return Arch("qwen3_next", n, arch.hidden, arch.vocab, arch.tied, attn, arch.moe_layers, arch.dense_ff,
+                arch.n_experts, arch.k, arch.expert_ff, arch.shared_ff, arch.n_shared, shared_gate=arch.shared_gate,
+                linear=linear if n_linear else None)
+
+
 def _olmoe(cfg: dict[str, Any]) -> Arch:
     """OLMoE (``modeling_olmoe.py``): every layer MoE; q_norm over d, k_norm over n_kv·head_dim."""
     n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
@@ -415,6 +482,7 @@ FAMILIES: dict[str, Callable[[dict[str, Any]], Arch]] = {
     "deepseek_v2": _deepseek, "deepseek_v3": _deepseek, "deepseek_v32": _deepseek, "kimi_k2": _deepseek,
     "glm4_moe": _glm4_moe, "qwen2_moe": _qwen_moe, "qwen3_moe": _qwen_moe,
     "mixtral": _mixtral, "olmoe": _olmoe, "gpt_oss": _gpt_oss, "minimax_m2": _minimax_m2,
+    "qwen3_next": _qwen3_next,
     "llama4": _llama4, "llama4_text": _llama4,
     "llama": _dense, "mistral": _dense, "qwen2": _dense, "qwen3": _dense,
 }
@@ -455,7 +523,7 @@ def attention_weights(a: Attn, d: int) -> int:
         bias = ((a.q_lora_rank or q_out) + a.kv_lora_rank + a.rope_dim + d) if a.qkv_bias else 0
         return q + kv + a.n_heads * a.v_head_dim * d + bias + _indexer_weights(a, d)
     q_out, kv_out = a.n_heads * a.head_dim, a.n_kv_heads * a.head_dim
-    weights = d * (q_out + 2 * kv_out) + q_out * d
+    weights = d * (q_out * (2 if a.gate else 1) + 2 * kv_out) + q_out * d
     bias = (q_out + 2 * kv_out if a.qkv_bias else 0) + (d if a.o_bias else 0)
     return weights + bias + (a.n_heads if a.sinks else 0)
 
@@ -498,15 +566,17 @@ def count_params(arch: Arch) -> dict[str, int]:
     n_dense = arch.n_layers - n_moe
     moe = _moe_block(arch)
     dense = 3 * d * arch.dense_ff + ((2 * arch.dense_ff + d) if arch.mlp_bias else 0)
+    n_lin = arch.linear.n_layers if arch.linear else 0
     return {
         "embedding": arch.vocab * d,
-        "attention": arch.n_layers * attention_weights(arch.attn, d),
+        "attention": (arch.n_layers - n_lin) * attention_weights(arch.attn, d)
+        + (n_lin * arch.linear.weights(d) if arch.linear else 0),
         "dense_mlp": n_dense * dense,
         "shared_experts": n_moe * moe["shared_experts"],
         "routed_experts": n_moe * moe["routed_experts"],
         "router": n_moe * moe["router"],
         "lm_head": 0 if arch.tied else arch.vocab * d,
-        "norms": arch.n_layers * (2 * d + arch.attn.qk_norm) + d,
+        "norms": arch.n_layers * 2 * d + (arch.n_layers - n_lin) * arch.attn.qk_norm + d,
         "mtp": arch.n_mtp * _mtp_weights(arch),
     }
 
@@ -533,7 +603,7 @@ def shape_from_config(cfg: dict[str, Any], model_id: str, source: str) -> ModelS
     arch = parse_arch(cfg)
     params = count_params(arch)
     active = active_from(params, arch.n_experts, arch.k)
-    a = arch.attn
+    a, lin = arch.attn, arch.linear
     return check_shape(ModelShape(
         id=model_id, family=arch.family, source=source, n_layers=arch.n_layers,
         n_moe_layers=len(arch.moe_layers), n_dense_layers=arch.n_layers - len(arch.moe_layers),
@@ -547,4 +617,7 @@ def shape_from_config(cfg: dict[str, Any], model_id: str, source: str) -> ModelS
         v_head_dim=a.v_head_dim if a.v_head_dim != a.head_dim else None,
         n_mtp_layers=arch.n_mtp, vision_params=arch.vision,
         index_topk=a.index_topk, index_n_heads=a.index_n_heads, index_head_dim=a.index_head_dim,
+        n_linear_layers=lin.n_layers if lin else 0,
+        linear_state_bytes=lin.n_layers * lin.state_elems() * LINEAR_STATE_BYTES if lin else 0.0,
+        linear_flops_per_token=lin.n_layers * lin.flops_per_token() if lin else 0.0,
     ))

@@ -69,6 +69,11 @@ class ModelShape:
     index_topk: int | None = None
     index_n_heads: int = 0
     index_head_dim: int = 0
+    # Linear-attention layers (Qwen3-Next's Gated DeltaNet): no KV cache that grows with the context,
+    # a fixed recurrent state per sequence instead, read and written back at every decode step.
+    n_linear_layers: int = 0
+    linear_state_bytes: float = 0.0  # per sequence, all linear layers (recurrent + convolution state)
+    linear_flops_per_token: float = 0.0  # per token, all linear layers: the state update and readout
 
     @property
     def total_params(self) -> int:
@@ -88,7 +93,7 @@ class ModelShape:
     @property
     def n_full_layers(self) -> int:
         """Layers that attend over the whole context."""
-        return self.n_layers - self.n_sliding_layers
+        return self.n_layers - self.n_sliding_layers - self.n_linear_layers
 
     def kv_bytes_per_token(self, dtype_bytes: float = 2.0) -> float:
         """KV-cache bytes one token adds over all layers.
@@ -96,20 +101,23 @@ class ModelShape:
         MLA (DeepSeek-V2/V3 paper, sec. 2.1.2) caches the compressed latent and the decoupled
         rope key: L·(kv_lora_rank + qk_rope_head_dim). GQA/MHA caches K and V: 2·L·n_kv·head_dim.
         """
-        return self.n_layers * (self._kv_elems_per_layer() * dtype_bytes + self._index_key_bytes())
+        return (self.n_layers - self.n_linear_layers) * (self._kv_elems_per_layer() * dtype_bytes
+                                                         + self._index_key_bytes())
 
     def kv_cache_bytes(self, context: int, dtype_bytes: float = 2.0) -> float:
         """KV-cache bytes for one sequence of ``context`` tokens; window layers keep their window.
         A sparse-attention model also keeps its indexer keys for every position."""
-        return (self._kv_elems_per_layer() * dtype_bytes + self._index_key_bytes()) * self._attended_tokens(context)
+        return ((self._kv_elems_per_layer() * dtype_bytes + self._index_key_bytes()) * self._attended_tokens(context)
+                + self.linear_state_bytes)
 
     def kv_read_bytes(self, context: int, dtype_bytes: float = 2.0) -> float:
         """KV-cache bytes one decode step reads for one sequence: the whole cache, except under
         sparse attention, which reads every indexer key but the latents of index_topk positions."""
+        state = 2.0 * self.linear_state_bytes  # read, updated, written back
         if not self.index_topk:
-            return self.kv_cache_bytes(context, dtype_bytes)
+            return self.kv_cache_bytes(context, dtype_bytes) - self.linear_state_bytes + state
         return (self._kv_elems_per_layer() * dtype_bytes * self._attended_tokens(min(context, self.index_topk))
-                + self._index_key_bytes() * self._attended_tokens(context))
+                + self._index_key_bytes() * self._attended_tokens(context) + state)
 
     def _index_key_bytes(self) -> float:
         """Bytes of one position's indexer key in one layer: FP8 elements plus one FP32 scale per
@@ -127,7 +135,7 @@ class ModelShape:
         qk_dim = self.head_dim
         v_dim = self.v_head_dim or self.head_dim
         return (2.0 * self.n_heads * (qk_dim + v_dim) * self._attended_tokens(self._sparse(context))
-                + self._indexer_flops(context))
+                + self._indexer_flops(context) + self.linear_flops_per_token)
 
     def _sparse(self, context: int) -> int:
         """Positions the main attention of one query covers (index_topk under sparse attention)."""
@@ -169,7 +177,7 @@ SHAPE_LIMITS: dict[str, tuple[int, int]] = {
     "n_heads": (1, 1 << 16), "n_kv_heads": (1, 1 << 16), "head_dim": (1, 1 << 16),
     "n_routed_experts": (0, 1 << 16), "experts_per_token": (0, 1 << 16),
     "n_mtp_layers": (0, 100), "n_sliding_layers": (0, 10_000),
-    "index_n_heads": (0, 1 << 16), "index_head_dim": (0, 1 << 16),
+    "index_n_heads": (0, 1 << 16), "index_head_dim": (0, 1 << 16), "n_linear_layers": (0, 10_000),
 }
 
 
@@ -194,6 +202,9 @@ def check_shape(shape: ModelShape) -> ModelShape:
                                              and shape.index_head_dim > 0):
         raise HarnessError(f"{where}: sparse attention with index_topk {shape.index_topk}, "
                            f"{shape.index_n_heads} indexer heads of {shape.index_head_dim} — the file is damaged")
+    if shape.n_sliding_layers + shape.n_linear_layers > shape.n_layers:
+        raise HarnessError(f"{where}: {shape.n_sliding_layers} sliding-window and {shape.n_linear_layers} "
+                           f"linear-attention layers of {shape.n_layers} — the file is damaged")
     if not 0 <= shape.n_moe_layers <= shape.n_layers or shape.n_sliding_layers > shape.n_layers:
         raise HarnessError(f"{where}: {shape.n_moe_layers} MoE and {shape.n_sliding_layers} "
                            f"sliding-window layers of {shape.n_layers} — the file is damaged")
