@@ -34,7 +34,9 @@ _MODEL_IDS = (
 # (harness/engines.py, "xingyun").
 _ENGINES = (("褐蚁", "xingyun"), ("xingyun", "xingyun"), ("hy90", "xingyun"),
             ("ik_llama", "ik_llama.cpp"), ("ktransformers", "ktransformers"), ("llama.cpp", "llama.cpp"),
-            ("vllm", "vllm"), ("sglang", "sglang"), ("ktransformers-style", "ktransformers"))
+            ("vllm", "vllm"), ("sglang", "sglang"), ("ktransformers-style", "ktransformers"),
+            # front-ends that run llama.cpp's ggml inside (Ollama, llamafile, KoboldCpp)
+            ("ollama", "llama.cpp"), ("llamafile", "llama.cpp"), ("koboldcpp", "llama.cpp"))
 # GPU kernel backends named in the rows' engine column.
 _BACKENDS = (("vulkan", "vulkan"), ("rocm", "rocm"), ("metal", "metal"), ("cuda", "cuda"))
 _PLACEMENTS = (("hybrid", "hybrid"), ("cpu_only", "cpu"), ("gpu_only", "gpu"), ("multi_gpu", "gpu"),
@@ -100,6 +102,17 @@ def _lookup(text: str, table: tuple[tuple[str, str], ...]) -> str | None:
 _UD_KEEP = "@q5_k"
 
 
+# Quant names rows use for files moebench has no recipe of its own for → the nearest recipe (when the row
+# states no file size, which is used instead): Unsloth's "_K_XL" dynamic GGUFs keep their experts in
+# the named k-quant (their non-expert tensors at 4-6 bit are close to the _K_M mix); "_K_S"/"_K_L"
+# differ from "_K_M" only in a few bumped tensors; AWQ/GPTQ/W4A16 checkpoints are 4-bit group-128
+# ("int4"), W8A8 ones per-channel int8.
+_QUANT_ALIASES = (("q8_k_xl", "q8_0"), ("q6_k_xl", "q6_k"), ("q5_k_xl", "q5_k_m"), ("q4_k_xl", "q4_k_m"),
+                  ("q3_k_xl", "q3_k_m"), ("q2_k_xl", "q2_k"), ("q5_k_s", "q5_k_m"), ("q4_k_s", "q4_k_m"),
+                  ("q3_k_s", "q3_k_m"), ("q3_k_l", "q3_k_m"), ("awq", "int4"), ("gptq", "int4"),
+                  ("w4a16", "int4"), ("w8a8", "int8"))
+
+
 # Tensor classes and formats as rows name them in a stated mix ("experts IQ4_XS, attn Q5_K, output
 # Q6_K") → recipe mix keys and recipe names (a k-quant type stands for its _M recipe's class bits).
 _MIX_CLASSES = (("experts", "experts"), ("attn", "attention"), ("output", "lm_head"))
@@ -140,6 +153,18 @@ def _stated_keep(label: str) -> str | None:
     return m.group(1) if m and m.group(1) in FORMAT_BPW else None
 
 
+def _bpw_from_size(label: str, row: dict[str, str]) -> float | None:
+    """Average bits per weight from a file size in the label ("131GB", "59.02 GiB") and the row's total
+    parameter count, when both are there."""
+    size = re.search(r"(\d+(?:\.\d+)?)\s*(gib|gb)\b", label.lower())
+    params = _num(row.get("total_params_B"))
+    if not size or not params:
+        return None
+    nbytes = float(size.group(1)) * (2**30 if size.group(2) == "gib" else 1e9)
+    bpw = nbytes * 8 / (params * 1e9)
+    return round(bpw, 2) if 0.5 <= bpw <= 32 else None
+
+
 def parse_quant_column(row: dict[str, str]) -> str | None:
     """A quant recipe name for the row: the formats it states per tensor class, else the stated
     bits/weight, else the quant label."""
@@ -158,7 +183,8 @@ def parse_quant_column(row: dict[str, str]) -> str | None:
         # kernels treat differently (harness.predict.gpu_kernel_penalty)
         return head  # a plain format name: its real layout (scales, tensors kept at higher precision)
     stated = re.search(r"(\d+(?:\.\d+)?)\s*bpw", label.lower())
-    bpw = _num(row.get("bits_per_weight_if_stated")) or (float(stated.group(1)) if stated else None)
+    bpw = _num(row.get("bits_per_weight_if_stated")) or (float(stated.group(1)) if stated else None) \
+        or _bpw_from_size(label, row)
     if bpw:
         # a file whose size the row gives: its average, spread as published mixes are
         keep = _stated_keep(label)
@@ -167,6 +193,9 @@ def parse_quant_column(row: dict[str, str]) -> str | None:
         return f"{bpw:g}bpw" + (_UD_KEEP if re.search(r"\bud-", label.lower()) else "")
     if head in QUANT_NAMES:
         return head
+    alias = _lookup(label, _QUANT_ALIASES)
+    if alias:
+        return alias
     if "4-bit gguf" in label.lower():
         return "q4_k_m"
     return None

@@ -94,7 +94,7 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
 # too). vulkan_bf16_moe_frac is not fitted (one row, strix_qwen3_30b_bf16, would bind it): it is derived
 # by bench/fit_engines.py from a published same-file pair on the same GPU (kyuz0/amd-strix-halo-toolboxes
 # benchmark logs, build 6486, Qwen3-30B-A3B BF16: 24.94 tok/s ROCm vs 8.29 Vulkan), and that row checks it.
-_GGML = dict(gpu_bw_frac=0.83, gpu_layer_us=20.3, moe_layer_us=63.0, cpu_layer_us=0.0, cpu_thread_us=5.70,
+_GGML = dict(gpu_bw_frac=0.83, gpu_layer_us=20.2, moe_layer_us=63.5, cpu_layer_us=0.0, cpu_thread_us=5.70,
              numa_gain=-0.50, cpu_flops_frac=0.051, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
              vulkan_bf16_moe_frac=0.200)
 # Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
@@ -150,8 +150,8 @@ _VLLM_ROWS = ("spark_vllm_gptoss120b", "spark_vllm_llama33_70b_nvfp4_dense", "sp
 # `vllm-node-mxfp4` build, which also quantises attention and output head to MXFP4 (recipe
 # mxfp4_all, harness.calibration._BUILD_QUANTS), spark_vllm2602_gptoss120b NVIDIA's 26.02 image on the
 # release's BF16 attention with its Marlin MXFP4 fallback on sm_121 ("MXFP4 resolves to MARLIN", same
-# issue as the first row's: spark-arena/recipe-registry #17). Read so, one bandwidth share, 0.65, serves
-# both (-8% and -3%) and the dense NVFP4 row (+10%).
+# issue as the first row's: spark-arena/recipe-registry #17). Read so, one bandwidth share, 0.66, serves
+# both (-6% and -2%) and the dense NVFP4 row (+8%).
 # tp_layer_us for vLLM/SGLang, the time per layer that tensor parallelism over one node's GPUs adds
 # (collectives after attention and MoE, kernels too small to fill a GPU), not scaled with GPU FLOP/s:
 # vLLM serving DeepSeek-R1-0528 AWQ on 8x H100 at concurrency 1 gives a 16.1 ms time per output token
@@ -163,7 +163,7 @@ _VLLM_ROWS = ("spark_vllm_gptoss120b", "spark_vllm_llama33_70b_nvfp4_dense", "sp
 # 2026): 12.8 ms, i.e. <= 163 µs.
 _TP_LAYER_US = 219.0
 _register(EngineProfile(
-    name="vllm", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.65, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    name="vllm", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.66, cpu_layer_us=0.0, cpu_thread_us=0.0,
     gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], tp_layer_us=_TP_LAYER_US,
     cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=_VLLM_ROWS,
@@ -175,7 +175,7 @@ _register(EngineProfile(
 # No batch-1 SGLang row exists (sglang_96xh100_ep is aggregate throughput), so SGLang takes vLLM's GPU
 # terms: both run the same CUDA kernel families (FlashInfer, CUTLASS/DeepGEMM MoE).
 _register(EngineProfile(
-    name="sglang", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.65, cpu_layer_us=0.0, cpu_thread_us=0.0,
+    name="sglang", cpu_bw_frac=0.5, numa_gain=0.0, gpu_bw_frac=0.66, cpu_layer_us=0.0, cpu_thread_us=0.0,
     gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], tp_layer_us=_TP_LAYER_US,
     cpu_flops_frac=0.1, gpu_flops_frac=0.5, multi_gpu="tensor", mtp=True,
     fitted_on=(*_VLLM_ROWS, "sglang_96xh100_ep"),

@@ -43,6 +43,9 @@ FORMAT_BPW: dict[str, float] = {
     "iq1_s": 50 * 8 / 256,  # block_iq1_s: d(2) qs[32] qh[8] uint16 = 50 B -> 1.5625
     # OCP MX spec: 32 fp4 (e2m1) weights share one e8m0 scale: 17 B / 32 w -> 4.25.
     "mxfp4": 17 * 8 / 32,
+    # NVIDIA NVFP4: 16 fp4 (e2m1) weights share one FP8 (e4m3) scale, plus one FP32 scale per tensor
+    # (NVIDIA Blackwell NVFP4 introduction; TensorRT Model Optimizer): 4 + 8/16 -> 4.5.
+    "nvfp4": 4.0 + 8.0 / 16,
     # More llama.cpp i-quants (ggml-common.h, 256-weight super-blocks unless said).
     "iq4_nl": 18 * 8 / 32,  # block_iq4_nl: fp16 d + qs[16] per 32 w -> 4.5
     "iq3_s": 110 * 8 / 256,  # block_iq3_s: d(2) qs[64] qh[8] signs[32] scales[4] = 110 B -> 3.4375
@@ -76,7 +79,7 @@ _MORE_BITS = 0.5
 
 QUANT_NAMES: tuple[str, ...] = (
     "bf16", "fp16", "fp8", "int8", "int4", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0",
-    "q3_k_m", "q2_k", "iq4_xs", "iq2_xxs", "iq1_s", "mxfp4", "mxfp4_all", *_PLAIN_FORMATS,
+    "q3_k_m", "q2_k", "iq4_xs", "iq2_xxs", "iq1_s", "mxfp4", "mxfp4_all", "nvfp4", *_PLAIN_FORMATS,
 )
 
 _WEIGHT_CLASSES = ("attention", "dense_mlp", "shared_experts", "routed_experts", "mtp")
@@ -158,6 +161,10 @@ RECIPES: dict[str, dict[str, float]] = {
     # norms and router stay BF16.
     "mxfp4_all": {**_table(FORMAT_BPW["mxfp4"], embedding=16.0, lm_head=FORMAT_BPW["mxfp4"], norms=16.0,
                            router=16.0)},
+    # NVIDIA's NVFP4 checkpoints (TensorRT Model Optimizer; e.g. nvidia/DeepSeek-R1-FP4, whose card says
+    # only the linear operators within transformer blocks are quantized): every block linear in NVFP4,
+    # embedding, output head, norms and router BF16.
+    "nvfp4": _native("nvfp4"),
     # The other GGUF types: the format throughout, the output head at Q6_K (Q5_K below 3 bpw), as
     # llama_tensor_get_type does by default; its per-layer bumps of attn_v / ffn_down are left out
     # (exact when a GGUF header is read). Published ik_llama.cpp files are mostly custom mixes named

@@ -332,3 +332,29 @@ def test_a_model_that_fits_the_gpus_runs_on_them():
         hybrid = predict(load_machine("8x-h200"), replace(sc, placement="hybrid"))
         assert pred.placement == "gpu", model
         assert hybrid.decode_tokens_per_s < 1.5 * pred.decode_tokens_per_s, model
+
+
+@pytest.mark.parametrize("label, total, expected", [
+    ("UD-Q4_K_XL", "", "q4_k_m"),  # Unsloth dynamic: experts in the named k-quant
+    ("Q4_K_S", "", "q4_k_m"), ("Q3_K_L", "", "q3_k_m"),
+    ("AWQ (4-bit)", "", "int4"), ("GPTQ-Int4", "", "int4"), ("W8A8", "", "int8"),
+    ("NVFP4 (nvidia/Llama-3.3-70B-Instruct-NVFP4)", "", "nvfp4"),
+    ("UD-Q2_K_XL (212GB)", "671", "2.53bpw@q5_k"),  # a stated file size beats the name
+    ("Q4_K_M GGUF, 59.02 GiB", "116.83", "4.34bpw"),
+])
+def test_quant_labels_published_rows_use(label, total, expected):
+    row = {"quant": label, "bits_per_weight_if_stated": "", "total_params_B": total}
+    assert parse_quant_column(row) == expected
+
+
+def test_nvfp4_keeps_head_and_embedding_in_bf16():
+    q = parse_quant("nvfp4")
+    assert q.bits_per_weight("routed_experts") == q.bits_per_weight("attention") == 4.5  # e2m1 + e4m3 per 16
+    assert q.bits_per_weight("lm_head") == q.bits_per_weight("embedding") == 16.0
+
+
+def test_ggml_front_ends_are_scored_as_llama_cpp():
+    from harness.calibration import _ENGINES, _lookup
+    for text in ("Ollama 0.12.3 (CUDA)", "llamafile 0.9", "KoboldCpp 1.80"):
+        assert _lookup(text, _ENGINES) == "llama.cpp"
+    assert _lookup("TensorRT-LLM 1.0", _ENGINES) is None  # no profile: skipped with the reason
