@@ -25,8 +25,11 @@ from probes.gpu_sheet import sheet_for
 _MODEL_IDS = (
     ("deepseek-v3.2", "deepseek-v3.2"), ("deepseek", "deepseek-v3"), ("kimi-k2", "kimi-k2"), ("gpt-oss-120b", "gpt-oss-120b"),
     ("gpt-oss-20b", "gpt-oss-20b"), ("qwen3-coder-30b", "qwen3-30b-a3b"), ("qwen3-30b", "qwen3-30b-a3b"),
-    ("qwen3-235b", "qwen3-235b-a22b"), ("glm-4.5-air", "glm-4.5-air"), ("llama-4-scout", "llama-4-scout"),
-    ("llama-4-maverick", "llama-4-maverick"), ("mixtral-8x7b", "mixtral-8x7b"), ("llama-3.3-70b", "llama-3.1-70b"),
+    ("qwen3-235b", "qwen3-235b-a22b"), ("glm-4.5-air", "glm-4.5-air"), ("glm-4.5", "glm-4.5"),
+    ("glm-4.6", "glm-4.5"), ("llama-4-scout", "llama-4-scout"),  # GLM-4.6: GLM-4.5's architecture
+    ("llama-4-maverick", "llama-4-maverick"), ("mixtral-8x7b", "mixtral-8x7b"), ("mixtral-8x22b", "mixtral-8x22b"),
+    ("llama-3.3-70b", "llama-3.1-70b"), ("llama-3.1-70b", "llama-3.1-70b"), ("minimax-m2", "minimax-m2"),
+    ("qwen3-next-80b", "qwen3-next-80b-a3b"),
     ("qwen2.5-coder-7b", "qwen2.5-7b"), ("llama-2-7b", "llama-2-7b"),
 )
 # Engines named in the rows → engine profiles.

@@ -45,6 +45,10 @@ CARDS: dict[str, tuple[float, float, str, str]] = {
     # Llama 4 cards: 17B activated / 400B total, 17B / 109B; totals include the vision encoder.
     "llama-4-maverick": (400 * B, 17 * B, "emb+head", "Llama 4 model card"),
     "llama-4-scout": (109 * B, 17 * B, "emb+head", "Llama 4 model card"),
+    # MiniMax-M2 card: 230B total, 10B activated (a count without embedding and head: 9.8B).
+    "minimax-m2": (230 * B, 10 * B, "no_emb", "MiniMax-M2 model card"),
+    # Qwen3-Next card: "80B total and 3B activated" — A3B rounds: without embedding and head 3.25B
+    # (12 gated-attention + 36 DeltaNet layers, 10 + 1 experts of 512), so the total only here.
     # Llama 3.1 card: "70B" (dense; every weight is active).
     "llama-3.1-70b": (70 * B, 70 * B, "emb+head", "Llama 3.1 model card"),
 }
@@ -70,7 +74,8 @@ def test_catalog_ids_are_exactly_the_issue_list() -> None:
     assert catalog_ids() == [
         "deepseek-v3", "deepseek-r1", "kimi-k2", "qwen3-235b-a22b", "qwen3-30b-a3b",
         "mixtral-8x7b", "mixtral-8x22b", "gpt-oss-120b", "gpt-oss-20b", "glm-4.5",
-        "glm-4.5-air", "llama-4-maverick", "llama-4-scout", "llama-3.1-70b", "deepseek-v3.2"]
+        "glm-4.5-air", "llama-4-maverick", "llama-4-scout", "llama-3.1-70b", "deepseek-v3.2", "minimax-m2",
+        "qwen3-next-80b-a3b"]
 
 
 @pytest.mark.parametrize("model_id", sorted(CARDS))

@@ -32,6 +32,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "llama-3.1-70b": ("llama-3.1-70b.json", "meta-llama/Llama-3.1-70B"),
     # beyond the list: DeepSeek's current release, whose sparse attention changes long-context decode
     "deepseek-v3.2": ("deepseek-v3.2.json", "deepseek-ai/DeepSeek-V3.2 (reconstructed: V3 + sparse-attention keys)"),
+    "minimax-m2": ("minimax-m2.json", "MiniMaxAI/MiniMax-M2 (reconstructed from its published shape keys)"),
+    "qwen3-next-80b-a3b": ("qwen3-next-80b-a3b.json",
+                           "Qwen/Qwen3-Next-80B-A3B-Instruct (reconstructed from its published shape)"),
 }
 
 
