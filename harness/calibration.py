@@ -105,6 +105,13 @@ def _lookup(text: str, table: tuple[tuple[str, str], ...]) -> str | None:
 _UD_KEEP = "@q5_k"
 
 
+# What a format name means as a GGUF file (rows whose engine is llama.cpp / ik_llama.cpp and that give no
+# size): gpt-oss's MXFP4 GGUFs (ggml-org/gpt-oss-*-GGUF) keep every tensor but the routed experts in Q8_0
+# — 4.33 bpw for gpt-oss-120b and 4.61 for 20b, the published 4.34 / 4.63 — where the release keeps
+# them in BF16.
+_GGUF_LAYOUTS = {"mxfp4": "q8_0,experts=mxfp4"}
+
+
 # Quant names rows use for files moebench has no recipe of its own for → the nearest recipe (when the row
 # states no file size, which is used instead): Unsloth's "_K_XL" dynamic GGUFs keep their experts in
 # the named k-quant (their non-expert tensors at 4-6 bit are close to the _K_M mix); "_K_S"/"_K_L"
@@ -181,6 +188,9 @@ def parse_quant_column(row: dict[str, str]) -> str | None:
         return mix  # the row's own layout beats an average spread by assumption
     head = re.split(r"[(,]", label, maxsplit=1)[0].strip().lower()
     sized = re.search(r"gib|\d\s*gb\b|bpw", label.lower())
+    if not sized and not _num(row.get("bits_per_weight_if_stated")) and "llama.cpp" in engine \
+            and head in _GGUF_LAYOUTS:
+        return _GGUF_LAYOUTS[head]  # a ggml engine runs the GGUF file of that name, not the release
     if head in ("bf16", "fp16") or (head in QUANT_NAMES and not sized):
         # a 16-bit file is 16 bits throughout whatever its size; its name keeps BF16 vs FP16, which
         # kernels treat differently (harness.predict.gpu_kernel_penalty)

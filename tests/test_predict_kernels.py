@@ -358,3 +358,16 @@ def test_ggml_front_ends_are_scored_as_llama_cpp():
     for text in ("Ollama 0.12.3 (CUDA)", "llamafile 0.9", "KoboldCpp 1.80"):
         assert _lookup(text, _ENGINES) == "llama.cpp"
     assert _lookup("TensorRT-LLM 1.0", _ENGINES) is None  # no profile: skipped with the reason
+
+
+def test_mxfp4_under_a_ggml_engine_is_the_gguf_layout():
+    """gpt-oss's MXFP4 GGUF keeps every tensor but the routed experts in Q8_0 (4.33 / 4.62 bpw against the
+    published 4.34 / 4.63); the release that vLLM runs keeps them in BF16."""
+    gguf = {"quant": "MXFP4", "engine": "ik_llama.cpp (main)", "bits_per_weight_if_stated": ""}
+    assert parse_quant_column(gguf) == "q8_0,experts=mxfp4"
+    assert parse_quant_column(dict(gguf, engine="vLLM 0.11")) == "mxfp4"
+    assert parse_quant_column(dict(gguf, bits_per_weight_if_stated="4.34")) == "4.34bpw"  # a size wins
+    for model_id, published in (("gpt-oss-120b", 4.34), ("gpt-oss-20b", 4.63)):
+        m = load_model(model_id)
+        size = sum(parse_quant("q8_0,experts=mxfp4").weight_bytes(m).values())
+        assert size * 8 / m.total_params == pytest.approx(published, abs=0.02)
