@@ -188,9 +188,10 @@ def parse_quant_column(row: dict[str, str]) -> str | None:
         return mix  # the row's own layout beats an average spread by assumption
     head = re.split(r"[(,]", label, maxsplit=1)[0].strip().lower()
     sized = re.search(r"gib|\d\s*gb\b|bpw", label.lower())
-    if not sized and not _num(row.get("bits_per_weight_if_stated")) and "llama.cpp" in engine \
-            and head in _GGUF_LAYOUTS:
-        return _GGUF_LAYOUTS[head]  # a ggml engine runs the GGUF file of that name, not the release
+    if not sized and "llama.cpp" in engine and head in _GGUF_LAYOUTS:
+        # a ggml engine runs the GGUF file of that name, not the release: its stated size, else its layout
+        bits = _num(row.get("bits_per_weight_if_stated"))
+        return f"{bits:g}bpw" if bits else _GGUF_LAYOUTS[head]
     if head in ("bf16", "fp16") or (head in QUANT_NAMES and not sized):
         # a 16-bit file is 16 bits throughout whatever its size; its name keeps BF16 vs FP16, which
         # kernels treat differently (harness.predict.gpu_kernel_penalty)
