@@ -103,7 +103,9 @@ _GGML = dict(gpu_bw_frac=0.83, gpu_layer_us=20.2, moe_layer_us=63.5, cpu_layer_u
 _register(EngineProfile(
     name="llama.cpp", cpu_bw_frac=0.92, cpu_gemm_frac=0.085, **_GGML, fitted_on=_GGML_ROWS,
     note="llama.cpp: mmap'd weights without NUMA-aware placement (a second socket costs 0.50 of one), "
-         "layers split over GPUs; cpu_bw_frac from its CPU rows (kt_v02_ds_2s_llamacpp, lcpp_*)",
+         "layers split over GPUs; cpu_bw_frac from its CPU rows (kt_v02_ds_2s_llamacpp, lcpp_*); a current "
+         "build (January 2025 builds ran DeepSeek on CUDA GPUs ~10x slower: rows unsloth_r1_iq1s_2xh100, "
+         "ho_2xa100_r1_iq1s)",
 ))
 _register(EngineProfile(
     name="ik_llama.cpp", cpu_bw_frac=1.0, cpu_gemm_frac=0.49, **_GGML, fitted_on=_GGML_ROWS,
