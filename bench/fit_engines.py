@@ -28,10 +28,9 @@ from harness.validate import score_case, usable_cases  # noqa: E402
 # parameter name -> (engines it applies to, field, lower, upper)
 PARAMS: dict[str, tuple[tuple[str, ...], str, float, float]] = {
     "ggml.gpu_bw_frac": (("llama.cpp", "ik_llama.cpp"), "gpu_bw_frac", 0.3, 1.0),
-    # GPU runtime floors (kernel launches, MoE routing kernels) are shared by the GPU engines. Fitted
-    # on vLLM's three DGX Spark rows alone they go to 0, pulled by spark_vllm_gptoss120b, which is
-    # faster than the GB10's bandwidth allows for the checkpoint's BF16 attention and head. They are
-    # fitted for a GPU of harness.predict.FLOOR_REF_TFLOPS and scale with each row's GPU.
+    # GPU runtime floors (kernel launches, MoE routing kernels) are shared by the GPU engines: vLLM's
+    # three DGX Spark rows alone would only restate themselves. They are fitted for a GPU of
+    # harness.predict.FLOOR_REF_TFLOPS and scale with each row's GPU.
     # KTransformers launches its GPU work (attention, shared experts) through the same CUDA runtime; its
     # own rows are CPU-compute bound and cannot pin a floor (fitted alone it went to 0, which made a
     # CPU-offload layout beat the GPUs on GPU servers for models that fit them).
@@ -47,8 +46,8 @@ PARAMS: dict[str, tuple[tuple[str, ...], str, float, float]] = {
     "ik_llama.cpp.cpu_bw_frac": (("ik_llama.cpp",), "cpu_bw_frac", 0.2, 1.0),
     "kt.cpu_bw_frac": (("ktransformers",), "cpu_bw_frac", 0.1, 1.0),
     "kt.numa_gain": (("ktransformers",), "numa_gain", -0.5, 1.0),
-    # bounded below at 0.7: every GPU engine fitted here streams weights at 0.77-0.84 of rated bandwidth,
-    # and the KTransformers rows alone (one GPU, CPU-bound) trade it against the CPU terms freely
+    # bounded below at 0.7: ggml's GPU rows stream weights at 0.83 of rated bandwidth (vLLM's on the GB10
+    # at 0.66), and the KTransformers rows alone (one GPU, CPU-bound) trade it against the CPU terms freely
     "kt.gpu_bw_frac": (("ktransformers", "xingyun"), "gpu_bw_frac", 0.7, 1.0),
     # the HY90 engine's CPU kernels (its rows hy90_fp8 / hy90_int4; bounded by its 947 GB/s FP8 GEMV)
     "xingyun.cpu_bw_frac": (("xingyun",), "cpu_bw_frac", 0.1, 1.0),

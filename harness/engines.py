@@ -56,6 +56,9 @@ class EngineProfile:
     # "gpu" placement over 2+ GPUs): the collectives after attention and MoE and kernels too small to
     # fill a GPU set a floor that a one-GPU row cannot show
     tp_layer_us: float = 0.0
+    # bytes per element of a linear-attention state (Qwen3-Next's Gated DeltaNet): vLLM/SGLang keep it
+    # in the model dtype (BF16); ggml's recurrent cache is F32
+    linear_state_bytes: float = 2.0
     # hybrid: the GPU computes the shared experts while the CPU computes the routed ones (KTransformers
     # submits the routed experts asynchronously: KDeepseekV3MoE.forward, submit_for_one_decode /
     # sync_for_one_decode in ktransformers/operators/experts.py); ggml's scheduler runs them in turn
@@ -96,7 +99,7 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
 # benchmark logs, build 6486, Qwen3-30B-A3B BF16: 24.94 tok/s ROCm vs 8.29 Vulkan), and that row checks it.
 _GGML = dict(gpu_bw_frac=0.83, gpu_layer_us=20.2, moe_layer_us=63.5, cpu_layer_us=0.0, cpu_thread_us=5.70,
              numa_gain=-0.50, cpu_flops_frac=0.051, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
-             vulkan_bf16_moe_frac=0.200)
+             vulkan_bf16_moe_frac=0.200, linear_state_bytes=4.0)
 # Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
 # above, and cpu_gemm_frac per engine below — ik_llama.cpp's repacked GEMMs reach ~6x llama.cpp's
 # on the same CPUs (rows ik_7950x_* vs lcpp_7950x_*, ik_9355_* vs lcpp_9355_*).

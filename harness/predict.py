@@ -563,6 +563,10 @@ def predict(machine: Machine, sc: Scenario) -> Prediction:
     if sc.engine == "auto":
         notes.append(f"engine auto → {eng.name} (usual engine for {placement} placement)")
     notes.append(f"engine profile {eng.name}: {eng.note}")
+    if sc.model.linear_state_elems:
+        sc = replace(sc, model=replace(sc.model, linear_state_dtype_bytes=eng.linear_state_bytes))
+        notes.append(f"linear-attention state: {sc.model.linear_state_bytes / 1e6:.0f} MB per sequence "
+                     f"({eng.linear_state_bytes:g} bytes per element in {eng.name}), read and written every step")
     if placement == "gpu":
         tp = tensor_parallel_size(machine, sc, eng)
         if tp < machine.gpu_count:
@@ -615,8 +619,11 @@ def _capacity_limits(sc: Scenario, placement: str, dev: _Devices, mem: dict[str,
         usable = dev.gpu_capacity * (1 - GPU_RESERVE_FRAC)
     per_token = sc.model.kv_bytes_per_token(sc.kv_dtype_bytes)
     room = usable - weights
-    if room <= 0 or per_token <= 0:
+    if room <= 0:
         return {"max_context": 0, "max_batch": 0, "kv_bytes_per_token": per_token}
+    if per_token <= 0:  # every layer linear attention: no cache grows with the context
+        state = sc.model.linear_state_bytes
+        return {"max_context": None, "max_batch": int(room / state) if state else None, "kv_bytes_per_token": 0.0}
     # linear-attention state (Qwen3-Next) is fixed per sequence: only the rest grows with the context
     max_ctx = int(max(0.0, room - sc.model.linear_state_bytes * sc.batch) / (per_token * sc.batch))
     kv_seq = sc.model.kv_cache_bytes(sc.context, sc.kv_dtype_bytes)

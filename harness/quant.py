@@ -54,7 +54,7 @@ FORMAT_BPW: dict[str, float] = {
     "iq2_xs": 74 * 8 / 256,  # block_iq2_xs: d(2) qs[32] uint16 scales[8] = 74 B -> 2.3125
     "iq1_m": 56 * 8 / 256,  # block_iq1_m: qs[32] qh[16] scales[8] = 56 B -> 1.75
     # ik_llama.cpp's own types (ikawrakow/ik_llama.cpp ggml/src/ggml-common.h). The _KS/_KSS/_KL
-    # types also store one fp32 scale per row (4 B per row of thousands of weights: < 0.005 bpw,
+    # types also store one 2- or 4-byte scale per row (a row has thousands of weights: < 0.005 bpw,
     # left out).
     "iq6_k": 212 * 8 / 256,  # block_iq6_k: d(2) extra(2) scales[16] qs[128] qh[64] = 212 B -> 6.625
     "iq5_k": 176 * 8 / 256,  # block_iq5_k: d(2) extra(2) scales_h[4] scales_l[8] qs[128] qh[32] -> 5.5
@@ -69,7 +69,14 @@ FORMAT_BPW: dict[str, float] = {
     "iq2_ks": 70 * 8 / 256,  # block_iq2_ks: extra(2) scales[4] qs[64] = 70 B -> 2.1875
 }
 
-# Formats that have a recipe of their own (the format throughout; see _plain below).
+# llama.cpp src/llama-quant.cpp (llama_tensor_get_type): the output tensor is Q5_K for the IQ1/IQ2/IQ3_XXS
+# ftypes and Q6_K otherwise; token_embd is Q2_K for IQ2_XS / IQ1_M and IQ3_S for IQ2_S / IQ3_XXS. The
+# ik_llama.cpp types follow the same rule by size (below 3 bpw: Q5_K head); IQ6_K keeps a Q8_0 head
+# rather than one smaller than its body.
+_PLAIN_HEAD = {"iq3_xxs": "q5_k", "iq2_s": "q5_k", "iq2_xs": "q5_k", "iq1_m": "q5_k", "iq2_kl": "q5_k",
+               "iq2_k": "q5_k", "iq2_ks": "q5_k", "iq6_k": "q8_0"}
+_PLAIN_EMBD = {"iq2_xs": "q2_k", "iq1_m": "q2_k", "iq2_s": "iq3_s", "iq3_xxs": "iq3_s"}
+# Formats that have a recipe of their own (the format throughout).
 _PLAIN_FORMATS = ("iq4_nl", "iq3_s", "iq3_xxs", "iq2_s", "iq2_xs", "iq1_m", "iq6_k", "iq5_k", "iq5_ks",
                   "iq4_k", "iq4_ks", "iq4_kss", "iq3_k", "iq3_ks", "iq2_kl", "iq2_k", "iq2_ks")
 
@@ -165,12 +172,13 @@ RECIPES: dict[str, dict[str, float]] = {
     # only the linear operators within transformer blocks are quantized): every block linear in NVFP4,
     # embedding, output head, norms and router BF16.
     "nvfp4": _native("nvfp4"),
-    # The other GGUF types: the format throughout, the output head at Q6_K (Q5_K below 3 bpw), as
-    # llama_tensor_get_type does by default; its per-layer bumps of attn_v / ffn_down are left out
-    # (exact when a GGUF header is read). Published ik_llama.cpp files are mostly custom mixes named
-    # after their routed experts' type: write those as a mix (experts=iq2_kl,attention=iq5_ks).
-    **{fmt: _table(FORMAT_BPW[fmt], embedding=FORMAT_BPW[fmt],
-                   lm_head=FORMAT_BPW["q6_k"] if FORMAT_BPW[fmt] >= 3 else FORMAT_BPW["q5_k"])
+    # The other GGUF types: the format throughout, output head and token embedding as
+    # llama_tensor_get_type sets them (_PLAIN_HEAD / _PLAIN_EMBD below); its per-layer bumps of attn_v /
+    # ffn_down are left out (exact when a GGUF header is read). Published ik_llama.cpp files are mostly
+    # custom mixes named after their routed experts' type: write those as a mix
+    # (experts=iq2_kl,attention=iq5_ks).
+    **{fmt: _table(FORMAT_BPW[fmt], embedding=FORMAT_BPW[_PLAIN_EMBD.get(fmt, fmt)],
+                   lm_head=FORMAT_BPW[_PLAIN_HEAD.get(fmt, "q6_k")])
        for fmt in _PLAIN_FORMATS},
 }
 

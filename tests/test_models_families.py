@@ -291,6 +291,8 @@ def test_minimax_m2() -> None:
 def test_minimax_linear_attention_layers_are_refused() -> None:
     with pytest.raises(HarnessError, match="lightning"):
         shape_from_config(dict(MINIMAX_M2, attn_type_list=[0, 1] * 31), "minimax-m1", "test")
+    with pytest.raises(HarnessError, match="attn_type_list has 1 entries"):
+        shape_from_config(dict(MINIMAX_M2, attn_type_list=[1]), "minimax-m2", "test")
 
 
 def _deepseek_v3_config() -> dict[str, Any]:
@@ -340,11 +342,38 @@ def test_qwen3_next_hybrid_linear_attention() -> None:
     delta = 2048 * (2 * 2048 + 2 * 4096) + 2048 * 64 + (2 * 2048 + 4096) * 4 + 64 + 128 + 4096 * 2048
     assert m.params["attention"] == 12 * full_attn + 36 * delta
     assert m.kv_bytes_per_token(2.0) == 12 * 2 * 2 * 256 * 2  # only the full-attention layers
-    state = 36 * (32 * 128 * 128 + (2 * 16 * 128 + 32 * 128) * 3) * 4
+    state = 36 * (32 * 128 * 128 + (2 * 16 * 128 + 32 * 128) * 3) * 2  # BF16, the model dtype (vLLM)
     assert m.linear_state_bytes == state
     assert m.kv_cache_bytes(8192, 2.0) == 12 * 2 * 2 * 256 * 2 * 8192 + state
     # a decode step reads and writes the state back, whatever the context
     assert m.kv_read_bytes(0, 2.0) == 2 * state
+
+
+def test_qwen3_next_state_takes_the_engines_dtype() -> None:
+    """vLLM keeps the Gated DeltaNet state in BF16, llama.cpp in F32: the prediction says which."""
+    from harness.machine import Machine
+    from harness.predict import Scenario, predict
+    from harness.quant import parse_quant
+
+    m = shape_from_config(QWEN3_NEXT, "qwen3-next", "test")
+    box = Machine(name="box", source="test", sockets=1, cores_per_socket=32, capacity_gb=512,
+                  measured_bandwidth_gbs=400.0, cpu_gflops_fp32=5000.0)
+    for engine, per_elem in (("llama.cpp", 4.0), ("ik_llama.cpp", 4.0), ("vllm", 2.0)):
+        pred = predict(box, Scenario(model=m, quant=parse_quant("q8_0"), engine=engine, placement="cpu", context=0))
+        assert pred.memory["host"]["kv_cache"] == m.linear_state_elems * per_elem
+        assert any("linear-attention state" in a for a in pred.assumptions)
+
+
+def test_all_linear_attention_has_no_context_limit() -> None:
+    from harness.machine import Machine
+    from harness.predict import Scenario, predict
+    from harness.quant import parse_quant
+
+    m = shape_from_config(dict(QWEN3_NEXT, layer_types=["linear_attention"] * 48), "all-linear", "test")
+    box = Machine(name="box", source="test", sockets=1, cores_per_socket=32, capacity_gb=512,
+                  measured_bandwidth_gbs=400.0, cpu_gflops_fp32=5000.0)
+    cap = predict(box, Scenario(model=m, quant=parse_quant("q8_0"), engine="llama.cpp", placement="cpu")).capacity
+    assert cap["max_context"] is None and cap["max_batch"] > 1000
 
 
 def test_qwen3_next_layer_types_and_bad_values() -> None:
@@ -353,5 +382,7 @@ def test_qwen3_next_layer_types_and_bad_values() -> None:
     assert (m.n_linear_layers, m.n_full_layers) == (24, 24)
     with pytest.raises(HarnessError, match="layer_types"):
         shape_from_config(dict(QWEN3_NEXT, layer_types=["mamba"] * 48), "qwen3-next", "test")
+    with pytest.raises(HarnessError, match="attn_output_gate"):
+        shape_from_config(dict(QWEN3_NEXT, attn_output_gate="false"), "qwen3-next", "test")
     with pytest.raises(HarnessError, match="linear_num_value_heads"):
         shape_from_config({k: v for k, v in QWEN3_NEXT.items() if k != "linear_num_value_heads"}, "x", "test")

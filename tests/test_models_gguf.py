@@ -188,3 +188,13 @@ def test_a_damaged_header_is_refused_by_range(tmp_path: Path, meta: dict, field:
     write_gguf(path, **meta)
     with pytest.raises(HarnessError, match=f"{field}.*damaged"):
         load_model(str(path))
+
+
+@pytest.mark.parametrize("extra", ["blk.1.ssm_a", "blk.1.indexer.k_norm.weight"])
+def test_linear_or_sparse_attention_gguf_points_to_config_json(tmp_path: Path, extra: str) -> None:
+    """A header cannot tell moebench how a state-space / sparse-attention layer caches; it says so and
+    names the way that can (the config.json), rather than counting a KV cache on every layer."""
+    path = tmp_path / "hybrid.gguf"
+    write_gguf(path, tensors=[*TENSORS, (extra, T.F32, (D,), "norms")])
+    with pytest.raises(HarnessError, match="config.json"):
+        load_model(path)

@@ -150,5 +150,15 @@ def test_ik_llama_cpp_formats_follow_their_block_structs(fmt: str, block_bytes: 
     assert FORMAT_BPW[fmt] == pytest.approx(8 * block_bytes / 256)
     recipe = parse_quant(fmt)  # usable as --quant, the format throughout with a Q5_K/Q6_K head
     assert recipe.bits_per_weight("routed_experts") == FORMAT_BPW[fmt]
-    assert recipe.bits_per_weight("lm_head") in (FORMAT_BPW["q5_k"], FORMAT_BPW["q6_k"])
+    assert recipe.bits_per_weight("lm_head") >= FORMAT_BPW[fmt] or fmt == "iq6_k" and \
+        recipe.bits_per_weight("lm_head") == FORMAT_BPW["q8_0"]
     assert not recipe.ships_mtp  # GGUF: DeepSeek's MTP layer is dropped by the converter
+
+
+def test_plain_gguf_heads_and_embeddings_follow_llama_quant():
+    """llama_tensor_get_type: output Q5_K for IQ1/IQ2/IQ3_XXS ftypes, Q6_K otherwise; token_embd Q2_K
+    for IQ2_XS / IQ1_M, IQ3_S for IQ2_S / IQ3_XXS."""
+    for fmt, head, embd in (("iq3_xxs", "q5_k", "iq3_s"), ("iq2_xs", "q5_k", "q2_k"), ("iq1_m", "q5_k", "q2_k"),
+                            ("iq2_s", "q5_k", "iq3_s"), ("iq3_s", "q6_k", "iq3_s"), ("iq4_nl", "q6_k", "iq4_nl")):
+        r = parse_quant(fmt)
+        assert (r.bits_per_weight("lm_head"), r.bits_per_weight("embedding")) == (FORMAT_BPW[head], FORMAT_BPW[embd])

@@ -7,7 +7,7 @@ Each family reader turns the config into one normalised ``Arch``; ``count_params
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from harness.errors import HarnessError
@@ -64,11 +64,6 @@ class LinearAttn:
         """Per token and layer: decay the state, add k⊗v, read it out with q (3 passes over n_v·d_k·d_v, 2
         FLOPs each) — constant, whatever the context."""
         return 6.0 * self.n_v * self.d_k * self.d_v
-
-
-# Linear-attention state is kept in FP32 by the engines that run these models (llama.cpp's recurrent
-# cache, vLLM's mamba state for Qwen3-Next), whatever the KV-cache dtype.
-LINEAR_STATE_BYTES = 4.0
 
 
 @dataclass(frozen=True)
@@ -183,6 +178,16 @@ def _layer_list(cfg: dict[str, Any], key: str, n_layers: int) -> list[int] | Non
         if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < n_layers:
             raise HarnessError(f"config.json field '{key}' holds {i!r}, expected layer indices "
                                f"from 0 to {n_layers - 1} — fix the file")
+    return value
+
+
+def _flag(cfg: dict[str, Any], key: str, default: bool) -> bool:
+    """An optional true/false field: ``default`` when absent or null."""
+    value = cfg.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise HarnessError(f"config.json field '{key}' is {value!r}, expected true or false — fix the file")
     return value
 
 
@@ -344,17 +349,18 @@ def _minimax_m2(cfg: dict[str, Any]) -> Arch:
     modules the config mentions are not counted (the checkpoint's layout for them is unpublished)."""
     n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
     types = _opt_list(cfg, "attn_type_list")
+    if types is not None and len(types) != n_layers:
+        raise HarnessError(f"config.json: attn_type_list has {len(types)} entries but num_hidden_layers is "
+                           f"{n_layers} — fix one of them")
     if types is not None and any(t != 1 for t in types):
         raise HarnessError("config.json attn_type_list has linear (lightning) attention layers — moebench "
                            "models softmax attention only; MiniMax-M2's config has every entry 1")
     n_experts, k = _int(cfg, "num_local_experts"), _int(cfg, "num_experts_per_tok")
     _check_experts(cfg, n_experts, k)
-    attn = _gqa(cfg, qkv_bias=bool(cfg.get("attention_bias")))
-    if cfg.get("use_qk_norm"):
+    attn = _gqa(cfg, qkv_bias=_flag(cfg, "attention_bias", False))
+    if _flag(cfg, "use_qk_norm", False):
         per_head = cfg.get("qk_norm_type") == "per_head"
-        attn = Attn(attn.kind, attn.n_heads, attn.n_kv_heads, attn.head_dim, attn.v_head_dim,
-                    qkv_bias=attn.qkv_bias, qk_norm=2 * attn.head_dim if per_head else
-                    (attn.n_heads + attn.n_kv_heads) * attn.head_dim)
+        attn = replace(attn, qk_norm=2 * attn.head_dim if per_head else (attn.n_heads + attn.n_kv_heads) * attn.head_dim)
     shared = _opt(cfg, "shared_intermediate_size", 0)
     return Arch("minimax_m2", n_layers, d, _int(cfg, "vocab_size"), bool(cfg.get("tie_word_embeddings")),
                 attn, tuple(range(n_layers)), 0, n_experts, k, _int(cfg, "intermediate_size"),
@@ -380,10 +386,8 @@ def _qwen3_next(cfg: dict[str, Any]) -> Arch:
     linear = LinearAttn(n_linear, _int(cfg, "linear_num_key_heads"), _int(cfg, "linear_num_value_heads"),
                         _int(cfg, "linear_key_head_dim"), _int(cfg, "linear_value_head_dim"),
                         _opt(cfg, "linear_conv_kernel_dim", 4))
-    a = arch.attn
-    gated = bool(cfg.get("attn_output_gate", True))
-    attn = Attn(a.kind, a.n_heads, a.n_kv_heads, a.head_dim, a.v_head_dim, qkv_bias=False,
-                qk_norm=2 * a.head_dim, gate=gated)
+    attn = replace(arch.attn, qkv_bias=False, qk_norm=2 * arch.attn.head_dim,
+                   gate=_flag(cfg, "attn_output_gate", True))
     return Arch("qwen3_next", n, arch.hidden, arch.vocab, arch.tied, attn, arch.moe_layers, arch.dense_ff,
                 arch.n_experts, arch.k, arch.expert_ff, arch.shared_ff, arch.n_shared, shared_gate=arch.shared_gate,
                 linear=linear if n_linear else None)
@@ -618,6 +622,6 @@ def shape_from_config(cfg: dict[str, Any], model_id: str, source: str) -> ModelS
         n_mtp_layers=arch.n_mtp, vision_params=arch.vision,
         index_topk=a.index_topk, index_n_heads=a.index_n_heads, index_head_dim=a.index_head_dim,
         n_linear_layers=lin.n_layers if lin else 0,
-        linear_state_bytes=lin.n_layers * lin.state_elems() * LINEAR_STATE_BYTES if lin else 0.0,
+        linear_state_elems=lin.n_layers * lin.state_elems() if lin else 0,
         linear_flops_per_token=lin.n_layers * lin.flops_per_token() if lin else 0.0,
     ))

@@ -86,6 +86,11 @@ def _field_value(field: Any) -> Any:
         return None
 
 
+# Tensors of layers a GGUF header does not describe well enough to count their cache: recurrent /
+# state-space layers (Qwen3-Next, Mamba hybrids: ssm_*) and DeepSeek-V3.2's sparse-attention indexer.
+_UNMODELLED = re.compile(r"\.(ssm_|indexer)")
+
+
 def tensor_class(name: str, n_layers: int) -> str:
     """The tensor class of a GGUF tensor name (``blk.N`` at or past ``n_layers`` is MTP)."""
     if name.startswith("token_embd.") and "norm" not in name:
@@ -124,6 +129,11 @@ def shape_from_gguf(meta: dict[str, Any], tensors: list[GgufTensor], model_id: s
     arch = meta.get("general.architecture")
     if not arch:
         raise HarnessError(f"{source}: GGUF metadata lacks general.architecture — not a model file")
+    unmodelled = next((t.name for t in tensors if _UNMODELLED.search(t.name)), None)
+    if unmodelled:
+        raise HarnessError(f"{source}: GGUF architecture {arch!r} has {unmodelled!r} — linear-attention / state-space "
+                           "or sparse-attention layers, which moebench reads from config.json only; pass the model's "
+                           "config.json (or its catalog id) instead")
     key = _Keys(meta, arch, source)
     n_mtp = int(key.get("nextn_predict_layers", 0))
     n_layers = key.req("block_count") - n_mtp

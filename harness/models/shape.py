@@ -72,8 +72,16 @@ class ModelShape:
     # Linear-attention layers (Qwen3-Next's Gated DeltaNet): no KV cache that grows with the context,
     # a fixed recurrent state per sequence instead, read and written back at every decode step.
     n_linear_layers: int = 0
-    linear_state_bytes: float = 0.0  # per sequence, all linear layers (recurrent + convolution state)
+    linear_state_elems: int = 0  # per sequence, all linear layers (recurrent + convolution state)
     linear_flops_per_token: float = 0.0  # per token, all linear layers: the state update and readout
+    # bytes per state element: the model's BF16 by default (vLLM keeps the Gated DeltaNet state in the
+    # model dtype); harness.predict sets the engine's own (llama.cpp's recurrent cache is F32)
+    linear_state_dtype_bytes: float = 2.0
+
+    @property
+    def linear_state_bytes(self) -> float:
+        """Bytes of the linear-attention state of one sequence."""
+        return self.linear_state_elems * self.linear_state_dtype_bytes
 
     @property
     def total_params(self) -> int:
@@ -96,28 +104,31 @@ class ModelShape:
         return self.n_layers - self.n_sliding_layers - self.n_linear_layers
 
     def kv_bytes_per_token(self, dtype_bytes: float = 2.0) -> float:
-        """KV-cache bytes one token adds over all layers.
+        """KV-cache bytes one token adds over all layers that keep a cache.
 
         MLA (DeepSeek-V2/V3 paper, sec. 2.1.2) caches the compressed latent and the decoupled
-        rope key: L·(kv_lora_rank + qk_rope_head_dim). GQA/MHA caches K and V: 2·L·n_kv·head_dim.
+        rope key: L·(kv_lora_rank + qk_rope_head_dim), plus, under sparse attention (V3.2), the
+        indexer's FP8 key and scale. GQA/MHA caches K and V: 2·L·n_kv·head_dim. Linear-attention
+        layers add nothing per token (their state is fixed: ``linear_state_bytes``).
         """
         return (self.n_layers - self.n_linear_layers) * (self._kv_elems_per_layer() * dtype_bytes
                                                          + self._index_key_bytes())
 
     def kv_cache_bytes(self, context: int, dtype_bytes: float = 2.0) -> float:
         """KV-cache bytes for one sequence of ``context`` tokens; window layers keep their window.
-        A sparse-attention model also keeps its indexer keys for every position."""
-        return ((self._kv_elems_per_layer() * dtype_bytes + self._index_key_bytes()) * self._attended_tokens(context)
-                + self.linear_state_bytes)
+        A sparse-attention model also keeps its indexer keys for every position, a linear-attention
+        one its fixed state."""
+        return self._cache_bytes(context, context, dtype_bytes) + self.linear_state_bytes
 
     def kv_read_bytes(self, context: int, dtype_bytes: float = 2.0) -> float:
-        """KV-cache bytes one decode step reads for one sequence: the whole cache, except under
-        sparse attention, which reads every indexer key but the latents of index_topk positions."""
-        state = 2.0 * self.linear_state_bytes  # read, updated, written back
-        if not self.index_topk:
-            return self.kv_cache_bytes(context, dtype_bytes) - self.linear_state_bytes + state
-        return (self._kv_elems_per_layer() * dtype_bytes * self._attended_tokens(min(context, self.index_topk))
-                + self._index_key_bytes() * self._attended_tokens(context) + state)
+        """KV-cache bytes one decode step reads for one sequence: the whole cache, except that sparse
+        attention reads the latents of index_topk positions only (and every indexer key), and a
+        linear-attention state is read and written back."""
+        return self._cache_bytes(self._sparse(context), context, dtype_bytes) + 2.0 * self.linear_state_bytes
+
+    def _cache_bytes(self, kv_positions: int, index_positions: int, dtype_bytes: float) -> float:
+        return (self._kv_elems_per_layer() * dtype_bytes * self._attended_tokens(kv_positions)
+                + self._index_key_bytes() * self._attended_tokens(index_positions))
 
     def _index_key_bytes(self) -> float:
         """Bytes of one position's indexer key in one layer: FP8 elements plus one FP32 scale per
@@ -130,7 +141,9 @@ class ModelShape:
         """FLOPs of QK^T and AV for one new token attending over ``context`` positions.
 
         Per layer 2·H·(qk_dim + v_dim)·positions (multiply-add = 2 FLOPs). MLA is counted in its
-        un-absorbed form (qk_dim = nope + rope = 192, v_dim = 128), the model's own arithmetic.
+        un-absorbed form (qk_dim = nope + rope = 192, v_dim = 128), the model's own arithmetic. Sparse
+        attention covers index_topk positions and adds the indexer's scores over all of them;
+        linear-attention layers add their fixed state update.
         """
         qk_dim = self.head_dim
         v_dim = self.v_head_dim or self.head_dim

@@ -40,6 +40,10 @@ def summarize_model(shape: ModelShape, recipe: Any = None, kv_dtype_bytes: float
         "kv_bytes_per_token": shape.kv_bytes_per_token(kv_dtype_bytes),
         "kv_dtype_bytes": kv_dtype_bytes,
         "sliding_window": shape.sliding_window, "sliding_layers": shape.n_sliding_layers,
+        # Qwen3-Next: fixed state per sequence of its linear-attention layers (model dtype, BF16)
+        "linear_attention_layers": shape.n_linear_layers, "linear_state_bytes": shape.linear_state_bytes,
+        # DeepSeek-V3.2: positions each token's attention keeps (None: all)
+        "sparse_attention_topk": shape.index_topk,
         "tensor_bytes": shape.tensor_bytes, "file_bytes": shape.file_bytes,
         "file_class_bytes": shape.file_class_bytes,
     }
