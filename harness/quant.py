@@ -350,4 +350,6 @@ def _split_mix(spec: str) -> tuple[str | None, list[tuple[str, str]]]:
                                    "give each class once")
             given[c] = key
         parts.extend((c, value) for c in classes)
+    if base is None and not parts:
+        raise HarnessError(f"quant mix {spec!r} names no recipe — use e.g. 'experts=q4_k_m,attention=q8_0'")
     return base, parts

@@ -114,6 +114,7 @@ def test_mixed_recipe() -> None:
 @pytest.mark.parametrize("bad, needle", [
     ("q5", "unknown quant"), ("", "empty"), ("experts=q9", "unknown quant"),
     ("brains=q4_0", "unknown tensor class"), ("q4_0,q8_0", "two base"), ("100bpw", "between"),
+    (",", "names no recipe"), (",,", "names no recipe"), ("3bpw@iq9_zz", "unknown storage format"),
 ])
 def test_bad_recipes_say_what_to_use(bad: str, needle: str) -> None:
     with pytest.raises(HarnessError, match=needle):
