@@ -98,22 +98,20 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
 # by bench/fit_engines.py from a published same-file pair on the same GPU (kyuz0/amd-strix-halo-toolboxes
 # benchmark logs, build 6486, Qwen3-30B-A3B BF16: 24.94 tok/s ROCm vs 8.29 Vulkan), and that row checks it.
 _GGML = dict(gpu_bw_frac=0.83, gpu_layer_us=20.2, moe_layer_us=63.5, cpu_layer_us=0.0, cpu_thread_us=5.70,
-             numa_gain=-0.50, cpu_flops_frac=0.051, gpu_flops_frac=0.19, multi_gpu="layer", mtp=False,
+             numa_gain=-0.50, cpu_flops_frac=0.051, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
              vulkan_bf16_moe_frac=0.200, linear_state_bytes=4.0)
 # Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
-# above, and cpu_gemm_frac per engine below, a share of the CPU's int8 dot-product rate for quantised
-# weights (harness.predict: ggml quantises the activations to 8 bits in prefill GEMMs as in decode) —
-# ik_llama.cpp's repacked GEMMs reach ~6x llama.cpp's on the same CPUs (rows ik_7950x_* vs lcpp_7950x_*,
-# ik_9355_* vs lcpp_9355_*).
+# above, and cpu_gemm_frac per engine below — ik_llama.cpp's repacked GEMMs reach ~6x llama.cpp's
+# on the same CPUs (rows ik_7950x_* vs lcpp_7950x_*, ik_9355_* vs lcpp_9355_*).
 _register(EngineProfile(
-    name="llama.cpp", cpu_bw_frac=0.92, cpu_gemm_frac=0.021, **_GGML, fitted_on=_GGML_ROWS,
+    name="llama.cpp", cpu_bw_frac=0.92, cpu_gemm_frac=0.085, **_GGML, fitted_on=_GGML_ROWS,
     note="llama.cpp: mmap'd weights without NUMA-aware placement (a second socket costs 0.50 of one), "
          "layers split over GPUs; cpu_bw_frac from its CPU rows (kt_v02_ds_2s_llamacpp, lcpp_*); a current "
          "build (January 2025 builds ran DeepSeek on CUDA GPUs ~10x slower: rows unsloth_r1_iq1s_2xh100, "
          "ho_2xa100_r1_iq1s)",
 ))
 _register(EngineProfile(
-    name="ik_llama.cpp", cpu_bw_frac=1.0, cpu_gemm_frac=0.133, **_GGML, fitted_on=_GGML_ROWS,
+    name="ik_llama.cpp", cpu_bw_frac=1.0, cpu_gemm_frac=0.49, **_GGML, fitted_on=_GGML_ROWS,
     note="ik_llama.cpp: fused MoE (-fmoe), MLA kernels, run-time repacking; streams weights at the full "
          "STREAM rate on CPU (fitted on its ik_* rows)",
 ))
@@ -123,7 +121,7 @@ _register(EngineProfile(
 _register(EngineProfile(
     name="ktransformers", cpu_bw_frac=0.42, numa_gain=0.69, gpu_bw_frac=0.70, cpu_layer_us=0.0, cpu_thread_us=0.0,
     gpu_layer_us=_GGML["gpu_layer_us"], moe_layer_us=_GGML["moe_layer_us"], cpu_flops_frac=0.5,
-    gpu_flops_frac=0.057, cpu_gemm_frac=0.153,
+    gpu_flops_frac=0.056, cpu_gemm_frac=0.62,
     multi_gpu="layer", mtp=False, overlaps_shared_experts=True,
     fitted_on=("kt_v02_ds_1s_8e", "kt_v02_ds_2s_8e", "kt_v021_ds_8e_8k", "kt_i314_epyc9654_10k"),
     note="KTransformers: routed experts on CPU, duplicated per NUMA node (a second socket adds 0.69 of the "

@@ -531,17 +531,14 @@ def _prefill_rate(sc: Scenario, placement: str, dev: _Devices) -> float | None:
     m = sc.model
     per_token = 2.0 * sum(v for k, v in m.read_params.items() if k not in ("mtp", "embedding"))
     per_token += m.attention_flops_per_token(max(1, sc.prefill_depth + sc.prompt // 2))
-    # quantised weights multiply in int8 on CPUs in prefill GEMMs too (ggml's and ik_llama.cpp's
-    # quantised matmuls quantise the activations to 8 bits): the int8 dot rate, as in decode
-    host_gemm = dev.host_gemm_flops * (dev.host_int8_dot if integer_weights(sc.quant) else 1.0)
     if placement == "cpu" or (placement == "hybrid" and not dev.gpu_flops):
-        rate = host_gemm
+        rate = dev.host_gemm_flops
     elif placement == "hybrid":
         # experts on the CPU (KTransformers runs expert GEMMs with AMX/AVX-512), the rest on GPU
         routed = 2.0 * m.read_params.get("routed_experts", 0)
-        if not host_gemm:
+        if not dev.host_gemm_flops:
             return None
-        t = routed / host_gemm + (per_token - routed) / dev.gpu_flops
+        t = routed / dev.host_gemm_flops + (per_token - routed) / dev.gpu_flops
         return 1.0 / t if t > 0 else None
     else:
         rate = dev.gpu_flops
