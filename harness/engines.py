@@ -98,7 +98,7 @@ _GGML_ROWS = ("kt_v02_ds_2s_llamacpp", "spark_gptoss120b", "spark_gptoss120b_d32
 # by bench/fit_engines.py from a published same-file pair on the same GPU (kyuz0/amd-strix-halo-toolboxes
 # benchmark logs, build 6486, Qwen3-30B-A3B BF16: 24.94 tok/s ROCm vs 8.29 Vulkan), and that row checks it.
 _GGML = dict(gpu_bw_frac=0.83, gpu_layer_us=20.2, moe_layer_us=63.5, cpu_layer_us=0.0, cpu_thread_us=5.70,
-             numa_gain=-0.50, cpu_flops_frac=0.051, gpu_flops_frac=0.20, multi_gpu="layer", mtp=False,
+             numa_gain=-0.50, cpu_flops_frac=0.051, gpu_flops_frac=0.19, multi_gpu="layer", mtp=False,
              vulkan_bf16_moe_frac=0.200, linear_state_bytes=4.0)
 # Prefill (bench/fit_engines.py --prefill, on the prefill column of the same rows): gpu_flops_frac
 # above, and cpu_gemm_frac per engine below — ik_llama.cpp's repacked GEMMs reach ~6x llama.cpp's
