@@ -563,6 +563,7 @@ def predict(machine: Machine, sc: Scenario) -> Prediction:
     if sc.engine == "auto":
         notes.append(f"engine auto → {eng.name} (usual engine for {placement} placement)")
     notes.append(f"engine profile {eng.name}: {eng.note}")
+    notes += [f"machine: {n}" for n in machine.notes]
     if sc.model.linear_state_elems:
         sc = replace(sc, model=replace(sc.model, linear_state_dtype_bytes=eng.linear_state_bytes))
         notes.append(f"linear-attention state: {sc.model.linear_state_bytes / 1e6:.0f} MB per sequence "

@@ -15,6 +15,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.fsutil import parse_json_text, read_bounded_bytes
 from harness.machine import GpuSpec, Machine
+from probes.gpu_sheet import sheet_for
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -102,7 +103,9 @@ def parse_spec(data: dict[str, Any], source: str) -> Machine:
         gpus_raw = [gpus_raw]
     if not isinstance(gpus_raw, list):
         raise HarnessError("gpus must be a list of [[gpus]] tables")
-    gpus = tuple(_gpu(_check(g, _GPU, f"gpus[{i}]"), i) for i, g in enumerate(gpus_raw))
+    filled: list[str] = []
+    gpus = tuple(_gpu(_check(g, _GPU, f"gpus[{i}]"), i, filled) for i, g in enumerate(gpus_raw))
+    _fill_cpu(cpu, mem, filled)
     cluster = _check(data.get("cluster", {}), _CLUSTER, "cluster")
     if not mem.get("measured_bandwidth_gbs") and not mem.get("theoretical_bandwidth_gbs") and not (
             mem.get("channels") and mem.get("speed_mts")) and not any(g.unified_memory is False for g in gpus):
@@ -121,8 +124,26 @@ def parse_spec(data: dict[str, Any], source: str) -> Machine:
         cpu_gflops_fp32=cpu.get("gflops_fp32"), cpu_flags=_strings(cpu.get("flags"), "cpu.flags"),
         gpus=gpus, price=top.get("price"), currency=top.get("currency"),
         nodes=cluster.get("nodes", 1), interconnect_gbs=cluster.get("interconnect_gbs"),
-        notes=tuple(x for x in [top.get("notes"), top.get("source")] if x),
+        notes=tuple(x for x in [top.get("notes"), top.get("source")] if x) + tuple(filled),
     )
+
+
+def _fill_cpu(cpu: dict[str, Any], mem: dict[str, Any], filled: list[str]) -> None:
+    """Cores per socket and DIMM speed from the CPU catalog when the spec names a CPU it knows but
+    leaves them out (said in the machine's notes, which every prediction repeats)."""
+    from harness.cpu_catalog import rating_for
+
+    rating = rating_for(cpu.get("model"))
+    if rating is None:
+        return
+    if not cpu.get("cores_per_socket"):
+        cpu["cores_per_socket"] = rating.cores
+        filled.append(f"spec gives no cores_per_socket: {rating.cores}, the {cpu['model']}'s own (CPU catalog)")
+    if mem.get("channels") and not mem.get("speed_mts") and not mem.get("measured_bandwidth_gbs") \
+            and not mem.get("theoretical_bandwidth_gbs") and rating.max_mts:
+        mem["speed_mts"] = rating.max_mts
+        filled.append(f"spec gives no memory speed_mts: {rating.max_mts} MT/s, the fastest the {cpu['model']} "
+                      "supports, assumed (CPU catalog)")
 
 
 def _check_physics(mem: dict[str, Any], gpus: tuple[GpuSpec, ...]) -> None:
@@ -140,9 +161,18 @@ def _check_physics(mem: dict[str, Any], gpus: tuple[GpuSpec, ...]) -> None:
                                f"bandwidth_gbs {g.bandwidth_gbs:g} — check both figures")
 
 
-def _gpu(d: dict[str, Any], i: int) -> GpuSpec:
+def _gpu(d: dict[str, Any], i: int, filled: list[str]) -> GpuSpec:
     if "model" not in d:
         raise HarnessError(f"gpus[{i}] needs a model name")
+    sheet = sheet_for(d["model"])
+    if sheet is not None:  # figures the spec leaves out, from the GPU's vendor sheet (probes/gpu_sheet.py)
+        given = {"memory_gb": None if sheet.unified else sheet.memory_gb, "bandwidth_gbs": sheet.bandwidth_gbs,
+                 "bf16_tflops": sheet.bf16_tflops, "unified_memory": sheet.unified or None}
+        added = {k: v for k, v in given.items() if v is not None and d.get(k) is None}
+        if added:
+            d = {**d, **added}
+            shown = ", ".join(f"{k} {v:g}" if not isinstance(v, bool) else k for k, v in added.items())
+            filled.append(f"gpus[{i}] {d['model']}: {shown} from its vendor sheet (not in the spec)")
     if not d.get("unified_memory") and not d.get("bandwidth_gbs") and not d.get("measured_bandwidth_gbs"):
         raise HarnessError(f"gpus[{i}] ({d['model']}) needs bandwidth_gbs (the vendor's memory bandwidth)")
     return GpuSpec(**d)

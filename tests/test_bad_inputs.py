@@ -197,7 +197,9 @@ machine_case("toml-nan", GOOD_TOML.replace("capacity_gb = 1152", "capacity_gb = 
 machine_case("toml-inf", GOOD_TOML.replace("speed_mts = 6400", "speed_mts = inf").encode(), "m.toml")
 # --- missing or contradictory
 machine_case("gpu-no-model", spec("gpus.0.model", DELETE))
-machine_case("gpu-no-bandwidth", spec("gpus.0.bandwidth_gbs", DELETE))
+# a GPU the vendor sheet does not know, without its bandwidth (a known one is filled from the sheet)
+machine_case("gpu-no-bandwidth", _with(json.loads(spec("gpus.0.bandwidth_gbs", DELETE)), "gpus.0.model",
+                                       "Acme NPU 9000"))
 machine_case("memory-no-bandwidth", _with({**SPEC, "gpus": []}, "memory", {"capacity_gb": 512}))
 machine_case("only-name", b'{"name": "box"}')
 machine_case("measured-above-peak", spec("memory.measured_bandwidth_gbs", 5000))

@@ -93,3 +93,23 @@ def test_probe_json_file_loads(tmp_path, fake_probe):
     p = tmp_path / "probe.json"
     p.write_text(json.dumps(fake_probe))
     assert load_machine(str(p)).measured_bandwidth_gbs == 980.0
+
+
+def test_a_spec_naming_known_parts_gets_their_figures_and_says_so(tmp_path):
+    """A buyer's spec often names the parts only: the GPU's memory, bandwidth and BF16 rate come from its
+    vendor sheet, the CPU's cores and fastest DIMM speed from the CPU catalog, each stated in the
+    prediction's assumptions."""
+    from harness.api import predict_on
+
+    path = tmp_path / "box.toml"
+    path.write_text('name = "box"\n[cpu]\nmodel = "AMD EPYC 9655"\nsockets = 2\n[memory]\ntype = "DDR5"\n'
+                    'channels = 24\ncapacity_gb = 1536\n[[gpus]]\nmodel = "NVIDIA RTX PRO 6000 Blackwell"\ncount = 2\n')
+    m = load_machine(str(path))
+    g = m.gpus[0]
+    assert (g.memory_gb, g.bandwidth_gbs, g.bf16_tflops) == (96, 1792, 500.0)
+    assert (m.cores_per_socket, m.speed_mts) == (96, 6400)
+    notes = predict_on(str(path), quant="q4_k_m")["assumptions"]
+    assert any("vendor sheet" in n for n in notes) and any("CPU catalog" in n for n in notes)
+    # figures the spec does give are kept
+    path.write_text(path.read_text().replace("count = 2\n", "count = 2\nbandwidth_gbs = 1500\n"))
+    assert load_machine(str(path)).gpus[0].bandwidth_gbs == 1500
