@@ -73,7 +73,13 @@ class CalibrationCase:
 
 
 def _num(text: str | None) -> float | None:
-    m = re.search(r"[-+]?\d+(?:\.\d+)?", (text or "").replace(",", ""))
+    """The number a free-text cell gives: "~14", "14 tok/s", "1,234.5"; a range ("12-16", "12 to 16")
+    gives its middle."""
+    t = (text or "").replace(",", "")
+    rng = re.match(r"\D*?(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)", t)
+    if rng:
+        return (float(rng.group(1)) + float(rng.group(2))) / 2
+    m = re.search(r"[-+]?\d+(?:\.\d+)?", t)
     value = float(m.group()) if m else None
     return value if value is not None and math.isfinite(value) else None
 

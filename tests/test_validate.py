@@ -56,6 +56,14 @@ def test_seed_box_with_ktransformers_matches_the_papers_baseline():
     assert 22.0 / 1.25 <= tps <= 22.0 * 1.25
 
 
+def test_numbers_in_free_text_cells():
+    from harness.calibration import _num
+    assert _num("~14") == _num("14 tok/s") == 14.0
+    assert _num("12-16") == _num("12 to 16") == _num("about 12–16 tok/s") == 14.0  # a range: its middle
+    assert _num("1,234.5") == 1234.5 and _num("12 (8-bit)") == 12.0
+    assert _num("n/a") is None and _num("") is None
+
+
 def test_row_parsing():
     assert parse_context("tg32 @ depth 32768") == 32768
     assert parse_context("10K context") == 10000
