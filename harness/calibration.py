@@ -42,8 +42,15 @@ _ENGINES = (("褐蚁", "xingyun"), ("xingyun", "xingyun"), ("hy90", "xingyun"),
             ("ollama", "llama.cpp"), ("llamafile", "llama.cpp"), ("koboldcpp", "llama.cpp"))
 # GPU kernel backends named in the rows' engine column.
 _BACKENDS = (("vulkan", "vulkan"), ("rocm", "rocm"), ("metal", "metal"), ("cuda", "cuda"))
-_PLACEMENTS = (("hybrid", "hybrid"), ("cpu_only", "cpu"), ("gpu_only", "gpu"), ("multi_gpu", "gpu"),
-               ("multi_node", "multi-node"))
+_PLACEMENTS = (("hybrid", "hybrid"), ("cpu+gpu", "hybrid"), ("cpu_gpu", "hybrid"), ("exps=cpu", "hybrid"),
+               ("full_gpu_offload", "gpu"), ("full_offload", "gpu"), ("all_layers", "gpu"), ("offload", "hybrid"),
+               ("multi_node", "multi-node"), ("cpu_only", "cpu"), ("gpu_only", "gpu"),
+               ("multi_gpu", "gpu"), ("unified", "gpu"), ("cpu", "cpu"), ("gpu", "gpu"))
+
+
+def _placement(text: str) -> str | None:
+    """The placement a row's free text names ("hybrid_cpu_gpu", "CPU only", "multi-GPU", "partial offload")."""
+    return _lookup(re.sub(r"[\s-]+", "_", text.strip()), _PLACEMENTS)
 # Fastest DIMM speed a platform of this memory type commonly runs, assumed when a row omits it and
 # names no CPU whose own maximum the catalog knows (DDR4-3200: AMD EPYC 7003 / Intel Xeon 3rd gen;
 # DDR5-4800: EPYC 9004 / Xeon 4th gen).
@@ -291,7 +298,7 @@ def row_machine(row: dict[str, str]) -> tuple[Machine | None, str]:
         theo = None  # that figure is the GPU's, not the host's
     gpus = _gpus(row, placement_text)
     cpu = row.get("cpu_model", "").strip()
-    needs_host = any(p in placement_text for p in ("cpu_only", "hybrid"))
+    needs_host = _placement(placement_text) in ("cpu", "hybrid")
     if needs_host and not (theo or measured or (channels and speed)):
         return None, "host memory not specified"
     if needs_host and "unspecified" in cpu.lower():
@@ -373,7 +380,7 @@ def load_rows(path: Path | None = None) -> list[dict[str, str]]:
 
 def to_case(row: dict[str, str]) -> CalibrationCase:
     placement_text = row.get("placement", "")
-    placement = _lookup(placement_text, _PLACEMENTS)
+    placement = _placement(placement_text)
     engine = _lookup(row.get("engine", ""), _ENGINES)
     model_id = _lookup(row.get("model", ""), _MODEL_IDS)
     quant = parse_quant_column(row)

@@ -220,3 +220,14 @@ def test_holdout_flag_scores_the_packaged_held_out_rows():
     assert data["count"] == len(load_rows(HOLDOUT)) and data["source"].startswith("held-out set")
     both = CliRunner().invoke(app, ["validate", "--holdout", "--rows", str(HOLDOUT)])
     assert both.exit_code == 2 and "not both" in both.stderr
+
+
+@pytest.mark.parametrize("text, placement", [
+    ("hybrid_cpu_gpu", "hybrid"), ("CPU only", "cpu"), ("GPU-only", "gpu"), ("multi-GPU (layer split)", "gpu"),
+    ("multi-node", "multi-node"), ("partial offload", "hybrid"), ("-ot exps=CPU", "hybrid"),
+    ("full GPU offload", "gpu"), ("all layers offloaded", "gpu"), ("gpu_only (unified memory)", "gpu"),
+    ("on the moon", None),
+])
+def test_placements_as_rows_write_them(text, placement):
+    from harness.calibration import _placement
+    assert _placement(text) == placement
