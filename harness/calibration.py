@@ -382,7 +382,8 @@ def to_case(row: dict[str, str]) -> CalibrationCase:
     placement_text = row.get("placement", "")
     placement = _placement(placement_text)
     engine = _lookup(row.get("engine", ""), _ENGINES)
-    model_id = _lookup(row.get("model", ""), _MODEL_IDS)
+    # "Llama 4 Maverick", "Mixtral 8x7B", "gpt_oss_120b": names with spaces or underscores for hyphens
+    model_id = _lookup(re.sub(r"[\s_]+", "-", row.get("model", "").strip()), _MODEL_IDS)
     quant = parse_quant_column(row)
     machine, why = row_machine(row)
     batch_text = row.get("batch_or_concurrency", "")

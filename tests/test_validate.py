@@ -231,3 +231,14 @@ def test_holdout_flag_scores_the_packaged_held_out_rows():
 def test_placements_as_rows_write_them(text, placement):
     from harness.calibration import _placement
     assert _placement(text) == placement
+
+
+@pytest.mark.parametrize("name, model_id", [
+    ("Llama 4 Maverick 17B 128E", "llama-4-maverick"), ("Mixtral 8x7B Instruct", "mixtral-8x7b"),
+    ("gpt_oss_120b", "gpt-oss-120b"), ("DeepSeek V3.2 Exp", "deepseek-v3.2"), ("DeepSeek-R1-0528", "deepseek-v3"),
+    ("Qwen3 30B A3B", "qwen3-30b-a3b"), ("MiniMax M2", "minimax-m2"), ("GLM 4.6", "glm-4.5"),
+    ("Qwen3-Coder-480B-A35B", None),  # not in the catalog: skipped with the reason
+])
+def test_model_names_as_rows_write_them(name, model_id):
+    from harness.calibration import load_rows, to_case
+    assert to_case(dict(load_rows()[0], model=name)).model_id == model_id
