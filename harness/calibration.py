@@ -287,6 +287,10 @@ def row_machine(row: dict[str, str]) -> tuple[Machine | None, str]:
     measured = _num(row.get("measured_stream_bw_GBs_if_stated"))
     notes = []
     mem_type = (row.get("mem_type") or "").split()[0] if row.get("mem_type") else None
+    typed = re.match(r"((?:lp)?ddr\d+x?)[-\s@]*(\d{4})?\b", (row.get("mem_type") or "").strip().lower())
+    if typed:  # "DDR5-6400", "DDR5 @ 4800": the type, and the speed when the speed column is empty
+        mem_type = typed.group(1).upper()
+        speed = speed or (int(typed.group(2)) if typed.group(2) else None)
     rating = rating_for(row.get("cpu_model"))
     if not theo and not measured and channels and not speed and rating and rating.max_mts:
         speed = rating.max_mts

@@ -242,3 +242,14 @@ def test_placements_as_rows_write_them(text, placement):
 def test_model_names_as_rows_write_them(name, model_id):
     from harness.calibration import load_rows, to_case
     assert to_case(dict(load_rows()[0], model=name)).model_id == model_id
+
+
+def test_memory_type_cell_may_carry_the_speed():
+    from harness.calibration import load_rows, row_machine
+    row = dict(load_rows()[0], mem_type="DDR5-6400 RDIMM", dimm_speed_MTs="", cpu_model="AMD EPYC 9654",
+               sockets="1", mem_channels_total="12", theoretical_mem_bw_GBs="",
+               measured_stream_bw_GBs_if_stated="", placement="cpu_only", gpu_model="", gpu_count="0")
+    machine, _ = row_machine(row)
+    assert (machine.memory_type, machine.speed_mts) == ("DDR5", 6400)  # not the 9654's own DDR5-4800
+    machine, _ = row_machine(dict(row, dimm_speed_MTs="5600"))
+    assert machine.speed_mts == 5600  # the speed column wins
