@@ -397,7 +397,8 @@ def to_case(row: dict[str, str]) -> CalibrationCase:
     if placement is None:
         reasons.append("placement not understood (write cpu_only, hybrid_cpu_gpu, gpu_only, multi_gpu or multi_node)")
     if engine is None and placement != "multi-node":  # multi-node rows are served by SGLang's profile
-        reasons.append("engine not understood (name llama.cpp, ik_llama.cpp, ktransformers, vllm or sglang)")
+        reasons.append("engine not understood (name llama.cpp, ik_llama.cpp, ktransformers, xingyun, vllm or "
+                       "sglang; Ollama, llamafile and KoboldCpp count as llama.cpp)")
     if "aggregate" in (row.get("decode_tok_s") or "") or "large batch" in batch_text or placement == "multi-node":
         reasons.append("aggregate throughput at large batch, not batch-1 decode")
     if decode is None or decode <= 0:
