@@ -79,16 +79,29 @@ class CalibrationCase:
     prefill_depth: int = 0
 
 
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+
+
 def _num(text: str | None) -> float | None:
-    """The number a free-text cell gives: "~14", "14 tok/s", "1,234.5"; a range ("12-16", "12 to 16")
-    gives its middle."""
+    """The number a free-text cell gives: "~14", "14 tok/s", "1,234.5", "1.2e1"; a range ("12-16",
+    "12 to 16") gives its middle; an overflowing or underflowing exponent ("1e400") gives None."""
     t = (text or "").replace(",", "")
-    rng = re.match(r"\D*?(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)", t)
+    rng = re.match(rf"[^0-9]*?({_NUMBER})\s*(?:-|–|to)\s*({_NUMBER})", t)
+    m = re.search(rf"[-+]?{_NUMBER}", t)
     if rng:
-        return (float(rng.group(1)) + float(rng.group(2))) / 2
-    m = re.search(r"[-+]?\d+(?:\.\d+)?", t)
-    value = float(m.group()) if m else None
+        lo, hi = float(rng.group(1)), float(rng.group(2))
+        value = (lo + hi) / 2 if lo and hi else None
+    else:
+        value = float(m.group()) if m else None
+        if value == 0 and m and re.search(r"[1-9]", m.group()):
+            value = None  # "1e-400": underflowed, not zero
     return value if value is not None and math.isfinite(value) else None
+
+
+def _pos(text: str | None) -> float | None:
+    """A physical quantity (bandwidth, speed, count): its number when positive, else None (absent)."""
+    value = _num(text)
+    return value if value is not None and value > 0 else None
 
 
 def parse_prompt(text: str) -> tuple[int | None, int]:
@@ -104,7 +117,7 @@ def parse_prompt(text: str) -> tuple[int | None, int]:
 
 def lead_int(text: str | None) -> int | None:
     """The integer a column starts with ('16 (2x8)' -> 16), or None."""
-    m = re.match(r"\s*(\d+)", text or "")
+    m = re.match(r"\s*([0-9]+)", text or "")
     return int(m.group(1)) if m else None
 
 
@@ -283,8 +296,8 @@ def row_machine(row: dict[str, str]) -> tuple[Machine | None, str]:
     if channels and "bit" in (row.get("mem_channels_total") or ""):
         channels = None  # a bus width (unified memory), not a channel count
     speed = lead_int(row.get("dimm_speed_MTs"))
-    theo = _num(row.get("theoretical_mem_bw_GBs"))
-    measured = _num(row.get("measured_stream_bw_GBs_if_stated"))
+    theo = _pos(row.get("theoretical_mem_bw_GBs"))
+    measured = _pos(row.get("measured_stream_bw_GBs_if_stated"))
     notes = []
     mem_type = (row.get("mem_type") or "").split()[0] if row.get("mem_type") else None
     typed = re.match(r"((?:lp)?ddr\d+x?)[-\s@]*(\d{4})?\b", (row.get("mem_type") or "").strip().lower())
@@ -307,6 +320,8 @@ def row_machine(row: dict[str, str]) -> tuple[Machine | None, str]:
         return None, "host memory not specified"
     if needs_host and "unspecified" in cpu.lower():
         return None, "CPU not specified"
+    if _placement(placement_text) == "hybrid" and not gpus:
+        return None, "GPU not specified or unknown (a hybrid row needs a GPU the vendor sheet knows)"
     if not needs_host and not gpus:
         return None, "GPU not specified or unknown"
     cores = _cores_per_socket(cpu, sockets)
@@ -411,7 +426,7 @@ def to_case(row: dict[str, str]) -> CalibrationCase:
     return CalibrationCase(
         id=row["id"], model_id=model_id, quant=quant, engine=engine or "llama.cpp", placement=placement or "cpu",
         context=parse_context(row.get("context_or_prompt_len", "")), batch=batch,
-        measured_decode=decode, measured_prefill=_num(row.get("prefill_tok_s")), machine=machine,
+        measured_decode=decode, measured_prefill=_pos(row.get("prefill_tok_s")), machine=machine,
         usable=not reasons, why_not="; ".join(reasons), row=row,
         backend=_lookup(row.get("engine", ""), _BACKENDS) or "auto",
         prompt=prompt, prefill_depth=depth,

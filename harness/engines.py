@@ -209,7 +209,7 @@ def auto_engine(placement: str, gpu_count: int, nodes: int) -> str:
     """The engine a user would pick for a placement (documented in predictions' assumptions)."""
     if placement == "hybrid":
         return "ktransformers"
-    if placement == "multi-node" or nodes > 1:
+    if placement == "multi-node" or (nodes > 1 and placement == "gpu"):
         return "sglang"
     if placement == "gpu" and gpu_count > 1:
         return "vllm"

@@ -90,7 +90,7 @@ def cost(machine: Machine, aggregate_tps: float | None) -> dict[str, Any] | None
     if not machine.price or not aggregate_tps:
         return None
     tokens = aggregate_tps * AMORTISATION_YEARS * SECONDS_PER_YEAR
-    return {"currency": machine.currency or "", "price": machine.price,
+    return {"currency": machine.currency or "(currency not stated)", "price": machine.price,
             "tokens_per_s_per_10k": aggregate_tps / (machine.price / 10_000),
             "cost_per_million_tokens": machine.price / (tokens / 1e6),
             "assumption": f"hardware price amortised over {AMORTISATION_YEARS:g} years of continuous "

@@ -108,7 +108,8 @@ def parse_spec(data: dict[str, Any], source: str) -> Machine:
     _fill_cpu(cpu, mem, filled)
     cluster = _check(data.get("cluster", {}), _CLUSTER, "cluster")
     if not mem.get("measured_bandwidth_gbs") and not mem.get("theoretical_bandwidth_gbs") and not (
-            mem.get("channels") and mem.get("speed_mts")) and not any(g.unified_memory is False for g in gpus):
+            mem.get("channels") and mem.get("speed_mts")) and not any(g.unified_memory is False for g in gpus) \
+            and not any(g.unified_memory and (g.bandwidth_gbs or g.measured_bandwidth_gbs) for g in gpus):
         raise HarnessError(f"{source}: [memory] needs channels and speed_mts, or measured_bandwidth_gbs "
                            "— without them host bandwidth is unknown")
     _check_physics(mem, gpus)

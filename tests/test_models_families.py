@@ -386,3 +386,9 @@ def test_qwen3_next_layer_types_and_bad_values() -> None:
         shape_from_config(dict(QWEN3_NEXT, attn_output_gate="false"), "qwen3-next", "test")
     with pytest.raises(HarnessError, match="linear_num_value_heads"):
         shape_from_config({k: v for k, v in QWEN3_NEXT.items() if k != "linear_num_value_heads"}, "x", "test")
+
+
+def test_string_booleans_are_refused_not_read_as_true() -> None:
+    for key in ("tie_word_embeddings", "attention_bias"):
+        with pytest.raises(HarnessError, match=key):
+            shape_from_config(dict(OLMOE, **{key: "false"}), "olmoe", "test")

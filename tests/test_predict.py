@@ -203,3 +203,16 @@ def test_linear_attention_layers_keep_long_context_decode_flat():
     ratio = (step(hybrid, 131072) - step(hybrid, 1024)) / (step(full, 131072) - step(full, 1024))
     assert 0.2 < ratio < 0.3
     assert step(hybrid, 0) > sum(q.read_bytes(hybrid).values()) / 800e9  # the state is read even at context 0
+
+
+def test_auto_placement_says_when_nothing_fits():
+    tiny = Machine(name="tiny", source="test", sockets=1, cores_per_socket=8, capacity_gb=16,
+                   measured_bandwidth_gbs=50.0, cpu_gflops_fp32=500.0)
+    pred = predict(tiny, Scenario(model=DSV3, quant=parse_quant("q4_k_m")))
+    assert not pred.fits and "no placement fits" in pred.assumptions[0]
+
+
+def test_a_cluster_of_cpu_boxes_is_not_served_by_sglang():
+    from harness.engines import auto_engine
+    assert auto_engine("cpu", 0, 4) == "ik_llama.cpp"
+    assert auto_engine("gpu", 8, 4) == "sglang" and auto_engine("multi-node", 8, 4) == "sglang"

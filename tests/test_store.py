@@ -356,3 +356,13 @@ def test_a_store_locked_while_connecting_is_retried(tmp_path, monkeypatch):
     with open_store(url) as store:
         assert store.runs() == []
     assert calls["n"] >= 2
+
+
+def test_negative_metrics_are_not_stored_as_figures():
+    """A damaged file's −5 GB/s is not a regression to report: the metric is skipped, the rest kept."""
+    doc = make_result(triad=300.0)
+    doc["probes"]["stream_triad"] = {"samples": [-5.0, -5.0], "best": -5.0, "median": -5.0, "unit": "GB/s"}
+    doc["predictions"][0]["ttft_s"] = -3.0
+    names = {m.name for m in result_metrics(doc)}
+    assert "stream_triad" not in names and not any(n.startswith("ttft_s@") for n in names)
+    assert any(n.startswith("decode_tokens_per_s@") for n in names)

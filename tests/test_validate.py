@@ -253,3 +253,14 @@ def test_memory_type_cell_may_carry_the_speed():
     assert (machine.memory_type, machine.speed_mts) == ("DDR5", 6400)  # not the 9654's own DDR5-4800
     machine, _ = row_machine(dict(row, dimm_speed_MTs="5600"))
     assert machine.speed_mts == 5600  # the speed column wins
+
+
+def test_numbers_in_scientific_notation_and_impossible_quantities():
+    from harness.calibration import _num, load_rows, row_machine
+    assert _num("1.2e1") == 12.0 and _num("1e400") is None and _num("1e-400") is None
+    assert _num("٣") is None  # ASCII digits only
+    row = dict(load_rows()[0], measured_stream_bw_GBs_if_stated="-5")
+    good, _ = row_machine(load_rows()[0])
+    machine, _ = row_machine(row)
+    assert machine.measured_bandwidth_gbs is None  # a negative bandwidth is absent, not a figure
+    assert machine.theoretical_bandwidth_gbs == good.theoretical_bandwidth_gbs

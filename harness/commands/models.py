@@ -31,7 +31,7 @@ def models(
     from harness.quant import parse_quant
 
     check_kv_bytes(kv_bytes)
-    recipe = parse_quant(quant) if quant else None
+    recipe = parse_quant(quant) if quant is not None else None
     rows = [summarize_model(load_model(spec), recipe, kv_bytes) for spec in model or catalog_ids()]
     if json_out:
         print_json(rows)

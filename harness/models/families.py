@@ -269,7 +269,7 @@ def _deepseek(cfg: dict[str, Any]) -> Arch:
     kv_lora = _int(cfg, "kv_lora_rank")
     sparse = cfg["model_type"] == "deepseek_v32"
     attn = Attn("mla", heads, heads, nope + rope, v, q_lora_rank=q_lora, kv_lora_rank=kv_lora,
-                rope_dim=rope, qkv_bias=bool(cfg.get("attention_bias")),
+                rope_dim=rope, qkv_bias=_flag(cfg, "attention_bias", False),
                 qk_norm=(q_lora or 0) + kv_lora,
                 index_n_heads=_int(cfg, "index_n_heads") if sparse else 0,
                 index_head_dim=_int(cfg, "index_head_dim") if sparse else 0,
@@ -282,7 +282,7 @@ def _deepseek(cfg: dict[str, Any]) -> Arch:
     f = _int(cfg, "moe_intermediate_size") if n_experts else 0
     n_shared = _opt(cfg, "n_shared_experts", 0)
     return Arch(cfg["model_type"], n_layers, d, _int(cfg, "vocab_size"),
-                bool(cfg.get("tie_word_embeddings")), attn, moe, _int(cfg, "intermediate_size"),
+                _flag(cfg, "tie_word_embeddings", False), attn, moe, _int(cfg, "intermediate_size"),
                 n_experts, k, f, n_shared * f, n_shared,
                 router_bias=cfg.get("topk_method") == "noaux_tc",
                 n_mtp=_opt(cfg, "num_nextn_predict_layers", 0))
@@ -291,13 +291,13 @@ def _deepseek(cfg: dict[str, Any]) -> Arch:
 def _glm4_moe(cfg: dict[str, Any]) -> Arch:
     """GLM-4.5 / 4.5-Air (``modeling_glm4_moe.py``): GQA with q/k/v biases, DeepSeek-style MoE."""
     n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
-    attn = _gqa(cfg, qkv_bias=bool(cfg.get("attention_bias")), qk_norm=bool(cfg.get("use_qk_norm")))
+    attn = _gqa(cfg, qkv_bias=_flag(cfg, "attention_bias", False), qk_norm=_flag(cfg, "use_qk_norm", False))
     n_experts, k = _int(cfg, "n_routed_experts"), _int(cfg, "num_experts_per_tok")
     _check_experts(cfg, n_experts, k)
     first_dense = _opt(cfg, "first_k_dense_replace", 0)
     f, n_shared = _int(cfg, "moe_intermediate_size"), _opt(cfg, "n_shared_experts", 0)
     return Arch("glm4_moe", n_layers, d, _int(cfg, "vocab_size"),
-                bool(cfg.get("tie_word_embeddings")), attn,
+                _flag(cfg, "tie_word_embeddings", False), attn,
                 tuple(range(first_dense, n_layers)), _int(cfg, "intermediate_size"),
                 n_experts, k, f, n_shared * f, n_shared, router_bias=True,  # e_score_correction_bias
                 n_mtp=_opt(cfg, "num_nextn_predict_layers", 0))
@@ -308,7 +308,7 @@ def _qwen_moe(cfg: dict[str, Any]) -> Arch:
     n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
     qwen3 = cfg["model_type"] == "qwen3_moe"
     # Qwen2 has q/k/v biases (modeling_qwen2_moe.py); Qwen3 has none but q/k RMSNorm per head.
-    attn = _gqa(cfg, qkv_bias=not qwen3 or bool(cfg.get("attention_bias")), qk_norm=qwen3)
+    attn = _gqa(cfg, qkv_bias=not qwen3 or _flag(cfg, "attention_bias", False), qk_norm=qwen3)
     n_experts, k = _int(cfg, "num_experts"), _int(cfg, "num_experts_per_tok")
     _check_experts(cfg, n_experts, k)
     step = _opt(cfg, "decoder_sparse_step", 1)
@@ -321,7 +321,7 @@ def _qwen_moe(cfg: dict[str, Any]) -> Arch:
     shared_ff = _opt(cfg, "shared_expert_intermediate_size", 0)
     window, n_sliding = _sliding(cfg, n_layers)
     return Arch(cfg["model_type"], n_layers, d, _int(cfg, "vocab_size"),
-                bool(cfg.get("tie_word_embeddings")), attn, moe,
+                _flag(cfg, "tie_word_embeddings", False), attn, moe,
                 _opt(cfg, "intermediate_size", 0), n_experts, k,
                 _int(cfg, "moe_intermediate_size"), shared_ff, 1 if shared_ff else 0,
                 shared_gate=bool(shared_ff), sliding_window=window, n_sliding=n_sliding)
@@ -334,7 +334,7 @@ def _mixtral(cfg: dict[str, Any]) -> Arch:
     _check_experts(cfg, n_experts, k)
     window, n_sliding = _sliding(cfg, n_layers)
     return Arch("mixtral", n_layers, d, _int(cfg, "vocab_size"),
-                bool(cfg.get("tie_word_embeddings")), _gqa(cfg), tuple(range(n_layers)), 0,
+                _flag(cfg, "tie_word_embeddings", False), _gqa(cfg), tuple(range(n_layers)), 0,
                 n_experts, k, _int(cfg, "intermediate_size"),
                 sliding_window=window, n_sliding=n_sliding)
 
@@ -362,9 +362,9 @@ def _minimax_m2(cfg: dict[str, Any]) -> Arch:
         per_head = cfg.get("qk_norm_type") == "per_head"
         attn = replace(attn, qk_norm=2 * attn.head_dim if per_head else (attn.n_heads + attn.n_kv_heads) * attn.head_dim)
     shared = _opt(cfg, "shared_intermediate_size", 0)
-    return Arch("minimax_m2", n_layers, d, _int(cfg, "vocab_size"), bool(cfg.get("tie_word_embeddings")),
+    return Arch("minimax_m2", n_layers, d, _int(cfg, "vocab_size"), _flag(cfg, "tie_word_embeddings", False),
                 attn, tuple(range(n_layers)), 0, n_experts, k, _int(cfg, "intermediate_size"),
-                shared, 1 if shared else 0, router_bias=bool(cfg.get("use_routing_bias")))
+                shared, 1 if shared else 0, router_bias=_flag(cfg, "use_routing_bias", False))
 
 
 def _qwen3_next(cfg: dict[str, Any]) -> Arch:
@@ -398,12 +398,12 @@ def _olmoe(cfg: dict[str, Any]) -> Arch:
     n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
     n_experts, k = _int(cfg, "num_experts"), _int(cfg, "num_experts_per_tok")
     _check_experts(cfg, n_experts, k)
-    attn = _gqa(cfg, qkv_bias=bool(cfg.get("attention_bias")))
+    attn = _gqa(cfg, qkv_bias=_flag(cfg, "attention_bias", False))
     attn = Attn(attn.kind, attn.n_heads, attn.n_kv_heads, attn.head_dim, attn.v_head_dim,
                 qkv_bias=attn.qkv_bias, o_bias=attn.qkv_bias,
                 qk_norm=d + attn.n_kv_heads * attn.head_dim)
     return Arch("olmoe", n_layers, d, _int(cfg, "vocab_size"),
-                bool(cfg.get("tie_word_embeddings")), attn, tuple(range(n_layers)), 0,
+                _flag(cfg, "tie_word_embeddings", False), attn, tuple(range(n_layers)), 0,
                 n_experts, k, _int(cfg, "intermediate_size"))
 
 
@@ -414,11 +414,11 @@ def _gpt_oss(cfg: dict[str, Any]) -> Arch:
     n_experts = _int(cfg, "num_local_experts")
     k = _opt(cfg, "num_experts_per_tok", _opt(cfg, "experts_per_token", 0))
     _check_experts(cfg, n_experts, k)
-    attn = _gqa(cfg, qkv_bias=bool(cfg.get("attention_bias")),
-                o_bias=bool(cfg.get("attention_bias")), sinks=True)
+    attn = _gqa(cfg, qkv_bias=_flag(cfg, "attention_bias", False),
+                o_bias=_flag(cfg, "attention_bias", False), sinks=True)
     window, n_sliding = _sliding(cfg, n_layers)
     return Arch("gpt_oss", n_layers, d, _int(cfg, "vocab_size"),
-                bool(cfg.get("tie_word_embeddings")), attn, tuple(range(n_layers)), 0,
+                _flag(cfg, "tie_word_embeddings", False), attn, tuple(range(n_layers)), 0,
                 n_experts, k, _int(cfg, "intermediate_size"), router_bias=True, expert_bias=True,
                 sliding_window=window, n_sliding=n_sliding)
 
@@ -443,9 +443,9 @@ def _llama4(cfg: dict[str, Any]) -> Arch:
         no_rope = [int((i + 1) % interval != 0) for i in range(n_layers)]
     n_chunked = sum(1 for x in no_rope if x) if chunk else 0
     return Arch("llama4", n_layers, d, _int(text, "vocab_size"),
-                bool(text.get("tie_word_embeddings")),
-                _gqa(text, qkv_bias=bool(text.get("attention_bias")),
-                     o_bias=bool(text.get("attention_bias"))), moe,
+                _flag(text, "tie_word_embeddings", False),
+                _gqa(text, qkv_bias=_flag(text, "attention_bias", False),
+                     o_bias=_flag(text, "attention_bias", False)), moe,
                 _opt(text, "intermediate_size_mlp", f), n_experts, k, f, f, 1,
                 sliding_window=chunk if n_chunked else None, n_sliding=n_chunked,
                 vision=_llama4_vision(_sub_config(cfg, "vision_config"), d))
@@ -474,11 +474,11 @@ def _dense(cfg: dict[str, Any]) -> Arch:
     """Dense Llama / Mistral / Qwen2 (q/k/v biases) / Qwen3 (q/k norms), for contrast."""
     n_layers, d = _int(cfg, "num_hidden_layers"), _int(cfg, "hidden_size")
     kind = cfg["model_type"]
-    bias = kind == "qwen2" or bool(cfg.get("attention_bias"))
+    bias = kind == "qwen2" or _flag(cfg, "attention_bias", False)
     attn = _gqa(cfg, qkv_bias=bias, o_bias=kind == "llama" and bias, qk_norm=kind == "qwen3")
     window, n_sliding = _sliding(cfg, n_layers)
-    return Arch(kind, n_layers, d, _int(cfg, "vocab_size"), bool(cfg.get("tie_word_embeddings")),
-                attn, (), _int(cfg, "intermediate_size"), mlp_bias=bool(cfg.get("mlp_bias")),
+    return Arch(kind, n_layers, d, _int(cfg, "vocab_size"), _flag(cfg, "tie_word_embeddings", False),
+                attn, (), _int(cfg, "intermediate_size"), mlp_bias=_flag(cfg, "mlp_bias", False),
                 sliding_window=window, n_sliding=n_sliding)
 
 

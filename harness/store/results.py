@@ -63,7 +63,8 @@ def _samples(values: Any) -> tuple[float, ...] | None:
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         return None
     floats = tuple(float(v) for v in values)
-    return floats if all(math.isfinite(v) for v in floats) else None
+    # every metric is a rate, a size or a time: a negative one is a damaged file, not a regression
+    return floats if all(math.isfinite(v) and v >= 0 for v in floats) else None
 
 
 def _probe_record(name: str, probe: Any, source: str) -> MetricRecord | None:
