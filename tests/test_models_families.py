@@ -392,3 +392,8 @@ def test_string_booleans_are_refused_not_read_as_true() -> None:
     for key in ("tie_word_embeddings", "attention_bias"):
         with pytest.raises(HarnessError, match=key):
             shape_from_config(dict(OLMOE, **{key: "false"}), "olmoe", "test")
+
+
+def test_first_dense_layers_must_leave_moe_layers() -> None:
+    with pytest.raises(HarnessError, match="first_k_dense_replace"):
+        shape_from_config(dict(DEEPSEEK_V2_LITE, first_k_dense_replace=27), "v2-lite", "test")

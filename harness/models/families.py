@@ -277,6 +277,9 @@ def _deepseek(cfg: dict[str, Any]) -> Arch:
     n_experts, k = _opt(cfg, "n_routed_experts", 0), _opt(cfg, "num_experts_per_tok", 0)
     _check_experts(cfg, n_experts, k)
     first_dense = _opt(cfg, "first_k_dense_replace", 0)
+    if n_experts and first_dense >= n_layers:
+        raise HarnessError(f"config.json: first_k_dense_replace {first_dense} leaves no MoE layer of "
+                           f"{n_layers} — fix the file")
     freq = _opt(cfg, "moe_layer_freq", 1)
     moe = tuple(i for i in range(n_layers) if n_experts and i >= first_dense and i % freq == 0)
     f = _int(cfg, "moe_intermediate_size") if n_experts else 0
