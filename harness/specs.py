@@ -85,6 +85,8 @@ def _coerce(value: Any, typ: type, lo: Any, hi: Any, name: str) -> Any:
         raise HarnessError(f"{name} must be {typ.__name__} ({_KIND[typ]}{accepted}), got {value!r:.40}")
     if typ is str and len(value) > 4096:
         raise HarnessError(f"{name} is {len(value)} characters long — at most 4096")
+    if typ is str and any(ord(c) < 32 and c not in "\t\n" for c in value):
+        raise HarnessError(f"{name} holds control characters — write plain text")
     if lo is not None and not (lo <= value <= hi):
         raise HarnessError(f"{name} = {_num(value)} is out of range — accepted {lo:g} to {hi:g}")
     return value

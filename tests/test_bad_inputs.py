@@ -194,6 +194,7 @@ machine_case("interconnect-negative", spec("cluster.interconnect_gbs", -50))
 machine_case("json-infinity", b'{"cpu": {"sockets": 1}, "memory": {"channels": 8, "speed_mts": 4800, "capacity_gb": 1e999}}')
 machine_case("json-nan", b'{"cpu": {"sockets": 1}, "memory": {"channels": 8, "speed_mts": NaN}}')
 machine_case("toml-nan", GOOD_TOML.replace("capacity_gb = 1152", "capacity_gb = nan").encode(), "m.toml")
+machine_case("name-control-chars", spec("name", "box\u0000\u001b[31m"))
 machine_case("toml-inf", GOOD_TOML.replace("speed_mts = 6400", "speed_mts = inf").encode(), "m.toml")
 # --- missing or contradictory
 machine_case("gpu-no-model", spec("gpus.0.model", DELETE))
