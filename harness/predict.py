@@ -575,6 +575,7 @@ def predict(machine: Machine, sc: Scenario) -> Prediction:
     notes: list[str] = []
     if requested == "auto":
         notes.append(f"placement auto → {placement} (the fastest that fits)")
+        placement_note = len(notes) - 1
     if sc.engine == "auto":
         notes.append(f"engine auto → {eng.name} (usual engine for {placement} placement)")
     notes.append(f"engine profile {eng.name}: {eng.note}")
@@ -615,7 +616,7 @@ def predict(machine: Machine, sc: Scenario) -> Prediction:
     notes.append(f"fit: host memory keeps max({HOST_RESERVE_MIN_GB:g} GB, {HOST_RESERVE_FRAC:.0%}) for the OS and "
                  f"engine buffers; each GPU keeps {GPU_RESERVE_FRAC:.0%} (vLLM's gpu_memory_utilization 0.9)")
     if requested == "auto" and not fits:  # auto falls back to cpu when no placement fits
-        notes[0] = f"placement auto → {placement}: no placement fits this machine, so the answer says why"
+        notes[placement_note] = f"placement auto → {placement}: no placement fits this machine, so the answer says why"
     bottleneck = "does not fit" if not fits else max(times, key=times.get)
     return Prediction(
         inputs=sc.inputs() | {"placement_resolved": placement, "engine_resolved": eng.name},
