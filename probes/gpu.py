@@ -12,7 +12,7 @@ from typing import Any
 
 from probes._gpu_bandwidth import measure_bandwidth
 from probes._nvml import Nvml, NvmlUnavailable, PynvmlNvml
-from probes.gpu_sheet import sheet_for
+from harness.hardware.gpu_sheet import sheet_for
 
 __all__ = ["GpuInfo", "GpuLink", "GpuReport", "collect_gpus", "data_rate", "vendor_sheet"]
 

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 import harness.fsutil
-import harness.runner
+import harness.app.run
 from harness.cli import app
 from harness.errors import HarnessError
 from harness.fsutil import atomic_write_bytes, atomic_write_files, atomic_write_text
@@ -130,20 +130,20 @@ def _assert_interrupted(res: Any, root: Path) -> None:
 
 
 def test_ctrl_c_during_probe_writes_nothing(cwd, monkeypatch):
-    monkeypatch.setattr(harness.runner, "default_probe", _raiser(KeyboardInterrupt()))
+    monkeypatch.setattr(harness.app.run, "default_probe", _raiser(KeyboardInterrupt()))
     res = runner.invoke(app, ["run", "--no-store", "--out", "out"])
     _assert_interrupted(res, cwd)
 
 
 def test_ctrl_c_while_writing_result_writes_nothing(cwd, monkeypatch, fake_probe_fn):
-    monkeypatch.setattr(harness.runner, "default_probe", fake_probe_fn)
+    monkeypatch.setattr(harness.app.run, "default_probe", fake_probe_fn)
     monkeypatch.setattr(harness.fsutil.os, "fsync", _raiser(KeyboardInterrupt()))
     res = runner.invoke(app, ["run", "--no-store", "--out", "out"])
     _assert_interrupted(res, cwd)
 
 
 def test_disk_full_while_writing_is_one_line(cwd, monkeypatch, fake_probe_fn):
-    monkeypatch.setattr(harness.runner, "default_probe", fake_probe_fn)
+    monkeypatch.setattr(harness.app.run, "default_probe", fake_probe_fn)
     monkeypatch.setattr(harness.fsutil.os, "fsync", _raiser(OSError(errno.ENOSPC, "No space left on device")))
     res = runner.invoke(app, ["run", "--no-store", "--out", "out"])
     assert res.exit_code == 2 and res.stderr.startswith("error: cannot write") and len(res.stderr.splitlines()) == 1
@@ -154,7 +154,7 @@ def test_disk_full_while_writing_is_one_line(cwd, monkeypatch, fake_probe_fn):
 _BUSY_PROBE = textwrap.dedent("""
     import sys, threading, time
     from pathlib import Path
-    import harness.runner
+    import harness.app.run
     from harness.cli import main
 
     def probe(quick=False, progress=None, **_):
@@ -162,7 +162,7 @@ _BUSY_PROBE = textwrap.dedent("""
         Path("ready").touch()
         time.sleep(120)
 
-    harness.runner.default_probe = probe
+    harness.app.run.default_probe = probe
     main(["run", "--no-store", "--out", "out"])
 """)
 

@@ -20,9 +20,9 @@ from typing import Any, Callable
 import pytest
 from typer.testing import CliRunner
 
-import harness.runner
+import harness.app.run
 from harness.cli import app
-from harness.specs import machine_from_probe
+from harness.documents.specs import machine_from_probe
 from conftest import FAKE_PROBE
 
 runner = CliRunner()
@@ -462,7 +462,7 @@ def work(tmp_path, monkeypatch):
 
         return FakeReport(FAKE_PROBE)
 
-    monkeypatch.setattr(harness.runner, "default_probe", fake_probe)
+    monkeypatch.setattr(harness.app.run, "default_probe", fake_probe)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MOEBENCH_STORE", str(tmp_path / "store.sqlite"))
     return tmp_path, probed

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-import harness.runner
+import harness.app.run
 from harness.cli import app
 
 runner = CliRunner()
@@ -15,7 +15,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def no_hardware(monkeypatch, fake_probe_fn):
-    monkeypatch.setattr(harness.runner, "default_probe", fake_probe_fn)
+    monkeypatch.setattr(harness.app.run, "default_probe", fake_probe_fn)
 
 
 def test_run_writes_result_and_report(tmp_path, no_hardware):

@@ -1,4 +1,4 @@
-"""Regression detection as a pure function over literal samples (harness.compare)."""
+"""Regression detection as a pure function over literal samples (harness.analysis.compare)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.compare import (Comparison, change_points, compare_samples, detect, format_comparison,
+from harness.analysis.compare import (Comparison, change_points, compare_samples, detect, format_comparison,
                              mann_whitney_u, min_p_value, regressions, summary_line)
 
 BASE = [301.2, 299.8, 300.5, 302.1, 298.9, 300.0]

@@ -12,7 +12,8 @@ import pytest
 from pg import pg_server, pg_url  # noqa: F401  (fixtures)
 
 from harness.cli import main
-from harness.store import open_store, run_check
+from harness.app.check import run_check
+from harness.store import open_store
 from harness.errors import HarnessError
 
 DATA = Path(__file__).parent / "data" / "results"
@@ -104,7 +105,7 @@ def test_export_round_trips(loaded, tmp_path, capsys):
 # --- check: run, store, compare ----------------------------------------------------------------
 
 def _fake_run(scale: float):
-    """A stand-in for harness.runner.run_benchmark that replays a golden result, rescaled."""
+    """A stand-in for harness.app.run.run_benchmark that replays a golden result, rescaled."""
     calls = []
 
     def run(*, quick: bool, tags: dict, out_dir: object) -> dict:
@@ -140,7 +141,7 @@ def test_check_resolves_the_baseline_before_running(loaded):
 
 
 def test_check_command_exit_code(loaded, capsys, monkeypatch):
-    monkeypatch.setattr("harness.store.gate._default_runner", lambda: _fake_run(0.7))
+    monkeypatch.setattr("harness.app.check._default_runner", lambda: _fake_run(0.7))
     code, out, _ = cli(capsys, "check", "--baseline", "bios=A", "--quick", "--tag", "bios=C",
                        "--store", loaded)
     assert code == 1 and out.startswith("stored run c0000") and "REGRESSED" in out

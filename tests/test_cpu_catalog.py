@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.cpu_catalog import CPU_RATINGS, CpuRating, rating_for
+from harness.hardware.cpu_catalog import CPU_RATINGS, CpuRating, rating_for
 
 
 # (model name as a tool prints it, expected (cores per socket, max_mts, int8_dot))

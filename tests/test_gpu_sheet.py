@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from probes.gpu import vendor_sheet
-from probes.gpu_sheet import GPU_SHEETS, sheet_for
+from harness.hardware.gpu_sheet import GPU_SHEETS, sheet_for
 
 
 @pytest.mark.parametrize("name, memory_type, bf16, bandwidth", [

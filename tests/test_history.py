@@ -11,8 +11,8 @@ import pytest
 from pg import pg_server, pg_url  # noqa: F401  (fixtures)
 
 from harness.errors import HarnessError
-from harness.history import (build_history, format_history, history_to_dict, render_html,
-                             select_metrics)
+from harness.analysis.history import build_history, format_history, history_to_dict, select_metrics
+from harness.report.history import render_html
 from harness.store import RunInfo, import_results, resolve_url
 from harness.store import _schema as S
 from harness.store._engine import create_engine

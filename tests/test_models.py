@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import HarnessError
-from harness.models import TENSOR_CLASSES, ModelShape, catalog_ids, load_model
+from harness.workload import TENSOR_CLASSES, ModelShape, catalog_ids, load_model
 
 B = 1e9
 
@@ -55,7 +55,7 @@ CARDS: dict[str, tuple[float, float, str, str]] = {
 
 # Kimi-K2's card says "1T total, 32B activated"; its tech report's table says 1.04T / 32.6B.
 # The released FP8 checkpoint holds 1,026,470,731,056 elements including the FP8 scale
-# tensors (a published dump; see harness/models/configs/SOURCES.md), so the weights are
+# tensors (a published dump; see harness/workload/configs/SOURCES.md), so the weights are
 # 1.026T: 2.6% above the rounded card and 1.3% below the report. We test against the checkpoint.
 KIMI_CHECKPOINT_ELEMENTS = 1_026_470_731_056
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.models import catalog_ids
+from harness.workload import catalog_ids
 
 runner = CliRunner()
 
@@ -75,8 +75,8 @@ def test_models_kv_bytes_range_checked_like_predict(value: str) -> None:
 
 def test_summarize_model_checks_kv_bytes_too() -> None:
     from harness.errors import HarnessError
-    from harness.models import load_model
-    from harness.models.summary import summarize_model
+    from harness.workload import load_model
+    from harness.workload.summary import summarize_model
 
     with pytest.raises(HarnessError, match="kv-bytes"):
         summarize_model(load_model("deepseek-v3"), kv_dtype_bytes=0)

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from harness.errors import HarnessError
-from harness.models import load_model
-from harness.models.families import shape_from_config
+from harness.workload import load_model
+from harness.workload.families import shape_from_config
 
 DEEPSEEK_V2_LITE = dict(
     model_type="deepseek_v2", hidden_size=2048, num_hidden_layers=27, n_routed_experts=64,
@@ -296,7 +296,7 @@ def test_minimax_linear_attention_layers_are_refused() -> None:
 
 
 def _deepseek_v3_config() -> dict[str, Any]:
-    from harness.models.catalog import load_catalog_config
+    from harness.workload.catalog import load_catalog_config
     return load_catalog_config("deepseek-v3")
 
 
@@ -351,9 +351,10 @@ def test_qwen3_next_hybrid_linear_attention() -> None:
 
 def test_qwen3_next_state_takes_the_engines_dtype() -> None:
     """vLLM keeps the Gated DeltaNet state in BF16, llama.cpp in F32: the prediction says which."""
-    from harness.machine import Machine
-    from harness.predict import Scenario, predict
-    from harness.quant import parse_quant
+    from harness.hardware.machine import Machine
+    from harness.workload.scenario import Scenario
+    from harness.predict import predict
+    from harness.workload.quant import parse_quant
 
     m = shape_from_config(QWEN3_NEXT, "qwen3-next", "test")
     box = Machine(name="box", source="test", sockets=1, cores_per_socket=32, capacity_gb=512,
@@ -365,9 +366,10 @@ def test_qwen3_next_state_takes_the_engines_dtype() -> None:
 
 
 def test_all_linear_attention_has_no_context_limit() -> None:
-    from harness.machine import Machine
-    from harness.predict import Scenario, predict
-    from harness.quant import parse_quant
+    from harness.hardware.machine import Machine
+    from harness.workload.scenario import Scenario
+    from harness.predict import predict
+    from harness.workload.quant import parse_quant
 
     m = shape_from_config(dict(QWEN3_NEXT, layer_types=["linear_attention"] * 48), "all-linear", "test")
     box = Machine(name="box", source="test", sockets=1, cores_per_socket=32, capacity_gb=512,

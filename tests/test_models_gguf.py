@@ -16,8 +16,8 @@ from gguf import GGMLQuantizationType as T
 from gguf import GGUFWriter
 
 from harness.errors import HarnessError
-from harness.models import load_model
-from harness.quant import parse_quant
+from harness.workload import load_model
+from harness.workload.quant import parse_quant
 
 D, V, H, E, K, F, DENSE_F = 256, 32, 2, 4, 2, 64, 128
 KV_LORA, Q_LORA, ROPE, NOPE, VDIM = 32, 64, 16, 32, 32

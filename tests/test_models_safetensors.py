@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.models import load_model
-from harness.models.safetensors_index import hf_tensor_class
+from harness.workload import load_model
+from harness.workload.safetensors_index import hf_tensor_class
 
 CONFIG = dict(  # a tiny DeepSeek-V3: 2 layers (1 dense) + 1 MTP layer
     model_type="deepseek_v3", hidden_size=64, num_hidden_layers=2, n_routed_experts=4,

@@ -7,10 +7,12 @@ import math
 import pytest
 
 from harness.errors import HarnessError
-from harness.machine import GpuSpec, Machine
-from harness.models import load_model
-from harness.predict import Scenario, predict, unique_experts
-from harness.quant import parse_quant
+from harness.hardware.machine import GpuSpec, Machine
+from harness.workload import load_model
+from harness.workload.scenario import Scenario
+from harness.predict import predict
+from harness.perf.step import unique_experts
+from harness.workload.quant import parse_quant
 
 DSV3 = load_model("deepseek-v3")
 
@@ -127,7 +129,8 @@ def test_bad_scenarios_raise_harness_error():
 def test_quantised_weights_use_the_int8_dot_rate_on_the_cpu():
     """llama.cpp-family CPU kernels multiply quantised weights in int8: VNNI CPUs do 4 int8 ops per FP32
     FLOP, AVX2-only ones 2; 16-bit and FP8 weights are multiplied in float."""
-    from harness.predict import int8_dot_ratio, integer_weights
+    from harness.perf.devices import int8_dot_ratio
+    from harness.perf.step import integer_weights
 
     assert integer_weights(parse_quant("q4_k_m")) and integer_weights(parse_quant("4.34bpw"))
     assert not any(integer_weights(parse_quant(q)) for q in ("bf16", "fp8", "16bpw"))
@@ -145,12 +148,12 @@ def test_quantised_weights_use_the_int8_dot_rate_on_the_cpu():
 
 
 def test_gpu_floors_shrink_with_the_gpus_rate():
-    from harness.engines import get_engine
-    from harness.predict import FLOOR_REF_TFLOPS, gpu_floor_scale
+    from harness.calibration.fitfile import default_engines
+    from harness.perf.overheads import FLOOR_REF_TFLOPS, gpu_floor_scale
 
     assert gpu_floor_scale(FLOOR_REF_TFLOPS) == 1.0 and gpu_floor_scale(4 * FLOOR_REF_TFLOPS) == pytest.approx(0.5)
     assert gpu_floor_scale(None) == gpu_floor_scale(0) == 1.0
-    eng = get_engine("llama.cpp")
+    eng = default_engines().resolve("llama.cpp")
     qwen = load_model("qwen3-30b-a3b")
     sc = Scenario(model=qwen, quant=parse_quant("q8_0"), engine="llama.cpp", placement="gpu", context=0)
     overhead = {}
@@ -189,7 +192,7 @@ def test_linear_attention_layers_keep_long_context_decode_flat():
     sys.path.insert(0, str(Path(__file__).parent))
     from test_models_families import QWEN3_NEXT
 
-    from harness.models.families import shape_from_config
+    from harness.workload.families import shape_from_config
 
     hybrid = shape_from_config(QWEN3_NEXT, "qwen3-next", "test")
     full = shape_from_config(dict(QWEN3_NEXT, layer_types=["full_attention"] * 48), "all-full", "test")
@@ -213,6 +216,6 @@ def test_auto_placement_says_when_nothing_fits():
 
 
 def test_a_cluster_of_cpu_boxes_is_not_served_by_sglang():
-    from harness.engines import auto_engine
+    from harness.perf.engines import auto_engine
     assert auto_engine("cpu", 0, 4) == "ik_llama.cpp"
     assert auto_engine("gpu", 8, 4) == "sglang" and auto_engine("multi-node", 8, 4) == "sglang"

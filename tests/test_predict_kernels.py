@@ -6,15 +6,20 @@ from dataclasses import replace
 
 import pytest
 
-from harness.calibration import load_cases, parse_quant_column
-from harness.engines import ENGINES, get_engine
+from harness.calibration.rows import load_cases, parse_quant_column
+from harness.calibration.fitfile import default_engines
 from harness.errors import HarnessError
-from harness.machine import GpuSpec, Machine
-from harness.models import load_model
-from harness.predict import Scenario, bf16_experts, gpu_floor_scale, gpu_kernel_penalty, predict
-from harness.validate import predict_with
-from harness.quant import parse_quant
+from harness.hardware.machine import GpuSpec, Machine
+from harness.workload import load_model
+from harness.workload.scenario import Scenario
+from harness.perf.step import bf16_experts, gpu_kernel_penalty
+from harness.perf.overheads import gpu_floor_scale
+from harness.predict import predict
+from harness.perf import predict as predict_with_engines
+from harness.workload.quant import parse_quant
 
+ENGINES = default_engines()
+get_engine = ENGINES.resolve
 QWEN30 = load_model("qwen3-30b-a3b")
 
 
@@ -99,9 +104,9 @@ def test_vllm_shares_the_gpu_runtime_floor():
     one = Machine(name="h200", source="test", gpus=(h200,))
     sc = Scenario(model=load_model("gpt-oss-120b"), quant=parse_quant("mxfp4"), engine="vllm", placement="gpu",
                   context=256)
-    floorless = {**ENGINES, "vllm": replace(get_engine("vllm"), gpu_layer_us=0.0, moe_layer_us=0.0)}
+    floorless = ENGINES.replace(replace(get_engine("vllm"), gpu_layer_us=0.0, moe_layer_us=0.0))
     # the floors cost a fast GPU at least a quarter of its speed on a 5 GB/token model
-    assert predict(one, sc).decode_tokens_per_s < 0.75 * predict_with(floorless, one, sc).decode_tokens_per_s
+    assert predict(one, sc).decode_tokens_per_s < 0.75 * predict_with_engines(one, sc, floorless).decode_tokens_per_s
 
 
 def test_unsloth_dynamic_rows_keep_non_experts_below_q8():
@@ -112,7 +117,7 @@ def test_unsloth_dynamic_rows_keep_non_experts_below_q8():
 
 
 def test_all_to_all_latency_follows_deepep_table():
-    from harness.predict import all_to_all_latency_s
+    from harness.perf.multinode import all_to_all_latency_s
 
     assert all_to_all_latency_s(8) == pytest.approx((77 + 114) * 1e-6)
     assert all_to_all_latency_s(128) == pytest.approx((192 + 369) * 1e-6)
@@ -124,7 +129,7 @@ def test_all_to_all_latency_follows_deepep_table():
 
 def test_multi_node_step_never_beats_the_all_to_all_latency_floor():
     """A tiny batch moves almost no bytes, yet every MoE layer still waits for dispatch + combine."""
-    from harness.predict import all_to_all_latency_s
+    from harness.perf.multinode import all_to_all_latency_s
 
     gpu = GpuSpec(model="H800", count=8, memory_gb=80, bandwidth_gbs=3350, bf16_tflops=989)
     m = Machine(name="h800", source="test", gpus=(gpu,), nodes=18, interconnect_gbs=400.0)
@@ -137,7 +142,7 @@ def test_multi_node_step_never_beats_the_all_to_all_latency_floor():
 
 
 def test_prompt_and_depth_parsed_from_rows():
-    from harness.calibration import parse_prompt
+    from harness.calibration.rows import parse_prompt
 
     assert parse_prompt("tg128 / pp512") == (512, 0)
     assert parse_prompt("sweep-bench PP512/TG128 @ N_KV=0") == (512, 0)
@@ -208,7 +213,7 @@ def test_a_build_that_quantises_more_than_the_release_is_scored_as_it_runs():
 
 
 def test_iq4_xs_block_layout():
-    from harness.quant import FORMAT_BPW
+    from harness.workload.quant import FORMAT_BPW
 
     # block_iq4_xs: fp16 d + uint16 scales_h + 4 B scales_l + 128 B of 4-bit indices per 256 weights
     assert FORMAT_BPW["iq4_xs"] == pytest.approx((2 + 2 + 4 + 128) * 8 / 256)
@@ -219,7 +224,7 @@ def test_tensor_parallel_layer_floor_on_multi_gpu_nodes():
     """One DeepSeek user on a TP8 node: 62 tok/s published for vLLM on 8x H100 (AWQ, concurrency 1,
     July 2025), between SGLang v0.4.1's 30 tok/s on 8x H200 (January 2025) and SGLang v0.5.7's 78 at
     8 users (March 2026), not the ~700 tok/s that 8 GPUs' bandwidth alone would allow."""
-    from harness.specs import load_machine
+    from harness.documents.machines import load_machine
 
     dsv3 = load_model("deepseek-v3")
     node = load_machine("8x-h200")
@@ -249,8 +254,8 @@ def test_tensor_parallel_layer_floor_on_multi_gpu_nodes():
 
 
 def test_tensor_parallel_size_is_the_fastest_split_that_fits():
-    from harness.predict import tensor_parallel_size
-    from harness.specs import load_machine
+    from harness.perf.placement import tensor_parallel_size
+    from harness.documents.machines import load_machine
 
     node = load_machine("8x-h200")  # 8 × 141 GB
     dsv3 = Scenario(model=load_model("deepseek-v3"), quant=parse_quant("fp8"), engine="vllm", placement="gpu")
@@ -269,8 +274,7 @@ def test_tensor_parallel_size_is_the_fastest_split_that_fits():
 def test_ktransformers_hides_shared_experts_behind_the_cpu():
     """KTransformers submits the routed experts to the CPU and runs the shared ones on the GPU
     meanwhile; without that overlap the step is longer by the shared experts' GPU time."""
-    from harness.specs import load_machine
-    from harness.validate import predict_with
+    from harness.documents.machines import load_machine
 
     box = load_machine("epyc9355-rtx5090d")
     dsv3 = load_model("deepseek-v3")
@@ -278,7 +282,7 @@ def test_ktransformers_hides_shared_experts_behind_the_cpu():
     kt = get_engine("ktransformers")
     assert kt.overlaps_shared_experts and not get_engine("llama.cpp").overlaps_shared_experts
     with_overlap = predict(box, sc)
-    serial = predict_with({"ktransformers": replace(kt, overlaps_shared_experts=False)}, box, sc)
+    serial = predict_with_engines(box, sc, ENGINES.replace(replace(kt, overlaps_shared_experts=False)))
     shared_bytes = parse_quant("fp8").read_bytes(dsv3)["shared_experts"]
     gpu_bw = box.gpus[0].bandwidth_gbs * 1e9 * kt.gpu_bw_frac
     saved = sum(serial.time_per_token_s.values()) - sum(with_overlap.time_per_token_s.values())
@@ -286,22 +290,14 @@ def test_ktransformers_hides_shared_experts_behind_the_cpu():
 
 
 def test_vulkan_bf16_share_is_the_one_derived_from_the_published_pair():
-    """engines.py holds what bench/fit_engines.py derives from the ROCm/Vulkan pair (not a fit)."""
-    import importlib.util
-    from pathlib import Path
+    """The fit file holds what the fitter derives from the ROCm/Vulkan pair (not a fit)."""
+    from harness.calibration.derive import vulkan_bf16_moe_frac
 
-    from harness.engines import ENGINES
-
-    path = Path(__file__).resolve().parents[1] / "bench" / "fit_engines.py"
-    spec = importlib.util.spec_from_file_location("fit_engines", path)
-    fit = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fit)
-    derived = fit.derive_vulkan_bf16_frac(dict(ENGINES))
-    assert derived == pytest.approx(ENGINES["llama.cpp"].vulkan_bf16_moe_frac, abs=0.005)
+    assert vulkan_bf16_moe_frac(ENGINES) == pytest.approx(ENGINES["llama.cpp"].vulkan_bf16_moe_frac, abs=0.005)
 
 
 def test_bf16_experts_follow_the_recipe_that_supplies_them():
-    from harness.predict import bf16_experts
+    from harness.perf.step import bf16_experts
 
     for text, expected in (("bf16", True), ("bf16,attention=q8_0", True), ("attention=bf16", True),
                            ("q8_0,experts=bf16", True), ("fp16", False), ("experts=q4_k_m", False),
@@ -310,7 +306,7 @@ def test_bf16_experts_follow_the_recipe_that_supplies_them():
 
 
 def test_vulkan_note_only_where_experts_are_on_the_gpu():
-    from harness.specs import load_machine
+    from harness.documents.machines import load_machine
 
     machine = load_machine("xeon6454s-rtx4090")
     model = load_model("qwen3-30b-a3b")
@@ -324,7 +320,7 @@ def test_vulkan_note_only_where_experts_are_on_the_gpu():
 def test_a_model_that_fits_the_gpus_runs_on_them():
     """KTransformers' GPU side pays the same CUDA per-layer floors as the GPU engines, so an
     8-GPU node does not send a model that fits its GPUs to CPU-expert offload."""
-    from harness.specs import load_machine
+    from harness.documents.machines import load_machine
 
     for model in ("gpt-oss-120b", "qwen3-30b-a3b", "qwen3-235b-a22b"):
         sc = Scenario(model=load_model(model), quant=parse_quant("fp8"))
@@ -354,7 +350,7 @@ def test_nvfp4_keeps_head_and_embedding_in_bf16():
 
 
 def test_ggml_front_ends_are_scored_as_llama_cpp():
-    from harness.calibration import _ENGINES, _lookup
+    from harness.calibration.rows import _ENGINES, _lookup
     for text in ("Ollama 0.12.3 (CUDA)", "llamafile 0.9", "KoboldCpp 1.80"):
         assert _lookup(text, _ENGINES) == "llama.cpp"
     assert _lookup("TensorRT-LLM 1.0", _ENGINES) is None  # no profile: skipped with the reason
@@ -376,9 +372,9 @@ def test_mxfp4_under_a_ggml_engine_is_the_gguf_layout():
 def test_tensor_parallel_floor_scales_with_ring_all_reduce_steps():
     """Anchored at 8 GPUs (vLLM DeepSeek-R1 on 8x H100), the floor grows with tp - 1: the published TP 2 /
     TP 4 pair on 3090 Ti (vLLM issue #6955, held out) lands within 10%, where a fixed floor reads ~0.7x."""
-    from harness.calibration import holdout_path
-    from harness.predict import TP_REF, tp_floor_us
-    from harness.validate import validate
+    from harness.calibration.rows import holdout_path
+    from harness.perf.overheads import TP_REF, tp_floor_us
+    from harness.app.validate import validate
 
     vllm = get_engine("vllm")
     assert tp_floor_us(vllm, 1) == 0.0 and tp_floor_us(vllm, TP_REF) == vllm.tp_layer_us

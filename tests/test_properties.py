@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 
 from harness.errors import HarnessError
 from harness.fsutil import safe_name
-from harness.machine import Machine
-from harness.predict import Scenario, predict
-from harness.results import check_schema, load_result, parse_tags
-from harness.specs import PROBE_SCHEMA_VERSION, machine_from_document, parse_machine_text
+from harness.hardware.machine import Machine
+from harness.workload.scenario import Scenario
+from harness.predict import predict
+from harness.documents.result import check_schema, load_result, parse_tags
+from harness.documents.specs import PROBE_SCHEMA_VERSION
+from harness.documents.machines import machine_from_document, parse_machine_text
 from conftest import FAKE_PROBE
 from test_bad_inputs import CONFIG, SPEC, _result
 
@@ -133,8 +135,8 @@ def test_toml_spec_with_odd_values(cpu, memory):
 
 def _predict_or_refuse(machine: Machine) -> None:
     """A machine that parsed must be predictable on (or refused), never crash predict."""
-    from harness.models import load_model
-    from harness.quant import parse_quant
+    from harness.workload import load_model
+    from harness.workload.quant import parse_quant
 
     for placement in ("auto", "cpu"):
         sc = Scenario(model=load_model("qwen3-30b-a3b"), quant=parse_quant("q4_k_m"), engine="auto",
@@ -225,7 +227,7 @@ def test_safe_name_is_a_plain_file_name(text):
 @FAST
 @given(st.data())
 def test_spoiled_config_parses_or_refuses(tmp_path_factory, data):
-    from harness.models.loading import load_config
+    from harness.workload.loading import load_config
 
     doc = _spoil(CONFIG, data, numberish)
     path = tmp_path_factory.mktemp("m") / "config.json"
@@ -236,7 +238,7 @@ def test_spoiled_config_parses_or_refuses(tmp_path_factory, data):
 @FAST
 @given(json_values)
 def test_config_from_scratch_parses_or_refuses(tmp_path_factory, doc):
-    from harness.models.loading import load_config
+    from harness.workload.loading import load_config
 
     path = tmp_path_factory.mktemp("m") / "config.json"
     path.write_text(json.dumps(doc))
@@ -248,7 +250,7 @@ def test_config_from_scratch_parses_or_refuses(tmp_path_factory, doc):
 @pytest.fixture(scope="module")
 def full_result() -> dict[str, Any]:
     """A complete result as ``moebench run`` writes it (fake probe), predictions included."""
-    from harness.runner import run_benchmark
+    from harness.app.run import run_benchmark
     from conftest import FakeReport
 
     return run_benchmark(models=["qwen3-30b-a3b"], quants=["q4_k_m"],
@@ -281,9 +283,9 @@ def test_written_results_load_back(tmp_path, full_result):
     """The load-time checks accept every prediction moebench itself makes: each catalog machine,
     each placement it supports, with price (cost) and batch > 1 — so a new field in a prediction
     that the checks reject fails here, not in a user's `moebench report`."""
-    from harness.api import predict_on
-    from harness.results import save_result
-    from harness.specs import machine_ids
+    from harness.app.api import predict_on
+    from harness.documents.result import save_result
+    from harness.documents.machines import machine_ids
 
     doc = copy.deepcopy(full_result)
     for machine in machine_ids():
@@ -300,7 +302,8 @@ def test_written_results_load_back(tmp_path, full_result):
 
 def test_machine_records_round_trip():
     """``Machine.to_dict()`` of every catalog machine and of a probed one reads back unchanged."""
-    from harness.specs import load_machine, machine_from_probe, machine_from_record, machine_ids
+    from harness.documents.specs import machine_from_probe, machine_from_record
+    from harness.documents.machines import load_machine, machine_ids
 
     machines = [load_machine(m) for m in machine_ids()] + [machine_from_probe(FAKE_PROBE)]
     for machine in machines:

@@ -7,8 +7,8 @@ from gguf import GGML_QUANT_SIZES
 from gguf import GGMLQuantizationType as T
 
 from harness.errors import HarnessError
-from harness.models import TENSOR_CLASSES, load_model
-from harness.quant import FORMAT_BPW, QUANT_NAMES, RECIPES, parse_quant
+from harness.workload import TENSOR_CLASSES, load_model
+from harness.workload.quant import FORMAT_BPW, QUANT_NAMES, RECIPES, parse_quant
 
 GB = 1e9
 
@@ -127,7 +127,7 @@ def test_unknown_class_in_bytes_per_param() -> None:
 
 
 def test_recipe_from_its_name_alone() -> None:
-    from harness.quant import QuantRecipe
+    from harness.workload.quant import QuantRecipe
 
     assert QuantRecipe("q4_k_m") == parse_quant("q4_k_m")
     assert QuantRecipe("experts=q2_k,attn=q8_0").bits_per_weight("attention") == 8.5

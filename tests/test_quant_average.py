@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.models import load_model
-from harness.quant import parse_quant
+from harness.workload import load_model
+from harness.workload.quant import parse_quant
 
 
 def _average_bits(model, recipe) -> float:
@@ -63,7 +63,7 @@ def test_keep_format_must_be_known():
 
 
 def test_recipe_built_from_its_name_keeps_average_and_keep():
-    from harness.quant import QuantRecipe
+    from harness.workload.quant import QuantRecipe
 
     r = QuantRecipe("4.93bpw@q5_k")
     assert r.average == 4.93 and r.keep == 5.5

@@ -21,7 +21,8 @@ import pytest
 from typer.testing import CliRunner
 
 from harness import report
-from harness.charts import Bar, Chart, Line, Stack, render_chart
+from harness.app import sources
+from harness.report.charts import Bar, Chart, Line, Stack, render_chart
 from harness.cli import app
 from harness.errors import HarnessError
 from harness.report._context import _users, dimm_summary
@@ -46,7 +47,7 @@ def golden_result(*drop: str) -> dict[str, Any]:
 
 
 def fake_predict(machine, scenario) -> dict[str, Any]:
-    """Deterministic stand-in for harness.predict.predict: the golden pins the report, not the model."""
+    """Deterministic stand-in for harness.perf.prediction.predict: the golden pins the report, not the model."""
     rate = {"cpu": 8.0, "hybrid": 16.0, "gpu": 32.0}.get(scenario.placement, 4.0)
     rate *= 1.5 if scenario.quant.name == "q4_k_m" else 1.0
     per_user = rate * 4096 / (4096 + scenario.context / 8) / (1 + 0.05 * (scenario.batch - 1))
@@ -228,7 +229,7 @@ def test_old_and_sparse_results_render():
 @pytest.mark.parametrize("model", ["no-such-model", "CONFIG"])
 def test_unknown_model_skips_curves_with_a_reason(tmp_path, model):
     config = tmp_path / "config.json"  # a path in a result file is never opened
-    config.write_text((Path(__file__).parents[1] / "harness/models/configs/deepseek-v3.json").read_text())
+    config.write_text((Path(__file__).parents[1] / "harness/workload/configs/deepseek-v3.json").read_text())
     result = golden_result("upgrades")
     for p in result["predictions"]:
         p["inputs"]["model"] = str(config) if model == "CONFIG" else model
@@ -440,7 +441,7 @@ def test_report_command_bad_input_exits_2(tmp_path, capsys, args, message):
 
 
 def test_run_pipeline_writes_the_sheet(tmp_path, fake_probe_fn):
-    from harness.runner import run_benchmark
+    from harness.app.run import run_benchmark
 
     run_benchmark(quick=True, probe_fn=fake_probe_fn, out_dir=tmp_path)
     html = (tmp_path / "report.html").read_text()
@@ -450,27 +451,27 @@ def test_run_pipeline_writes_the_sheet(tmp_path, fake_probe_fn):
 def test_broken_result_is_refused(tmp_path):
     broken = RESULTS / "broken" / "truncated.json"
     with pytest.raises(HarnessError):
-        report.load_source(str(broken))
+        sources.load_source(str(broken))
     future = copy.deepcopy(golden_result())
     future["schema_version"] = 99
     path = tmp_path / "future.json"
     path.write_text(json.dumps(future))
     with pytest.raises(HarnessError, match="newer"):
-        report.load_source(str(path))
+        sources.load_source(str(path))
 
 
 def test_report_files_is_the_command_as_a_function(tmp_path):
     folder = write_run(tmp_path, golden_result())
-    written = report.report_files([str(folder)], markdown=str(tmp_path / "s.md"))
+    written = sources.report_files([str(folder)], markdown=str(tmp_path / "s.md"))
     assert written == {"markdown": str(tmp_path / "s.md")}  # only what was asked for
     assert (tmp_path / "s.md").read_text().startswith("# PowerEdge R7725")
-    assert report.report_files([str(folder)]) == {"html": str(folder / "report.html")}
+    assert sources.report_files([str(folder)]) == {"html": str(folder / "report.html")}
     with pytest.raises(HarnessError, match="no run given"):
         report.render_outputs([])
 
 
 def test_identical_gpus_are_grouped(fake_probe):
-    from harness.runner import run_benchmark
+    from harness.app.run import run_benchmark
 
     gpu = fake_probe["gpu"]["gpus"][0] | {"name": "NVIDIA H200", "memory_total_bytes": 141 * 10**9,
                                           "theoretical_bandwidth_gbs": 4800.0, "bf16_tflops": 989.0}

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from harness.errors import HarnessError
-from harness.specs import load_machine, machine_from_probe, machine_ids, parse_machine_text
+from harness.documents.specs import machine_from_probe
+from harness.documents.machines import load_machine, machine_ids, parse_machine_text
 
 SEED = """
 name = "dual EPYC 9355 + RTX 5090D"
@@ -99,7 +100,7 @@ def test_a_spec_naming_known_parts_gets_their_figures_and_says_so(tmp_path):
     """A buyer's spec often names the parts only: the GPU's memory, bandwidth and BF16 rate come from its
     vendor sheet, the CPU's cores and fastest DIMM speed from the CPU catalog, each stated in the
     prediction's assumptions."""
-    from harness.api import predict_on
+    from harness.app.api import predict_on
 
     path = tmp_path / "box.toml"
     path.write_text('name = "box"\n[cpu]\nmodel = "AMD EPYC 9655"\nsockets = 2\n[memory]\ntype = "DDR5"\n'

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.api import predict_on
-from harness.calibration import load_cases, parse_context, parse_quant_column
-from harness.validate import validate
+from harness.app.api import predict_on
+from harness.calibration.rows import load_cases, parse_context, parse_quant_column
+from harness.app.validate import validate
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_model_beats_rule_of_thumb_by_far(result):
     assert result["median_ape_pct"] < 8.0
     assert result["rule_of_thumb_mape_pct"] > 3 * result["mape_pct"]
     # every other row within x1.5 (spark_vllm_gptoss120b too, read as the build that produced it: MXFP4
-    # attention and head, harness.calibration._BUILD_QUANTS)
+    # attention and head, harness.calibration.rows._BUILD_QUANTS)
     assert result["within_1_5x"] >= result["count"] - 1
     worst = sorted(result["rows"], key=lambda r: abs(r["error_pct"]))[-3:]
     assert worst[-1]["id"] == "unsloth_r1_iq1s_2xh100"
@@ -57,7 +57,7 @@ def test_seed_box_with_ktransformers_matches_the_papers_baseline():
 
 
 def test_numbers_in_free_text_cells():
-    from harness.calibration import _num
+    from harness.calibration.rows import _num
     assert _num("~14") == _num("14 tok/s") == 14.0
     assert _num("12-16") == _num("12 to 16") == _num("about 12–16 tok/s") == 14.0  # a range: its middle
     assert _num("1,234.5") == 1234.5 and _num("12 (8-bit)") == 12.0
@@ -95,7 +95,7 @@ from pathlib import Path  # noqa: E402
 
 from typer.testing import CliRunner  # noqa: E402
 
-from harness.calibration import load_rows  # noqa: E402
+from harness.calibration.rows import load_rows  # noqa: E402
 from harness.cli import app  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
 
@@ -229,7 +229,7 @@ def test_holdout_flag_scores_the_packaged_held_out_rows():
     ("on the moon", None),
 ])
 def test_placements_as_rows_write_them(text, placement):
-    from harness.calibration import _placement
+    from harness.calibration.rows import _placement
     assert _placement(text) == placement
 
 
@@ -240,12 +240,12 @@ def test_placements_as_rows_write_them(text, placement):
     ("Qwen3-Coder-480B-A35B", None),  # not in the catalog: skipped with the reason
 ])
 def test_model_names_as_rows_write_them(name, model_id):
-    from harness.calibration import load_rows, to_case
+    from harness.calibration.rows import load_rows, to_case
     assert to_case(dict(load_rows()[0], model=name)).model_id == model_id
 
 
 def test_memory_type_cell_may_carry_the_speed():
-    from harness.calibration import load_rows, row_machine
+    from harness.calibration.rows import load_rows, row_machine
     row = dict(load_rows()[0], mem_type="DDR5-6400 RDIMM", dimm_speed_MTs="", cpu_model="AMD EPYC 9654",
                sockets="1", mem_channels_total="12", theoretical_mem_bw_GBs="",
                measured_stream_bw_GBs_if_stated="", placement="cpu_only", gpu_model="", gpu_count="0")
@@ -256,7 +256,7 @@ def test_memory_type_cell_may_carry_the_speed():
 
 
 def test_numbers_in_scientific_notation_and_impossible_quantities():
-    from harness.calibration import _num, load_rows, row_machine
+    from harness.calibration.rows import _num, load_rows, row_machine
     assert _num("1.2e1") == 12.0 and _num("1e400") is None and _num("1e-400") is None
     assert _num("٣") is None  # ASCII digits only
     row = dict(load_rows()[0], measured_stream_bw_GBs_if_stated="-5")

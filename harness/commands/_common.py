@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.results import dumps
+from harness.documents.result import dumps
 
 console = Console()
 err_console = Console(stderr=True)

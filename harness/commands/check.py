@@ -9,8 +9,9 @@ import typer
 
 from harness.commands.compare import (ALPHA_OPTION, JSON_OPTION, SIDE_HELP, STORE_OPTION, THRESHOLD_OPTION,
                                       check_limits, emit)
-from harness.results import parse_tags
-from harness.store import display_url, resolve_url, run_check
+from harness.documents.result import parse_tags
+from harness.app.check import run_check
+from harness.store import display_url, resolve_url
 
 
 def register(app: typer.Typer) -> None:

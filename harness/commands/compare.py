@@ -7,9 +7,10 @@ from typing import Optional
 
 import typer
 
-from harness.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, Comparison, format_comparison
+from harness.analysis.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, Comparison, format_comparison
 from harness.errors import HarnessError
-from harness.store import STORE_HELP, compare_selectors
+from harness.app.check import compare_selectors
+from harness.store import STORE_HELP
 
 SIDE_HELP = ("A run id (or unique prefix), a result.json or run directory, or a tag selector "
              "k=v[,k=v] pooling every matching run.")

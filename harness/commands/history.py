@@ -9,11 +9,12 @@ from typing import List, Optional
 import typer
 
 from harness.commands.compare import check_limits
-from harness.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD
+from harness.analysis.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 from harness.fsutil import atomic_write_text
-from harness.history import (check_history_options, format_history, history_to_dict,
-                             load_history, render_html)
-from harness.results import parse_tags
+from harness.analysis.history import check_history_options, format_history, history_to_dict
+from harness.app.history import load_history
+from harness.report.history import render_html
+from harness.documents.result import parse_tags
 from harness.store import STORE_HELP
 from harness.store.io import check_out_file
 

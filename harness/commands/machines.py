@@ -6,6 +6,8 @@ import typer
 from rich.table import Table
 
 from harness.commands._common import console, fmt, print_json
+from harness.perf.devices import theoretical_bandwidth
+from harness.documents.machines import load_machine, machine_ids
 
 
 def register(app: typer.Typer) -> None:
@@ -14,9 +16,6 @@ def register(app: typer.Typer) -> None:
 
 def machines(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """List the machine specs shipped with moebench."""
-    from harness.predict import theoretical_bandwidth
-    from harness.specs import load_machine, machine_ids
-
     rows = []
     for mid in machine_ids():
         m = load_machine(mid)

@@ -8,6 +8,9 @@ import typer
 from rich.table import Table
 
 from harness.commands._common import console, print_json
+from harness.workload import catalog_ids, load_model
+from harness.workload.summary import check_kv_bytes, summarize_model
+from harness.workload.quant import parse_quant
 
 
 def register(app: typer.Typer) -> None:
@@ -26,10 +29,6 @@ def models(
     json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """List models with total and activated parameters, per-class breakdown and KV bytes/token."""
-    from harness.models import catalog_ids, load_model
-    from harness.models.summary import check_kv_bytes, summarize_model
-    from harness.quant import parse_quant
-
     check_kv_bytes(kv_bytes)
     recipe = parse_quant(quant) if quant is not None else None
     rows = [summarize_model(load_model(spec), recipe, kv_bytes) for spec in model or catalog_ids()]

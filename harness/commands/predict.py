@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from harness.commands._common import console, fmt, print_json
+from harness.app.api import predict_on
 
 
 def register(app: typer.Typer) -> None:
@@ -28,8 +29,6 @@ def predict_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print the prediction as JSON."),
 ) -> None:
     """Predict decode/prefill tokens/s, TTFT, fit and bottleneck for a model on a machine."""
-    from harness.api import predict_on
-
     pred = predict_on(machine, model=model, quant=quant, engine=engine, placement=placement, context=context,
                       prompt=prompt, batch=batch, kv_dtype_bytes=kv_bytes, mtp=mtp, backend=backend,
                       target_tps=target_tps)

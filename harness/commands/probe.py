@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from harness.commands._common import console, fmt, print_json, progress_bars
+from probes.runner import run_probes
 
 
 def register(app: typer.Typer) -> None:
@@ -17,8 +18,6 @@ def probe(
     json_out: bool = typer.Option(False, "--json", help="Print the probe report as JSON (usable as --machine)."),
 ) -> None:
     """Measure memory bandwidth, CPU compute, inventory and GPUs of this machine."""
-    from probes.runner import run_probes
-
     with progress_bars(not json_out) as progress:
         report = run_probes(quick=quick, progress=progress).to_dict()
     if json_out:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from harness.app.sources import report_files
 
 SOURCE_HELP = "A result.json, a run folder (its result.json) or a run id / unique prefix in the results store."
 
@@ -35,8 +36,6 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the written paths as JSON."),
     ) -> None:
         """Render the spec sheet of a run (HTML, Markdown, CSV), or compare several runs side by side."""
-        from harness.report import report_files
-
         written = report_files(sources, html=html, markdown=markdown, csv=csv, vendor=vendor, logo=logo,
                                store_url=store)
         if as_json:

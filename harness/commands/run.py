@@ -10,7 +10,9 @@ from rich import box
 from rich.table import Table
 
 from harness.commands._common import console, fmt, print_json, progress_bars
-from harness.results import parse_tags
+from harness.documents.result import parse_tags
+from harness.app.api import check_run_inputs
+from harness.app.run import run_benchmark, store_result
 
 
 def register(app: typer.Typer) -> None:
@@ -29,9 +31,6 @@ def run(
     json_out: bool = typer.Option(False, "--json", help="Print the result JSON instead of the table."),
 ) -> None:
     """Probe this machine, predict DeepSeek-V3 tokens/s, write result.json and report.html."""
-    from harness.api import check_run_inputs
-    from harness.runner import run_benchmark, store_result
-
     tags = parse_tags(tag)
     check_run_inputs(models=model, quants=quant, engine=engine, out=out, store=store, use_store=not no_store)
     out_dir = Path(out)

@@ -10,6 +10,9 @@ from rich import box
 from rich.table import Table
 
 from harness.commands._common import console, print_json
+from harness.calibration.rows import holdout_path
+from harness.errors import HarnessError
+from harness.app.validate import validate
 
 
 def register(app: typer.Typer) -> None:
@@ -25,10 +28,6 @@ def validate_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print rows and scores as JSON."),
 ) -> None:
     """Predict every calibration row; print predicted vs measured, error, MAPE and the rule of thumb's MAPE."""
-    from harness.calibration import holdout_path
-    from harness.errors import HarnessError
-    from harness.validate import validate
-
     if rows is not None and holdout:
         raise HarnessError("give --rows FILE or --holdout, not both")
     result = validate(holdout_path() if holdout else rows)

@@ -1,13 +1,5 @@
-"""Model shapes: what one token touches, by tensor class.
+"""Old import path, kept for users' scripts: model shapes are ``harness.workload`` now."""
 
-``load_model(spec)`` accepts a catalog id, a path to a Hugging Face ``config.json`` (or its
-folder), a GGUF file, or a ``model.safetensors.index.json``.
-"""
-
-from __future__ import annotations
-
-from harness.models.catalog import catalog_ids
-from harness.models.loading import load_model
-from harness.models.shape import TENSOR_CLASSES, ModelShape
+from harness.workload import TENSOR_CLASSES, ModelShape, catalog_ids, load_model
 
 __all__ = ["TENSOR_CLASSES", "ModelShape", "catalog_ids", "load_model"]

@@ -3,13 +3,15 @@ forms, and the comparison sheet (BIOS A vs B).
 
 Python builds a plain context (``build_context``: numbers formatted, charts as data); jinja2
 templates in ``reports/templates`` lay it out with autoescape on; charts become inline SVG
-(``harness.charts``). The HTML is self-contained: inline CSS and SVG, no script, no request
+(``harness.report.charts``). The HTML is self-contained: inline CSS and SVG, no script, no request
 (a Content-Security-Policy forbids them), and a print stylesheet for A4.
 
     render_report(result) -> str                  write_report(result, path) -> Path
     render_markdown(result) -> str                render_csv(result) -> str
-    render_comparison([a, b, ...]) -> str         load_source("RUN" | "dir" | "result.json")
-    report_files(["RUN", ...], html=..., markdown=..., csv=...)   (``moebench report``)
+    render_comparison([a, b, ...]) -> str         render_outputs([result, ...], html=..., markdown=...)
+
+Finding a result from what a user typed (a run id in the store, a folder) is the application's
+job: ``harness.app.sources.load_source`` and ``report_files``.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from harness.report._compare import build_comparison_context, run_labels
 from harness.report._context import Logo, build_context
 from harness.report._curves import PredictFn, UpgradeFn
 from harness.report._export import render_csv_text, render_markdown_text
-from harness.report._files import default_html_path, render_outputs, report_files
+from harness.report._files import default_html_path, render_outputs, write_output
 from harness.report._render import ChartRenderer, render
-from harness.report._sources import load_logo, load_source
+from harness.report._logo import load_logo
 
 SPEC_TEMPLATE = "spec_sheet.html.j2"
 COMPARE_TEMPLATE = "compare.html.j2"
@@ -77,7 +79,7 @@ def render_comparison_markdown(results: Sequence[Mapping[str, Any]], *, generate
 
 
 __all__ = [
-    "Logo", "build_comparison_context", "build_context", "default_html_path", "load_logo", "load_source",
+    "Logo", "build_comparison_context", "build_context", "default_html_path", "load_logo",
     "render_comparison", "render_comparison_markdown", "render_csv", "render_markdown", "render_outputs",
-    "render_report", "report_files", "run_labels", "write_report",
+    "render_report", "run_labels", "write_output", "write_report",
 ]

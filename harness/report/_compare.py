@@ -2,7 +2,7 @@
 
 The first result is the baseline. Settings rows that differ are flagged; every probe and
 predicted figure gets its change against the baseline and a verdict from
-``harness.compare.detect`` (Mann–Whitney on the samples when there are enough, else threshold).
+``harness.analysis.compare.detect`` (Mann–Whitney on the samples when there are enough, else threshold).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from harness import __version__
-from harness.charts import Bar, Chart
-from harness.compare import detect
+from harness.report.charts import Bar, Chart
+from harness.analysis.compare import detect
 from harness.metrics import get_metric
 from harness.report._context import (
     DASH, Logo, _config_label, _cpu_line, _gpu_lines, _memory_line, _onoff, _when, dimm_summary,

@@ -1,7 +1,7 @@
 """The spec sheet's context: plain data built from a result (and curves recomputed by ``predict``).
 
 Every number is formatted here by the registered formatters (``_format``); the template only lays
-the context out. Charts are ``harness.charts.Chart`` data; they become SVG at render time, so the
+the context out. Charts are ``harness.report.charts.Chart`` data; they become SVG at render time, so the
 context can be golden-tested without pinning matplotlib's output.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from harness import __version__
-from harness.charts import Bar, Chart, Line, Stack
+from harness.report.charts import Bar, Chart, Line, Stack
 from harness.errors import HarnessError
 from harness.metrics import get_metric
 from harness.report import _curves as curves
@@ -512,7 +512,7 @@ def _cost_note(p: Mapping[str, Any]) -> list[str]:
 
 def _upgrades(best: Mapping[str, Any], compute: Any) -> dict[str, Any] | None:
     """What-to-upgrade rows for the best configuration: as the run stored them
-    (``harness.sensitivity`` in ``moebench run``), else computed now, else None."""
+    (``harness.perf.sensitivity`` in ``moebench run``), else computed now, else None."""
     stored = best.get("upgrades")
     rows = [dict(r) for r in stored if isinstance(r, dict)] if isinstance(stored, list) else compute()
     if not rows:

@@ -1,8 +1,8 @@
-"""Curves for the sheet, recomputed with ``harness.predict``: tokens/s against context length and
+"""Curves for the sheet, recomputed with ``harness.perf``: tokens/s against context length and
 aggregate versus per-user tokens/s against concurrency, for one stored prediction's scenario.
 
-The predictor is a parameter (default ``harness.predict.predict``) so tests pin the report's
-layout with a deterministic stand-in instead of the model's current numbers.
+The predictor is a parameter (default ``harness.perf.predict`` with the shipped engine profiles) so
+tests pin the report's layout with a deterministic stand-in instead of the model's current numbers.
 """
 
 from __future__ import annotations
@@ -10,8 +10,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping, Sequence
 
+from harness.calibration.fitfile import default_engines
 from harness.errors import HarnessError
-from harness.machine import Machine, machine_from_dict
+from harness.hardware.machine import Machine, machine_from_dict
+from harness.perf.prediction import predict
+from harness.perf.sensitivity import what_to_upgrade
+from harness.workload import load_model
+from harness.workload.catalog import resolve_catalog_id
+from harness.workload.scenario import Scenario
+from harness.workload.quant import parse_quant
 
 # Context lengths a buyer asks about, 1k to 128k (DeepSeek-V3's window is 128k).
 CONTEXTS: tuple[int, ...] = (1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
@@ -22,18 +29,14 @@ UpgradeFn = Callable[[Machine, Any], Sequence[Mapping[str, Any]]]
 
 
 def default_predict() -> PredictFn:
-    from harness.predict import predict
-
-    return predict
+    engines = default_engines()
+    return lambda machine, scenario: predict(machine, scenario, engines)
 
 
 def default_upgrades() -> UpgradeFn | None:
-    """``harness.sensitivity.what_to_upgrade`` when this build has it, else None (section skipped)."""
-    try:
-        from harness import sensitivity  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(sensitivity, "what_to_upgrade", None)
+    """``harness.perf.sensitivity.what_to_upgrade`` with the shipped engine profiles."""
+    engines = default_engines()
+    return lambda machine, scenario: what_to_upgrade(machine, scenario, engines)
 
 
 def machine_of(result: Mapping[str, Any]) -> Machine | None:
@@ -50,9 +53,6 @@ def machine_of(result: Mapping[str, Any]) -> Machine | None:
 def catalog_model(model_id: str) -> Any:
     """The catalog's ModelShape for a result's model id. A result file is outside input: its
     model names are looked up in the catalog only, never opened as paths."""
-    from harness.models import load_model
-    from harness.models.catalog import resolve_catalog_id
-
     resolved = resolve_catalog_id(str(model_id))
     if resolved is None:
         raise HarnessError(f"model {model_id!r} is not in this moebench's catalog")
@@ -64,9 +64,6 @@ def scenario_of(prediction: Mapping[str, Any]) -> Any:
 
     Raises HarnessError when the model or quant is unknown to this moebench.
     """
-    from harness.predict import Scenario
-    from harness.quant import parse_quant
-
     inputs = prediction.get("inputs") or {}
     if not inputs.get("model") or not inputs.get("quant"):
         raise HarnessError("prediction has no model/quant inputs")

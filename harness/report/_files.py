@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from harness.errors import HarnessError
 from harness.fsutil import atomic_write_text
+from harness import report
 
 MAX_VENDOR_CHARS = 120
 
@@ -29,8 +30,6 @@ def default_html_path(sources: Sequence[str], results: Sequence[dict[str, Any]])
 def render_outputs(results: Sequence[dict[str, Any]], *, html: bool = True, markdown: bool = False,
                    csv: bool = False, vendor: str | None = None, logo: Path | None = None) -> dict[str, str]:
     """The requested documents' text by kind: one result gives its spec sheet, several a comparison."""
-    from harness import report
-
     if not results:
         raise HarnessError("no run given — name a result.json, a run folder or a run id")
     if vendor is not None and len(vendor) > MAX_VENDOR_CHARS:
@@ -56,20 +55,3 @@ def write_output(target: str, text: str) -> str:
         sys.stdout.write(text)
         return "-"
     return str(atomic_write_text(Path(target), text))
-
-
-def report_files(sources: Sequence[str], *, html: str | None = None, markdown: str | None = None,
-                 csv: str | None = None, vendor: str | None = None, logo: Path | None = None,
-                 store_url: str | None = None) -> dict[str, str]:
-    """Load the runs, render and write; returns kind → path written (``-`` for stdout).
-
-    With no target at all, the HTML goes to ``default_html_path``.
-    """
-    from harness.report._sources import load_source
-
-    results = [load_source(s, store_url) for s in sources]
-    want_html = html is not None or (markdown is None and csv is None)
-    texts = render_outputs(results, html=want_html, markdown=markdown is not None, csv=csv is not None,
-                           vendor=vendor, logo=logo)
-    targets = {"html": html or str(default_html_path(sources, results)), "markdown": markdown, "csv": csv}
-    return {kind: write_output(str(targets[kind]), text) for kind, text in texts.items()}

@@ -8,7 +8,7 @@ from typing import Any, Callable, Mapping
 
 import jinja2
 
-from harness.charts import Chart, render_chart
+from harness.report.charts import Chart, render_chart
 from harness.report._format import FILTERS
 
 ChartRenderer = Callable[[Chart], str]

@@ -1,11 +1,12 @@
 """Results store: runs and a long table of metrics in SQLite (default) or PostgreSQL.
 
 Public API (also what the CLI uses)::
-
     save_result(result, url=None) -> run_id        open_store(url, create=True) -> Store
     load_runs(url=None, **tags) -> DataFrame        load_samples(url=None, **tags) -> DataFrame
-    fingerprint(machine_dict) -> str                compare_selectors(base, cand, url=...)
-    run_check(baseline, url=..., run=...)           import_results(paths, url=...)
+    fingerprint(machine_dict) -> str                import_results(paths, url=...)
+
+Comparing stored runs and the CI gate (``compare_selectors``, ``run_check``) are
+``harness.app.check``: the store keeps runs, it does not run the benchmark.
 
 ``url`` None means ``$MOEBENCH_STORE``, else a SQLite file in the user data directory. Readers
 (history, export, compare, the DataFrame views) refuse a SQLite file that does not exist;
@@ -20,7 +21,6 @@ from harness.store._engine import ENV_VAR, default_url, display_url, resolve_url
 from harness.store.core import RunInfo, Store, open_store, parse_time
 from harness.store.fingerprint import fingerprint, identity
 from harness.store.frames import load_runs, load_samples
-from harness.store.gate import Side, compare_selectors, parse_selector, resolve_side, run_check
 from harness.store.io import ImportReport, export_run, import_results
 from harness.store.results import (RESULT_SCHEMA_VERSION, MetricRecord, check_result,
                                    iter_result_files, load_result_file, result_metrics)
@@ -38,8 +38,7 @@ def save_result(result: Mapping[str, Any], url: str | None = None) -> str:
 
 __all__ = [
     "ENV_VAR", "STORE_HELP", "ImportReport", "MetricRecord", "RESULT_SCHEMA_VERSION", "RunInfo", "Side",
-    "Store", "check_result", "compare_selectors", "default_url", "display_url", "export_run",
+    "Store", "check_result", "default_url", "display_url", "export_run",
     "fingerprint", "identity", "import_results", "iter_result_files", "load_result_file",
-    "load_runs", "load_samples", "open_store", "parse_selector", "parse_time", "resolve_side",
-    "resolve_url", "result_metrics", "run_check", "save_result",
+    "load_runs", "load_samples", "open_store", "parse_time", "resolve_url", "result_metrics", "save_result",
 ]

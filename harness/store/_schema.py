@@ -58,7 +58,7 @@ run_tags = sa.Table(
     sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id", ondelete="CASCADE"),
               primary_key=True),
     sa.Column("key", sa.String(128), primary_key=True),
-    sa.Column("value", sa.String(256), nullable=False),  # harness.results.parse_tags allows 256
+    sa.Column("value", sa.String(256), nullable=False),  # harness.documents.result.parse_tags allows 256
     sa.Index("ix_run_tags_key_value", "key", "value"),
 )
 

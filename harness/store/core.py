@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar
 import sqlalchemy as sa
 
 from harness.errors import HarnessError
-from harness.results import parse_tags
+from harness.documents.result import parse_tags
 from harness.store import _schema as S
 from harness.store._engine import (create_engine, display_url, resolve_url, retry_busy,
                                    sqlite_path, write_transaction)

@@ -16,8 +16,8 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from harness.errors import HarnessError
 from harness.metrics import get_metric, prediction_metric_name
-from harness.results import SCHEMA_VERSION as RESULT_SCHEMA_VERSION
-from harness.results import check_schema, load_result
+from harness.documents.result import SCHEMA_VERSION as RESULT_SCHEMA_VERSION
+from harness.documents.result import check_schema, load_result
 
 log = logging.getLogger("moebench.store")
 
@@ -41,7 +41,7 @@ class MetricRecord:
 
 
 def check_result(result: Any, source: str = "result") -> dict[str, Any]:
-    """The document, validated (``harness.results`` owns the version rule); HarnessError if unusable.
+    """The document, validated (``harness.documents.result`` owns the version rule); HarnessError if unusable.
 
     Older versions would be upgraded here, one explicit step per version; there is only 1 so far.
     """

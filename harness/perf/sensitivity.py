@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from harness.machine import Machine
-from harness.predict import Scenario, predict, theoretical_bandwidth
+from harness.hardware.machine import Machine
+from harness.perf.devices import theoretical_bandwidth
+from harness.perf.engines import EngineSet
+from harness.perf.prediction import predict
+from harness.workload.scenario import Scenario
 
 # Hardware amortised over 3 years of continuous use (a common server depreciation period);
 # power and hosting are not included — say so wherever the figure is shown.
@@ -51,24 +54,24 @@ def upgrade_options(m: Machine) -> list[tuple[str, Machine]]:
     return out
 
 
-def what_to_upgrade(machine: Machine, sc: Scenario) -> list[dict[str, Any]]:
+def what_to_upgrade(machine: Machine, sc: Scenario, engines: EngineSet) -> list[dict[str, Any]]:
     """Decode tokens/s after each upgrade, best first. PCIe carries only activations in decode
     (hidden size × 2 bytes per layer hand-off), so a faster link shows no gain — stated, not hidden."""
-    base = predict(machine, sc)
+    base = predict(machine, sc, engines)
     base_tps = base.decode_tokens_per_s or 0.0
     fixed = replace(sc, placement=base.placement, engine=base.engine)
     rows = []
     for label, m in upgrade_options(machine):
-        tps = predict(m, fixed).decode_tokens_per_s or 0.0
+        tps = predict(m, fixed, engines).decode_tokens_per_s or 0.0
         rows.append({"change": label, "tokens_per_s": tps,
                      "gain_pct": 100 * (tps / base_tps - 1) if base_tps else None})
     return sorted(rows, key=lambda r: -(r["gain_pct"] or 0))
 
 
-def max_users_at(machine: Machine, sc: Scenario, target_tps: float, limit: int = 4096) -> dict[str, Any]:
+def max_users_at(machine: Machine, sc: Scenario, engines: EngineSet, target_tps: float, limit: int = 4096) -> dict[str, Any]:
     """Largest number of concurrent users that each still get ``target_tps`` and fit in memory."""
     def ok(b: int) -> bool:
-        p = predict(machine, replace(sc, batch=b))
+        p = predict(machine, replace(sc, batch=b), engines)
         return p.fits and (p.decode_tokens_per_s or 0.0) >= target_tps
 
     if not ok(1):
@@ -80,7 +83,7 @@ def max_users_at(machine: Machine, sc: Scenario, target_tps: float, limit: int =
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if ok(mid) else (lo, mid)
-    agg = predict(machine, replace(sc, batch=lo)).aggregate_tokens_per_s
+    agg = predict(machine, replace(sc, batch=lo), engines).aggregate_tokens_per_s
     return {"target_tokens_per_s": target_tps, "max_users": lo, "aggregate_tokens_per_s": agg,
             "capped_at_search_limit": lo >= limit}
 
@@ -100,12 +103,12 @@ def cost(machine: Machine, aggregate_tps: float | None) -> dict[str, Any] | None
 TARGET_TPS = 20.0  # a per-user speed that reads as fluent chat (the issue's example)
 
 
-def analyse(machine: Machine, sc: Scenario, target_tps: float = TARGET_TPS) -> dict[str, Any]:
+def analyse(machine: Machine, sc: Scenario, engines: EngineSet, target_tps: float = TARGET_TPS) -> dict[str, Any]:
     """The extras a spec sheet shows next to a prediction: upgrades, users at a target, cost."""
-    pred = predict(machine, sc)
+    pred = predict(machine, sc, engines)
     fixed = replace(sc, placement=pred.placement, engine=pred.engine)
     return {
-        "upgrades": what_to_upgrade(machine, fixed),
-        "users_at_target": max_users_at(machine, fixed, target_tps),
+        "upgrades": what_to_upgrade(machine, fixed, engines),
+        "users_at_target": max_users_at(machine, fixed, engines, target_tps),
         "cost": cost(machine, pred.aggregate_tokens_per_s),
     }

@@ -1,26 +1,37 @@
 """``moebench history``: runs over time, one series per metric, change points marked.
 
-``build_history`` is pure (runs and their metrics in, a ``History`` out); ``load_history`` reads
-the store; the rest renders: a text table, a JSON-able dict, an SVG chart per metric drawn with
-matplotlib, and one self-contained HTML page laid out by a small jinja2 template.
+Pure: runs and their metrics in (any objects with the fields of ``RunLike`` and ``RecordLike``,
+such as the store's ``RunLike`` and ``RecordLike``), a ``History`` out, and its text and JSON
+forms. Loading is ``harness.app.history``; the HTML page and charts are ``harness.report.history``.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
-from harness.compare import DEFAULT_THRESHOLD, ChangePoint, change_points, format_pct
+from harness.analysis.compare import DEFAULT_THRESHOLD, ChangePoint, change_points, format_pct
 from harness.errors import HarnessError
 from harness.metrics import get_metric
-from harness.store.core import RunInfo, open_store
-from harness.store.results import MetricRecord
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+
+
+class RunLike(Protocol):
+    """A stored run as history needs it (``harness.store.RunLike``)."""
+
+    run_id: str
+    started_at: datetime | None
+    machine_name: str | None
+    fingerprint: str | None
+    tags: Mapping[str, str]
+
+
+class RecordLike(Protocol):
+    """One metric of one run (``harness.store.RecordLike``)."""
+
+    name: str
 
 # Shown in the text table when no --metric is given: the figures a BIOS or DIMM change moves.
 _HEADLINE = ("stream_triad", "moe_replay", "gemm_fp32", "decode_tokens_per_s@*")
@@ -46,7 +57,7 @@ class Series:
 
 @dataclass(frozen=True)
 class History:
-    runs: list[RunInfo]
+    runs: list[RunLike]
     series: list[Series]
 
 
@@ -70,7 +81,7 @@ def select_metrics(available: Sequence[str], patterns: Sequence[str]) -> list[st
     return chosen
 
 
-def _series(metric: str, runs: Sequence[RunInfo], by_run: Mapping[str, Mapping[str, MetricRecord]],
+def _series(metric: str, runs: Sequence[RunLike], by_run: Mapping[str, Mapping[str, RecordLike]],
             threshold: float) -> Series:
     info = get_metric(metric)
     points = [Point(r.run_id, r.started_at, m.value, min(m.samples), max(m.samples))
@@ -81,7 +92,7 @@ def _series(metric: str, runs: Sequence[RunInfo], by_run: Mapping[str, Mapping[s
     return Series(metric, unit, info.higher_is_better, points, steps)
 
 
-def build_history(runs: Sequence[RunInfo], metrics: Mapping[str, Sequence[MetricRecord]],
+def build_history(runs: Sequence[RunLike], metrics: Mapping[str, Sequence[RecordLike]],
                   patterns: Sequence[str] = (), threshold: float = DEFAULT_THRESHOLD) -> History:
     """Series for the chosen metrics (all of them when ``patterns`` is empty), runs in time order."""
     check_history_options(patterns, threshold)
@@ -90,19 +101,6 @@ def build_history(runs: Sequence[RunInfo], metrics: Mapping[str, Sequence[Metric
     names = select_metrics(available, patterns) if patterns else available
     return History(list(runs), [_series(n, runs, by_run, threshold) for n in names])
 
-
-def load_history(url: str | None = None, tags: Mapping[str, str] | None = None,
-                 patterns: Sequence[str] = (), threshold: float = DEFAULT_THRESHOLD) -> History:
-    """The history of the runs matching ``tags`` in the store at ``url`` (which must exist:
-    reading never creates a store)."""
-    check_history_options(patterns, threshold)
-    with open_store(url, create=False) as store:
-        runs = store.runs(tags)
-        metrics = store.metrics(r.run_id for r in runs)
-    return build_history(runs, metrics, patterns, threshold)
-
-
-# --- rendering ------------------------------------------------------------------------------------
 
 def _when(dt: datetime | None) -> str:
     return dt.strftime("%Y-%m-%d %H:%M") if dt else "—"
@@ -154,74 +152,3 @@ def format_history(history: History, explicit: bool = False) -> str:
                          f"{get_metric(s.metric).format(c.before)} -> "
                          f"{get_metric(s.metric).format(c.after)} ({format_pct(c.change_pct)}, {c.verdict})")
     return "\n".join(lines) + "\n"
-
-
-def trend_figure(series: Series) -> "Figure":
-    """The trend chart of one metric: medians, sample range, steps marked (no pyplot state)."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 2.6))
-    ax = fig.add_subplot()
-    xs = list(range(len(series.points)))
-    ys = [p.value for p in series.points]
-    ax.fill_between(xs, [p.low for p in series.points], [p.high for p in series.points],
-                    alpha=0.2, label="sample range")
-    ax.plot(xs, ys, marker="o", label="median")
-    for c in series.change_points:
-        color = "tab:red" if c.verdict == "regressed" else "tab:green"
-        ax.axvline(c.index - 0.5, color=color, linestyle="--", gid=f"change-point-{c.verdict}")
-        ax.annotate(f" {format_pct(c.change_pct)}", (c.index - 0.5, 0.97), color=color, fontsize=8,
-                    xycoords=("data", "axes fraction"), va="top")
-    ax.set_title(series.metric, fontsize=10)
-    ax.set_ylabel(series.unit)
-    ax.set_xlabel("run, oldest to newest")
-    ax.set_xticks(xs, [p.run_id[:6] for p in series.points], fontsize=7,
-                  rotation=45 if len(xs) > 8 else 0)
-    fig.tight_layout()
-    return fig
-
-
-def render_svg(series: Series) -> str:
-    """``trend_figure`` as inline SVG text, reproducible byte for byte."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "moebench"  # stable element ids
-    fig = trend_figure(series)
-    out = io.StringIO()
-    fig.savefig(out, format="svg", metadata={"Date": None})
-    text = out.getvalue()
-    return text[text.index("<svg"):]
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>moebench history</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
-td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}
-.regressed{color:#b00}.improved{color:#070}</style></head><body>
-<h1>moebench history</h1>
-<p>{{ runs|length }} run(s){% if selector %} matching {{ selector }}{% endif %}.</p>
-<table><tr><th>run</th><th>started (UTC)</th><th>machine</th><th>fingerprint</th><th>tags</th></tr>
-{% for r in runs %}<tr><td>{{ r.id }}</td><td>{{ r.when }}</td><td>{{ r.machine }}</td>
-<td>{{ r.fingerprint }}</td><td>{{ r.tags }}</td></tr>
-{% endfor %}</table>
-{% for s in series %}<section><h2>{{ s.metric }}</h2>{{ s.svg|safe }}
-{% for c in s.steps %}<p class="{{ c.verdict }}">step at run {{ c.run }}: {{ c.text }}</p>{% endfor %}
-</section>
-{% endfor %}</body></html>
-"""
-
-
-def render_html(history: History, selector: str = "") -> str:
-    """A self-contained page: the runs table and one inline SVG chart per metric."""
-    import jinja2
-
-    runs = [{"id": r.run_id[:12], "when": _when(r.started_at), "machine": r.machine_name or "—",
-             "fingerprint": (r.fingerprint or "—")[:8], "tags": _tag_text(r.tags)}
-            for r in history.runs]
-    series = [{"metric": s.metric, "svg": render_svg(s), "steps": [
-        {"verdict": c.verdict, "run": s.points[c.index].run_id[:12],
-         "text": f"{get_metric(s.metric).format(c.before)} → {get_metric(s.metric).format(c.after)}"
-                 f" ({format_pct(c.change_pct)}, {c.verdict})"} for c in s.change_points]}
-        for s in history.series if s.points]
-    env = jinja2.Environment(autoescape=True)
-    return env.from_string(_PAGE).render(runs=runs, series=series, selector=selector)

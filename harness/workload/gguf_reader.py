@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.models.families import active_from, read_from
-from harness.models.shape import TENSOR_CLASSES, ModelShape, check_shape
+from harness.workload.families import active_from, read_from
+from harness.workload.shape import TENSOR_CLASSES, ModelShape, check_shape
 
 _SPLIT = re.compile(r"^(?P<stem>.*)-(?P<i>\d{5})-of-(?P<n>\d{5})\.gguf$", re.IGNORECASE)
 _BLOCK = re.compile(r"^blk\.(\d+)\.(.+)$")

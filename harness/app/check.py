@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from harness.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, Comparison, compare_samples
+from harness.app.api import check_out_dir
+from harness.app.run import run_benchmark
+from harness.analysis.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, Comparison, compare_samples
 from harness.errors import HarnessError
-from harness.results import parse_tags
+from harness.documents.result import parse_tags
 from harness.store.core import Store, open_store
 from harness.store.fingerprint import fingerprint
 from harness.store.results import MetricRecord, load_result_file, result_metrics
@@ -38,7 +40,7 @@ class Side:
 
 
 def parse_selector(selector: str) -> dict[str, str]:
-    """``"bios=A,nps=4"`` -> ``{"bios": "A", "nps": "4"}`` (tag rules from ``harness.results``)."""
+    """``"bios=A,nps=4"`` -> ``{"bios": "A", "nps": "4"}`` (tag rules from ``harness.documents.result``)."""
     return parse_tags([p for p in selector.split(",") if p.strip()])
 
 
@@ -136,12 +138,6 @@ def compare_selectors(base: str, cand: str, *, url: str | None = None,
 
 
 def _default_runner() -> RunBenchmark:
-    try:
-        from harness.runner import run_benchmark
-    except ModuleNotFoundError as exc:
-        if exc.name != "harness.runner":
-            raise
-        raise HarnessError("this moebench has no run pipeline (harness.runner is missing)") from exc
     return run_benchmark
 
 
@@ -155,11 +151,9 @@ def run_check(baseline: str, *, url: str | None = None, quick: bool = True,
     written: ``out_dir``, then the baseline (a typo fails in a second rather than after a full
     run; a run id or tag baseline needs a store that exists), then the store itself, opened and
     created here if new. A tag baseline never pools the new run itself. ``run`` defaults to
-    ``harness.runner.run_benchmark``; tests pass a function returning a result dict.
+    ``harness.app.run.run_benchmark``; tests pass a function returning a result dict.
     """
     if out_dir is not None:
-        from harness.api import check_out_dir
-
         check_out_dir(out_dir)
     with _LazyStore(url, create=False) as store:
         base = resolve_side(baseline, store)

@@ -1,4 +1,4 @@
-"""The built-in catalog: real ``config.json`` files shipped in ``harness/models/configs/``.
+"""The built-in catalog: real ``config.json`` files shipped in ``harness/workload/configs/``.
 
 Provenance of each file is in ``configs/SOURCES.md``; the GLM-4.5 files are reconstructed from
 published shapes and say so in their ``_provenance`` key.
@@ -56,13 +56,13 @@ def resolve_catalog_id(spec: str) -> str | None:
 def catalog_source(model_id: str) -> str:
     """Provenance text for a catalog id."""
     file, repo = _entry(model_id)
-    return f"catalog:{model_id} ({repo} config.json, harness/models/configs/{file})"
+    return f"catalog:{model_id} ({repo} config.json, harness/workload/configs/{file})"
 
 
 def load_catalog_config(model_id: str) -> dict[str, Any]:
     """The parsed config.json of a catalog id."""
     file, _ = _entry(model_id)
-    text = resources.files("harness.models").joinpath("configs", file).read_text("utf-8")
+    text = resources.files("harness.workload").joinpath("configs", file).read_text("utf-8")
     return json.loads(text)
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.models.shape import TENSOR_CLASSES, ModelShape
+from harness.workload.shape import TENSOR_CLASSES, ModelShape
+from harness.workload.config_json import config_shape, read_json
 
 _LAYER = re.compile(r"(?:^|\.)layers\.(\d+)\.")
 _VISION = re.compile(r"vision|multi_modal_projector|visual")
@@ -29,8 +30,6 @@ def _is_shard_name(value: Any) -> bool:
 
 def load_safetensors_index(path: Path) -> ModelShape:
     """``ModelShape`` of the config.json next to ``path``, with the index's total size attached."""
-    from harness.models.loading import load_config, read_json
-
     index = read_json(path)
     metadata = index.get("metadata")
     total = metadata.get("total_size") if isinstance(metadata, dict) else None
@@ -50,7 +49,7 @@ def load_safetensors_index(path: Path) -> ModelShape:
     if not config.is_file():
         raise HarnessError(f"{path}: no config.json beside it — put the model's config.json in "
                            f"{path.parent} (moebench reads the shape from it)")
-    shape = load_config(config, model_id=path.parent.name or "model")
+    shape = config_shape(read_json(config), config, model_id=path.parent.name or "model")
     nbytes = _shard_bytes(path.parent, weight_map, shape.n_layers)
     source = f"safetensors:{path} (total_size {int(total)} B)"
     return replace(shape, source=source, file_bytes=int(total), file_class_bytes=nbytes)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from harness.errors import HarnessError
-from harness.models.shape import ModelShape, check_shape
+from harness.workload.shape import ModelShape, check_shape
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from harness.errors import HarnessError
-from harness.fsutil import parse_json_text, read_bounded_bytes
-from harness.models.catalog import (CATALOG, catalog_source, load_catalog_config,
+from harness.workload.catalog import (CATALOG, catalog_source, load_catalog_config,
                                     resolve_catalog_id)
-from harness.models.families import shape_from_config
-from harness.models.shape import ModelShape
+from harness.workload.config_json import config_shape, read_json
+from harness.workload.families import shape_from_config
+from harness.workload.shape import ModelShape
+from harness.workload.gguf_reader import load_gguf
+from harness.workload.safetensors_index import load_safetensors_index
 
 
 # A config.json is a few KiB; a model.safetensors.index.json has one line per tensor, a few MB
 # for the largest models. Beyond this a file is not one of them.
-MAX_JSON_BYTES = 64 * 1024 * 1024
 
 
 def load_model(spec: str | os.PathLike[str]) -> ModelShape:
@@ -42,12 +42,8 @@ def load_model(spec: str | os.PathLike[str]) -> ModelShape:
         raise HarnessError(f"{spec} is not a regular file (a pipe or a device?) — point --model at a "
                            "config.json, .gguf or model.safetensors.index.json")
     if path.suffix.lower() == ".gguf" or _has_gguf_magic(path):
-        from harness.models.gguf_reader import load_gguf
-
         return load_gguf(path)
     if path.name.endswith(".index.json"):
-        from harness.models.safetensors_index import load_safetensors_index
-
         return load_safetensors_index(path)
     return load_config(path)
 
@@ -56,20 +52,8 @@ def load_config(path: Path, model_id: str | None = None) -> ModelShape:
     """A ``ModelShape`` from a config.json file."""
     cfg = read_json(path)
     if "weight_map" in cfg:
-        from harness.models.safetensors_index import load_safetensors_index
-
         return load_safetensors_index(path)
-    return shape_from_config(cfg, model_id or _id_from_path(path), f"config.json:{path}")
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    """Parse a JSON file, turning unreadable or truncated files into one-line errors."""
-    raw = read_bounded_bytes(path, MAX_JSON_BYTES, "model config or index JSON")
-    data = parse_json_text(raw, str(path))
-    if not isinstance(data, dict):
-        raise HarnessError(f"{path} holds a JSON {type(data).__name__}, not an object — "
-                           "pass a Hugging Face config.json")
-    return data
+    return config_shape(cfg, path, model_id)
 
 
 def _load_dir(path: Path) -> ModelShape:
@@ -89,8 +73,3 @@ def _has_gguf_magic(path: Path) -> bool:
             return fh.read(4) == b"GGUF"
     except OSError:
         return False
-
-
-def _id_from_path(path: Path) -> str:
-    """A readable id: the folder name for ``.../<model>/config.json``, else the file stem."""
-    return path.parent.name if path.name == "config.json" and path.parent.name else path.stem

@@ -1,7 +1,7 @@
 """``ModelShape``: what one token of a model touches, by tensor class (pure data, no I/O).
 
-Built by ``harness.models.families`` from a Hugging Face ``config.json``, by
-``harness.models.gguf_reader`` from a GGUF header, or from the catalog. Parameter counts are
+Built by ``harness.workload.families`` from a Hugging Face ``config.json``, by
+``harness.workload.gguf_reader`` from a GGUF header, or from the catalog. Parameter counts are
 derived from the shape keys, never typed in.
 """
 
@@ -75,7 +75,7 @@ class ModelShape:
     linear_state_elems: int = 0  # per sequence, all linear layers (recurrent + convolution state)
     linear_flops_per_token: float = 0.0  # per token, all linear layers: the state update and readout
     # bytes per state element: the model's BF16 by default (vLLM keeps the Gated DeltaNet state in the
-    # model dtype); harness.predict sets the engine's own (llama.cpp's recurrent cache is F32)
+    # model dtype); harness.perf.prediction sets the engine's own (llama.cpp's recurrent cache is F32)
     linear_state_dtype_bytes: float = 2.0
 
     @property
@@ -184,7 +184,7 @@ class ModelShape:
 # The range each size of a shape may take, whatever file it came from: far beyond any published
 # model (DeepSeek-V3: 61 layers, hidden 7168, 256 experts; Llama 3.1 405B: 126 layers, hidden
 # 16384), so only a damaged or foreign file is refused. A GGUF header is not range-checked
-# field by field as config.json is (harness.models.families), so this is its check.
+# field by field as config.json is (harness.workload.families), so this is its check.
 SHAPE_LIMITS: dict[str, tuple[int, int]] = {
     "n_layers": (1, 10_000), "hidden_size": (1, 1 << 20), "vocab_size": (1, 1 << 24),
     "n_heads": (1, 1 << 16), "n_kv_heads": (1, 1 << 16), "head_dim": (1, 1 << 16),

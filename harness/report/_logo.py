@@ -1,48 +1,18 @@
-"""The report's edges: find a result from what the user typed, read a logo file.
+"""The report's one input besides the result: a logo file, checked by its first bytes.
 
-A source is a ``result.json``, a run folder (its ``result.json``), or a run id (or unique prefix)
-in the results store. Everything read here is checked and refused with a one-line HarnessError.
 """
 
 from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Any
 
 from harness.errors import HarnessError
 from harness.report._context import Logo
-from harness.results import check_schema, load_result
 
 MAX_LOGO_BYTES = 512 * 1024
 _LOGO_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
                (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
-
-
-def load_source(ref: str, store_url: str | None = None) -> dict[str, Any]:
-    """The result a RUN argument names: a file, a run folder, or a run id in the store."""
-    path = Path(ref)
-    if path.exists():
-        return load_result(path)
-    if ref.endswith(".json") or "/" in ref or "\\" in ref:
-        raise HarnessError(f"{ref}: no such file or folder — give a result.json, a run folder or a run id")
-    return _load_from_store(ref, store_url)
-
-
-def _load_from_store(ref: str, url: str | None) -> dict[str, Any]:
-    try:
-        from harness.store import open_store
-    except ImportError:
-        raise HarnessError(f"{ref}: no such file, and this moebench has no results store to look the run up in") from None
-    try:
-        with open_store(url, create=False) as store:
-            document = store.load_result(store.find_run(ref))
-    except HarnessError as exc:
-        raise HarnessError(f"{ref} is not a file or folder, and as a run id: {exc}") from None
-    if not isinstance(document, dict):
-        raise HarnessError(f"run {ref}: the stored document is not a result object")
-    check_schema(document, f"run {ref}")
-    return document
 
 
 def load_logo(path: Path) -> Logo:

@@ -15,7 +15,8 @@ from typing import Any
 from harness import __version__
 from harness.errors import HarnessError
 from harness.fsutil import atomic_write_text, parse_json_text, read_bounded_bytes
-from harness.predict import MAX_BATCH, MAX_TOKENS
+from harness.workload.scenario import MAX_BATCH, MAX_TOKENS
+from harness.documents.specs import machine_from_probe, machine_from_record
 
 SCHEMA_VERSION = 1
 MAX_RESULT_BYTES = 64 * 1024 * 1024
@@ -260,8 +261,6 @@ _DIMM = {"size_bytes": (int, float), "speed_mts": (int, float), "configured_spee
 
 def _check_machine(machine: dict[str, Any]) -> None:
     """The machine record: Machine fields type- and range-checked, the inventory parts typed."""
-    from harness.specs import machine_from_probe, machine_from_record
-
     if machine.get("fingerprint") is not None and not isinstance(machine["fingerprint"], str):
         raise _damaged("machine.fingerprint", "text")
     for part, fields in _INVENTORY.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.models.shape import ModelShape
+from harness.workload.shape import ModelShape
 
 # Bytes per KV-cache element: 0.25 (2-bit) to 4 (fp32), the range predict accepts too.
 KV_BYTES_RANGE = (0.25, 4.0)
@@ -24,7 +24,7 @@ def check_kv_bytes(kv_dtype_bytes: float) -> float:
 def summarize_model(shape: ModelShape, recipe: Any = None, kv_dtype_bytes: float = 2.0
                     ) -> dict[str, Any]:
     """id, family, totals, per-class breakdown and KV bytes per token; with a
-    ``harness.quant.QuantRecipe``, also resident and per-token bytes by class."""
+    ``harness.workload.quant.QuantRecipe``, also resident and per-token bytes by class."""
     check_kv_bytes(kv_dtype_bytes)
     row: dict[str, Any] = {
         "id": shape.id, "family": shape.family, "source": shape.source,

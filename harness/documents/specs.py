@@ -7,20 +7,15 @@ naming the key and the accepted range.
 
 from __future__ import annotations
 
-import sys
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.fsutil import parse_json_text, read_bounded_bytes
-from harness.machine import GpuSpec, Machine
-from probes.gpu_sheet import sheet_for
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from harness.fsutil import read_bounded_bytes
+from harness.hardware.machine import GpuSpec, Machine
+from harness.hardware.gpu_sheet import sheet_for
+from harness.hardware.cpu_catalog import rating_for
+from harness.hardware.machine import machine_from_dict
 
 MAX_SPEC_BYTES = 4 * 1024 * 1024
 PROBE_SCHEMA_VERSION = 1  # probes/runner.py SCHEMA_VERSION (a test keeps the two equal)
@@ -134,8 +129,6 @@ def parse_spec(data: dict[str, Any], source: str) -> Machine:
 def _fill_cpu(cpu: dict[str, Any], mem: dict[str, Any], filled: list[str]) -> None:
     """Cores per socket and DIMM speed from the CPU catalog when the spec names a CPU it knows but
     leaves them out (said in the machine's notes, which every prediction repeats)."""
-    from harness.cpu_catalog import rating_for
-
     rating = rating_for(cpu.get("model"))
     if rating is None:
         return
@@ -282,57 +275,6 @@ def read_bounded(path: Path, limit: int = MAX_SPEC_BYTES) -> str:
         raise HarnessError(f"{path} is not UTF-8 text — save it as UTF-8") from None
 
 
-def parse_machine_text(text: str, source: str) -> Machine:
-    """Any supported machine document (spec TOML/JSON, probe JSON, result.json) from its text.
-
-    Every error names ``source`` first, so the user knows which file to fix.
-    """
-    try:
-        return _parse_machine_text(text, source)
-    except HarnessError as exc:
-        message = str(exc)
-        raise HarnessError(message if message.startswith(source) else f"{source}: {message}") from None
-
-
-def _parse_machine_text(text: str, source: str) -> Machine:
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if not stripped:
-        raise HarnessError(f"{source} is empty — give a machine spec, probe JSON or result.json")
-    if stripped.startswith("{") or source.lower().endswith(".json"):
-        return machine_from_document(parse_json_text(stripped, source), source)
-    try:
-        data = tomllib.loads(stripped)
-    except tomllib.TOMLDecodeError as exc:
-        raise HarnessError(f"{source}: not valid TOML ({exc})") from None
-    except (RecursionError, ValueError) as exc:  # deep nesting; an integer too long to convert
-        raise HarnessError(f"{source}: unreadable TOML ({type(exc).__name__}) — not a machine spec") from None
-    return parse_spec(data, source)
-
-
-def machine_from_document(data: Any, source: str) -> Machine:
-    """Tell a probe report, a result.json and a plain spec apart by their keys."""
-    if not isinstance(data, dict):
-        raise HarnessError(f"{source}: expected a JSON object, got a JSON {type(data).__name__}")
-    if data.get("kind") == "moebench-probe":
-        return machine_from_probe(data)
-    if "run_id" in data or "schema_version" in data:
-        return _machine_from_result(data, source)
-    return parse_spec(data, source)
-
-
-def _machine_from_result(data: dict[str, Any], source: str) -> Machine:
-    from harness.results import check_schema
-
-    check_schema(data, source)
-    m = data.get("machine")
-    if not isinstance(m, dict):
-        raise HarnessError("no machine object — is it a complete moebench result.json?")
-    if isinstance(m.get("probe"), dict):
-        name = _coerce(m.get("name", ""), str, None, None, "machine.name")
-        return machine_from_probe(m["probe"], name=name or None)
-    return machine_from_record(m)
-
-
 # Machine.to_dict() as result.json keeps it: field → (type, min, max).
 _RECORD = {"name": (str, None, None), "source": (str, None, None), "cpu_model": (str, None, None),
            "threads": (int, 1, 1 << 20), "numa_nodes": (int, 1, 1024), "memory_type": (str, None, None),
@@ -347,8 +289,6 @@ _RECORD = {"name": (str, None, None), "source": (str, None, None), "cpu_model": 
 
 def machine_from_record(m: dict[str, Any]) -> Machine:
     """A ``Machine`` from its ``to_dict()`` form, every field type- and range-checked."""
-    from harness.machine import machine_from_dict
-
     fields = _fields(m, _RECORD, "machine")
     if not fields.get("name"):
         raise HarnessError("machine.name is missing — is it a complete moebench result.json?")
@@ -365,25 +305,3 @@ def machine_from_record(m: dict[str, Any]) -> Machine:
     return machine_from_dict({**fields, "source": fields.get("source", "result"), "gpus": checked,
                               "cpu_flags": list(_strings(m.get("cpu_flags"), "machine.cpu_flags")),
                               "notes": list(_strings(m.get("notes"), "machine.notes"))})
-
-
-def catalog_dir() -> Any:
-    return resources.files("harness") / "data" / "machines"
-
-
-def machine_ids() -> list[str]:
-    return sorted(p.name[:-5] for p in catalog_dir().iterdir() if p.name.endswith(".toml"))
-
-
-def load_machine(arg: str) -> Machine:
-    """A machine from a catalog id, a spec file, a probe JSON or a result.json."""
-    if not arg.strip():
-        raise HarnessError("--machine is empty — give a spec file, probe JSON, result.json or a catalog id")
-    path = Path(arg)
-    if not path.exists() and arg in machine_ids():
-        text = (catalog_dir() / f"{arg}.toml").read_text(encoding="utf-8")
-        return parse_machine_text(text, arg)
-    if not path.exists():
-        raise HarnessError(f"machine {arg!r} is neither a file nor a catalog id — "
-                           f"use a spec path or one of: {', '.join(machine_ids())}")
-    return parse_machine_text(read_bounded(path), str(path))

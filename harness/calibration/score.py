@@ -6,15 +6,17 @@ Prints predicted vs measured, per-row error, MAPE, and the MAPE of the naive rul
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from harness.calibration import CalibrationCase, holdout_path, lead_int, load_cases
-from harness.engines import ENGINES, EngineProfile
-from harness.errors import HarnessError
-from harness.predict import Scenario, predict, theoretical_bandwidth
+from harness.calibration.rows import CalibrationCase, lead_int, load_cases
+from harness.perf.engines import EngineSet
+from harness.perf.devices import theoretical_bandwidth
+from harness.perf.prediction import predict
+from harness.workload.scenario import Scenario
+from harness.workload import load_model
+from harness.workload.quant import parse_quant
 
 
 @dataclass(frozen=True)
@@ -69,33 +71,16 @@ def calibration_model(model_id: str) -> str:
     return str(extra) if extra.is_file() else model_id
 
 
-def score_case(case: CalibrationCase, engines: dict[str, EngineProfile] | None = None) -> RowScore:
-    from harness.models import load_model
-    from harness.quant import parse_quant
-
+def score_case(case: CalibrationCase, engines: EngineSet) -> RowScore:
     model = load_model(calibration_model(case.model_id))
     quant = parse_quant(case.quant)
     sc = Scenario(model=model, quant=quant, engine=case.engine, placement=case.placement,
                   context=case.context, batch=case.batch, backend=case.backend,
                   prompt=case.prompt or Scenario.prompt, prefill_depth=case.prefill_depth)
-    if engines is not None:
-        pred = predict_with(engines, case.machine, sc)
-    else:
-        pred = predict(case.machine, sc)
+    pred = predict(case.machine, sc, engines)
     return RowScore(case.id, case.engine, case.placement, case.model_id, case.quant, case.measured_decode,
                     pred.decode_tokens_per_s or 0.0, rule_of_thumb(case, model, quant),
                     case.measured_prefill, pred.prefill_tokens_per_s, fits=bool(pred.fits))
-
-
-def predict_with(engines: dict[str, EngineProfile], machine: Any, sc: Scenario) -> Any:
-    """Predict with a candidate set of engine profiles (used by the fitter)."""
-    saved = dict(ENGINES)
-    ENGINES.update(engines)
-    try:
-        return predict(machine, sc)
-    finally:
-        ENGINES.clear()
-        ENGINES.update(saved)
 
 
 def usable_cases(path: Path | None = None) -> list[CalibrationCase]:
@@ -112,17 +97,15 @@ def mape(errors: Iterable[float]) -> float:
 DEFAULT_NODE_LINK_GBS = 400.0
 
 
-def aggregate_rows(cases: list[CalibrationCase] | None = None) -> list[dict[str, Any]]:
+def aggregate_rows(cases: list[CalibrationCase], engines: EngineSet) -> list[dict[str, Any]]:
     """Multi-node serving rows (aggregate tokens/s per node and per-user speed), predicted at the
     concurrency they imply (aggregate ÷ per-user) — a consistency check, kept out of the MAPE."""
     import re
     from dataclasses import replace
 
-    from harness.models import load_model
-    from harness.quant import parse_quant
 
     out = []
-    for c in load_cases() if cases is None else cases:
+    for c in cases:
         text = c.row.get("decode_tok_s", "")
         user = re.search(r"(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))? per user", text)
         nodes = re.search(r"= (\d+) nodes", c.row.get("gpu_count", ""))
@@ -136,59 +119,10 @@ def aggregate_rows(cases: list[CalibrationCase] | None = None) -> list[dict[str,
         batch = round(per_node / per_user * n_nodes)
         sc = Scenario(model=load_model(c.model_id), quant=parse_quant("fp8"), engine="sglang", placement="multi-node",
                       context=c.context, batch=batch)
-        pred = predict(machine, sc)
+        pred = predict(machine, sc, engines)
         out.append({"id": c.id, "nodes": n_nodes, "batch": batch, "measured_per_user_tok_s": per_user,
                     "predicted_per_user_tok_s": pred.decode_tokens_per_s,
                     "measured_per_node_tok_s": per_node,
                     "predicted_per_node_tok_s": (pred.aggregate_tokens_per_s or 0) / n_nodes,
                     "assumption": f"interconnect {DEFAULT_NODE_LINK_GBS:g} GB/s per node (not in the row)"})
     return out
-
-
-def _source_name(path: Path | None) -> str:
-    if path is None:
-        return "calibration set (harness/data/calibration/measurements.csv)"
-    if Path(path).resolve() == holdout_path().resolve():
-        return "held-out set (harness/data/calibration/holdout.csv, never fitted on)"
-    return str(path)
-
-
-def validate(path: Path | None = None) -> dict[str, Any]:
-    """Score every usable calibration row (or every row of a user's CSV in the same format at
-    ``path``); list the unusable ones with the reason."""
-    cases = load_cases(path)
-    rows: list[RowScore] = []
-    skipped = [{"id": c.id, "why": c.why_not} for c in cases if not c.usable]
-    for c in cases:
-        if not c.usable:
-            continue
-        try:
-            score = score_case(c)
-        except HarnessError as exc:  # a user's row the model cannot take (an impossible context, ...)
-            skipped.append({"id": c.id, "why": str(exc)})
-            continue
-        if score.predicted > 0 and score.fits:
-            rows.append(score)
-        else:
-            skipped.append({"id": c.id, "why": "the model and its KV cache do not fit that machine at the row's "
-                                                "context and batch, so there is no speed to compare"})
-    if not rows:
-        raise HarnessError(f"no usable row in {path or 'the calibration set'} — each row needs a catalog model, "
-                           "a quant, a decode tok/s and its machine's memory (see the skipped reasons with --json)"
-                           if path is None else
-                           f"no usable row in {path}: {skipped[0]['id']}: {skipped[0]['why']}")
-    rot = [r for r in rows if r.rule_of_thumb]
-    return {
-        "rows": [r.to_dict() for r in rows],
-        "mape_pct": mape(r.error for r in rows),
-        "median_ape_pct": 100 * statistics.median(abs(r.error) for r in rows) if rows else float("nan"),
-        "rule_of_thumb_mape_pct": mape(r.rule_of_thumb / r.measured - 1 for r in rot),
-        "within_1_5x": sum(1 for r in rows if 1 / 1.5 <= r.ratio <= 1.5),
-        "prefill_mape_pct": mape(r.predicted_prefill / r.measured_prefill - 1 for r in rows
-                                 if r.measured_prefill and r.predicted_prefill),
-        "prefill_count": sum(1 for r in rows if r.measured_prefill and r.predicted_prefill),
-        "count": len(rows),
-        "skipped": skipped,
-        "aggregate_rows": aggregate_rows(cases),
-        "source": _source_name(path),
-    }

@@ -14,12 +14,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness.cpu_catalog import rating_for
+from harness.hardware.cpu_catalog import rating_for
 from harness.errors import HarnessError
 from harness.fsutil import read_bounded_bytes
-from harness.machine import GpuSpec, Machine
-from harness.quant import FORMAT_BPW, QUANT_NAMES
-from probes.gpu_sheet import sheet_for
+from harness.hardware.machine import GpuSpec, Machine
+from harness.workload.quant import FORMAT_BPW, QUANT_NAMES
+from harness.hardware.gpu_sheet import sheet_for
 
 # Model names in the rows → catalog ids (same architecture; fine-tunes share the shape).
 _MODEL_IDS = (
@@ -244,7 +244,7 @@ def parse_quant_column(row: dict[str, str]) -> str | None:
         return f"{bits:g}bpw" if bits else _GGUF_LAYOUTS[head]
     if head in ("bf16", "fp16") or (head in QUANT_NAMES and not sized):
         # a 16-bit file is 16 bits throughout whatever its size; its name keeps BF16 vs FP16, which
-        # kernels treat differently (harness.predict.gpu_kernel_penalty)
+        # kernels treat differently (harness.perf.prediction.gpu_kernel_penalty)
         return head  # a plain format name: its real layout (scales, tensors kept at higher precision)
     stated = re.search(r"(\d+(?:\.\d+)?)\s*bpw", label.lower())
     bpw = _num(row.get("bits_per_weight_if_stated")) or (float(stated.group(1)) if stated else None) \

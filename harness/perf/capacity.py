@@ -1,0 +1,99 @@
+"""Whether a scenario fits: resident bytes by device and tensor class, the reserves an OS, engine and
+GPU runtime keep, and the largest context and batch that fit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.hardware.machine import Machine
+from harness.perf.devices import GB, Devices
+from harness.perf.step import device_of
+from harness.workload.scenario import Scenario
+
+
+# Host memory a running OS and engine keep for themselves (kernel, services, engine buffers). An
+# assumption, stated in every prediction's assumptions; measured here: a fresh 24 GB VM reports
+# 23 GB available before anything runs.
+HOST_RESERVE_FRAC = 0.05
+
+
+HOST_RESERVE_MIN_GB = 4.0
+
+
+# Per-GPU runtime reserve: CUDA context, activations, allocator slack (vLLM's default
+# gpu_memory_utilization 0.9 leaves 10%).
+GPU_RESERVE_FRAC = 0.10
+
+
+def memory_breakdown(sc: Scenario, placement: str, unified: bool) -> dict[str, dict[str, float]]:
+    """Resident bytes by device and tensor class (weights + KV cache for context × batch)."""
+    out: dict[str, dict[str, float]] = {"host": {}, "gpu": {}}
+    for cls, b in sc.quant.weight_bytes(sc.model).items():
+        if cls == "mtp" and not sc.mtp:
+            continue
+        if b:
+            out[device_of(cls, placement, unified)][cls] = b
+    out[device_of("attention", placement, unified)]["kv_cache"] = (
+        sc.model.kv_cache_bytes(sc.context, sc.kv_dtype_bytes) * sc.batch)
+    return out
+
+
+def memory_per_gpu_ep(sc: Scenario, machine: Machine) -> dict[str, dict[str, float]]:
+    """Bytes on each GPU under expert parallelism: dense weights replicated, experts split, KV of
+    the GPU's share of the sequences."""
+    n = max(1, machine.gpu_count * machine.nodes)
+    per_gpu: dict[str, float] = {}
+    for cls, b in sc.quant.weight_bytes(sc.model).items():
+        if cls == "mtp" and not sc.mtp:
+            continue
+        if b:
+            per_gpu[cls] = b / n if cls == "routed_experts" else b
+    per_gpu["kv_cache"] = sc.model.kv_cache_bytes(sc.context, sc.kv_dtype_bytes) * sc.batch / n
+    return {"host": {}, "gpu (each)": per_gpu}
+
+
+def fit_ep(mem: dict[str, dict[str, float]], machine: Machine) -> tuple[bool, dict[str, Any]]:
+    need = sum(mem["gpu (each)"].values())
+    usable = (machine.gpus[0].memory_gb if machine.gpus else 0.0) * GB * (1 - GPU_RESERVE_FRAC)
+    return need <= usable, {"gpu_needed_bytes_each": need, "gpu_usable_bytes_each": usable,
+                            "gpus": machine.gpu_count * machine.nodes}
+
+
+def fits_on(mem: dict[str, dict[str, float]], dev: Devices, placement: str) -> tuple[bool, dict[str, Any]]:
+    host_need = sum(mem["host"].values())
+    gpu_need = sum(mem["gpu"].values())
+    host_res = max(HOST_RESERVE_MIN_GB * GB, HOST_RESERVE_FRAC * dev.host_capacity)
+    if dev.unified:
+        host_need += gpu_need
+        gpu_need = 0.0
+    host_free = dev.host_capacity - host_res
+    gpu_free = dev.gpu_capacity * (1 - GPU_RESERVE_FRAC) if not dev.unified else 0.0
+    ok_host = host_need <= host_free if dev.host_capacity else True  # capacity unknown: not checked
+    ok_gpu = gpu_need <= gpu_free
+    info = {"host_needed_bytes": host_need, "host_usable_bytes": max(0.0, host_free),
+            "gpu_needed_bytes": gpu_need, "gpu_usable_bytes": gpu_free,
+            "host_fits": ok_host, "gpu_fits": ok_gpu}
+    return ok_host and ok_gpu, info
+
+
+def capacity_limits(sc: Scenario, placement: str, dev: Devices, mem: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Largest context (at this batch) and largest batch (at this context) that fit."""
+    kv_dev = "host" if dev.unified else device_of("attention", placement, dev.unified)
+    weights = sum(v for d in mem.values() for k, v in d.items() if k != "kv_cache") if dev.unified else \
+        sum(v for k, v in mem[kv_dev].items() if k != "kv_cache")
+    if kv_dev == "host" or dev.unified:
+        usable = dev.host_capacity - max(HOST_RESERVE_MIN_GB * GB, HOST_RESERVE_FRAC * dev.host_capacity)
+    else:
+        usable = dev.gpu_capacity * (1 - GPU_RESERVE_FRAC)
+    per_token = sc.model.kv_bytes_per_token(sc.kv_dtype_bytes)
+    room = usable - weights
+    if room <= 0:
+        return {"max_context": 0, "max_batch": 0, "kv_bytes_per_token": per_token}
+    if per_token <= 0:  # every layer linear attention: no cache grows with the context
+        state = sc.model.linear_state_bytes
+        return {"max_context": None, "max_batch": int(room / state) if state else None, "kv_bytes_per_token": 0.0}
+    # linear-attention state (Qwen3-Next) is fixed per sequence: only the rest grows with the context
+    max_ctx = int(max(0.0, room - sc.model.linear_state_bytes * sc.batch) / (per_token * sc.batch))
+    kv_seq = sc.model.kv_cache_bytes(sc.context, sc.kv_dtype_bytes)
+    max_batch = int(room / kv_seq) if kv_seq > 0 else None
+    return {"max_context": max_ctx, "max_batch": max_batch, "kv_bytes_per_token": per_token}

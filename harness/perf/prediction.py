@@ -1,0 +1,142 @@
+"""Prediction of one scenario on one machine: decode and prefill tokens/s, TTFT, whether it fits,
+the bottleneck, and every assumption made on the way.
+
+The mechanisms live beside this module (devices, step, overheads, capacity, multinode, placement);
+this one resolves the placement and engine, calls them in order and collects their notes. Engine
+profiles are passed in: nothing here reads a file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.hardware.machine import Machine
+from harness.perf.capacity import (GPU_RESERVE_FRAC, HOST_RESERVE_FRAC, HOST_RESERVE_MIN_GB, capacity_limits,
+                                   fit_ep, fits_on, memory_breakdown, memory_per_gpu_ep)
+from harness.perf.devices import devices_for
+from harness.perf.engines import EngineSet, auto_engine
+from harness.perf.multinode import decode_step_ep
+from harness.perf.placement import resolve_placement, tensor_parallel_size
+from harness.perf.step import decode_step, gpu_kernel_penalty, prefill_rate, unique_experts
+from harness.workload.scenario import BACKENDS, Scenario
+
+# DeepSeek-V3 technical report §5.4.3: the MTP token is accepted 85–90% of the time, 1.8× TPS.
+MTP_ACCEPTANCE = 0.85
+
+
+@dataclass(frozen=True)
+class Prediction:
+    inputs: dict[str, Any]
+    engine: str
+    placement: str
+    decode_tokens_per_s: float | None  # per user (= aggregate at batch 1)
+    aggregate_tokens_per_s: float | None
+    prefill_tokens_per_s: float | None
+    ttft_s: float | None
+    fits: bool
+    bottleneck: str
+    time_per_token_s: dict[str, float]  # where a decode step's time goes
+    bytes_per_token: dict[str, float]  # bytes read per decode step by device
+    memory: dict[str, dict[str, float]]  # resident bytes by device and tensor class
+    capacity: dict[str, Any]
+    assumptions: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def predict(machine: Machine, sc: Scenario, engines: EngineSet) -> Prediction:
+    """Predict decode and prefill for one scenario on one machine."""
+    if sc.batch < 1:
+        raise HarnessError(f"batch must be >= 1, got {sc.batch} — pass --batch 1 or more")
+    if sc.context < 0 or sc.prompt < 0 or sc.prefill_depth < 0:
+        raise HarnessError("context and prompt lengths must be >= 0 — pass e.g. --context 4096")
+    if sc.backend not in BACKENDS:
+        raise HarnessError(f"unknown backend {sc.backend!r} — use one of: {', '.join(BACKENDS)}")
+    requested = sc.placement
+    placement = auto_placement(machine, sc, engines) if requested == "auto" else resolve_placement(machine, requested)
+    eng_name = auto_engine(placement, machine.gpu_count, machine.nodes) if sc.engine == "auto" else sc.engine
+    eng = engines.resolve(eng_name)
+    notes: list[str] = []
+    if requested == "auto":
+        notes.append(f"placement auto → {placement} (the fastest that fits)")
+        placement_note = len(notes) - 1
+    if sc.engine == "auto":
+        notes.append(f"engine auto → {eng.name} (usual engine for {placement} placement)")
+    notes.append(f"engine profile {eng.name}: {eng.note}")
+    notes += [f"machine: {n}" for n in machine.notes]
+    if sc.model.linear_state_elems:
+        sc = replace(sc, model=replace(sc.model, linear_state_dtype_bytes=eng.linear_state_bytes))
+        notes.append(f"linear-attention state: {sc.model.linear_state_bytes / 1e6:.0f} MB per sequence "
+                     f"({eng.linear_state_bytes:g} bytes per element in {eng.name}), read and written every step")
+    if placement == "gpu":
+        tp = tensor_parallel_size(machine, sc, eng)
+        if tp < machine.gpu_count:
+            notes.append(f"tensor parallel over {tp} of the {machine.gpu_count} GPUs: the fastest power-of-two "
+                         f"split that fits (more GPUs add bandwidth but also per-layer collectives); capacity and "
+                         f"throughput are for one such replica, the node holds {machine.gpu_count // tp}")
+            machine = replace(machine, gpus=(replace(machine.gpus[0], count=tp),))
+    dev = devices_for(machine, eng, placement, notes)
+    if placement == "multi-node":
+        mem = memory_per_gpu_ep(sc, machine)
+        fits, cap = fit_ep(mem, machine)
+    else:
+        mem = memory_breakdown(sc, placement, dev.unified)
+        fits, cap = fits_on(mem, dev, placement)
+        cap.update(capacity_limits(sc, placement, dev, mem))
+    if placement == "multi-node":
+        step, times, by = decode_step_ep(sc, machine, dev, eng, notes)
+    else:
+        step, times, by = decode_step(sc, placement, dev, eng)
+    per_user = 1.0 / step if step and math.isfinite(step) else None
+    if per_user and sc.mtp and eng.mtp and sc.model.params.get("mtp"):
+        per_user *= 1 + MTP_ACCEPTANCE
+        notes.append(f"DeepSeek MTP: ×{1 + MTP_ACCEPTANCE:.2f} (acceptance {MTP_ACCEPTANCE}, DeepSeek-V3 report §5.4.3)")
+    prefill = prefill_rate(sc, placement, dev)
+    ttft = (sc.prompt / prefill + (1 / per_user if per_user else 0.0)) if prefill else None
+    notes += _workload_notes(sc)
+    if placement == "gpu" and gpu_kernel_penalty(sc, eng) < 1.0:  # the only placement with experts on a GPU it slows
+        notes.append(f"{sc.backend} backend without a BF16 expert mat-vec path: routed experts stream at "
+                     f"{gpu_kernel_penalty(sc, eng):.2f} of the GPU rate ({eng.name} profile)")
+    notes.append(f"fit: host memory keeps max({HOST_RESERVE_MIN_GB:g} GB, {HOST_RESERVE_FRAC:.0%}) for the OS and "
+                 f"engine buffers; each GPU keeps {GPU_RESERVE_FRAC:.0%} (vLLM's gpu_memory_utilization 0.9)")
+    if requested == "auto" and not fits:  # auto falls back to cpu when no placement fits
+        notes[placement_note] = f"placement auto → {placement}: no placement fits this machine, so the answer says why"
+    bottleneck = "does not fit" if not fits else max(times, key=times.get)
+    return Prediction(
+        inputs=sc.inputs() | {"placement_resolved": placement, "engine_resolved": eng.name},
+        engine=eng.name, placement=placement,
+        decode_tokens_per_s=per_user, aggregate_tokens_per_s=(per_user * sc.batch if per_user else None),
+        prefill_tokens_per_s=prefill, ttft_s=ttft, fits=fits, bottleneck=bottleneck,
+        time_per_token_s=times, bytes_per_token=by, memory=mem, capacity=cap, assumptions=notes,
+    )
+
+
+def _workload_notes(sc: Scenario) -> list[str]:
+    m = sc.model
+    notes = [f"model {m.id}: {m.total_params / 1e9:.1f}B total, {m.active_total / 1e9:.1f}B activated per token",
+             f"quant {sc.quant.name}; KV cache {sc.kv_dtype_bytes:g} bytes/element, context {sc.context} tokens"]
+    if m.n_routed_experts:
+        notes.append(f"routing uniform: batch {sc.batch} touches "
+                     f"{unique_experts(m.n_routed_experts, m.experts_per_token, sc.batch):.1f} of "
+                     f"{m.n_routed_experts} experts per MoE layer")
+    return notes
+
+
+def auto_placement(machine: Machine, sc: Scenario, engines: EngineSet) -> str:
+    """The fastest placement that fits (cpu when nothing fits, so the answer says why)."""
+    options = ["cpu"]
+    if machine.gpus:
+        options += ["gpu", "hybrid"] if sc.model.n_routed_experts else ["gpu"]
+    if machine.nodes > 1 and machine.gpus:
+        options.append("multi-node")
+    best, best_rate = "cpu", -1.0
+    for p in options:
+        pred = predict(machine, replace(sc, placement=p), engines)
+        rate = pred.decode_tokens_per_s or 0.0
+        if pred.fits and rate > best_rate:
+            best, best_rate = p, rate
+    return best
