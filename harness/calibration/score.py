@@ -1,11 +1,12 @@
-"""``moebench validate``: predict every calibration row and score it against the measurement.
-
-Prints predicted vs measured, per-row error, MAPE, and the MAPE of the naive rule of thumb
-(peak bandwidth ÷ activated bytes) beside it, so users see how much the model adds.
-"""
+"""Scoring a calibration case: its prediction against its measurement, with the naive rule of
+thumb (peak bandwidth ÷ activated bytes) beside it, and the multi-node serving rows as a
+consistency check. ``moebench validate`` (``harness.app.validate``) and the fitter use these."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -65,8 +66,6 @@ def rule_of_thumb(case: CalibrationCase, model: Any, quant: Any) -> float | None
 
 def calibration_model(model_id: str) -> str:
     """Catalog id, or the path of a calibration-only config (dense contrast models)."""
-    from importlib import resources
-
     extra = resources.files("harness") / "data" / "calibration" / "models" / f"{model_id}.json"
     return str(extra) if extra.is_file() else model_id
 
@@ -100,10 +99,6 @@ DEFAULT_NODE_LINK_GBS = 400.0
 def aggregate_rows(cases: list[CalibrationCase], engines: EngineSet) -> list[dict[str, Any]]:
     """Multi-node serving rows (aggregate tokens/s per node and per-user speed), predicted at the
     concurrency they imply (aggregate ÷ per-user) — a consistency check, kept out of the MAPE."""
-    import re
-    from dataclasses import replace
-
-
     out = []
     for c in cases:
         text = c.row.get("decode_tok_s", "")

@@ -9,6 +9,7 @@ driver moebench installs (SQLAlchemy would otherwise look for psycopg2).
 
 from __future__ import annotations
 
+import platformdirs
 import os
 import random
 import time
@@ -28,8 +29,6 @@ _RETRIES = 8
 
 def default_url() -> str:
     """SQLite file in the user data directory (``~/.local/share/moebench/results.sqlite``)."""
-    import platformdirs
-
     return f"sqlite:///{platformdirs.user_data_path('moebench') / 'results.sqlite'}"
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.workload.families import active_from, read_from
+from harness.workload.arch import active_from, read_from
 from harness.workload.shape import TENSOR_CLASSES, ModelShape, check_shape
 
 _SPLIT = re.compile(r"^(?P<stem>.*)-(?P<i>\d{5})-of-(?P<n>\d{5})\.gguf$", re.IGNORECASE)
