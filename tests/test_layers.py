@@ -4,9 +4,10 @@ import cycle or an upward import cannot come back."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
-from importlinter.cli import lint_imports
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,7 +18,11 @@ LAZY_OK = {"matplotlib", "matplotlib.figure", "matplotlib.patches", "pandas", "g
 
 
 def test_import_linter_contracts_are_kept():
-    assert lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True) == 0
+    """In a subprocess: import-linter reconfigures logging, which would mute other tests' loggers."""
+    code = ("import sys; from importlinter.cli import lint_imports; "
+            f"sys.exit(lint_imports(config_filename={str(ROOT / 'pyproject.toml')!r}, no_cache=True, no_logo=True))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_function_level_imports_only_for_heavy_optional_packages():

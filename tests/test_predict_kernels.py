@@ -370,15 +370,11 @@ def test_mxfp4_under_a_ggml_engine_is_the_gguf_layout():
 
 
 def test_tensor_parallel_floor_scales_with_ring_all_reduce_steps():
-    """Anchored at 8 GPUs (vLLM DeepSeek-R1 on 8x H100), the floor grows with tp - 1: the published TP 2 /
-    TP 4 pair on 3090 Ti (vLLM issue #6955, held out) lands within 10%, where a fixed floor reads ~0.7x."""
-    from harness.calibration.rows import holdout_path
+    """Anchored at 8 GPUs (vLLM DeepSeek-R1 on 8x H100), the floor grows with tp - 1, the steps of a
+    ring all-reduce (how the held-out TP 2 / TP 4 rows score is reported by validate, not asserted)."""
     from harness.perf.overheads import TP_REF, tp_floor_us
-    from harness.app.validate import validate
 
     vllm = get_engine("vllm")
     assert tp_floor_us(vllm, 1) == 0.0 and tp_floor_us(vllm, TP_REF) == vllm.tp_layer_us
     assert tp_floor_us(vllm, 2) == pytest.approx(vllm.tp_layer_us / 7)
-    rows = {r["id"]: r for r in validate(holdout_path())["rows"]}
-    for tp in (2, 4):
-        assert abs(rows[f"ho_4x3090ti_llama70b_awq_tp{tp}"]["error_pct"]) < 10
+    assert tp_floor_us(vllm, 4) == pytest.approx(3 * vllm.tp_layer_us / 7)

@@ -254,7 +254,7 @@ def full_result() -> dict[str, Any]:
     from conftest import FakeReport
 
     return run_benchmark(models=["qwen3-30b-a3b"], quants=["q4_k_m"],
-                         probe_fn=lambda **_: FakeReport(FAKE_PROBE), write_report=False)
+                         probe_fn=lambda **_: FakeReport(FAKE_PROBE), write_report=False).to_json()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))

@@ -4,15 +4,15 @@ results store) and ``moebench report`` as a function: load the runs, render, wri
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
-from harness.documents.result import check_schema, load_result
+from harness.documents.result import Result, load_result
 from harness.errors import HarnessError
 from harness.report import default_html_path, render_outputs, write_output
 from harness.store import open_store
 
 
-def load_source(ref: str, store_url: str | None = None) -> dict[str, Any]:
+def load_source(ref: str, store_url: str | None = None) -> Result:
     """The result a RUN argument names: a file, a run folder, or a run id in the store."""
     path = Path(ref)
     if path.exists():
@@ -22,16 +22,12 @@ def load_source(ref: str, store_url: str | None = None) -> dict[str, Any]:
     return _load_from_store(ref, store_url)
 
 
-def _load_from_store(ref: str, url: str | None) -> dict[str, Any]:
+def _load_from_store(ref: str, url: str | None) -> Result:
     try:
         with open_store(url, create=False) as store:
-            document = store.load_result(store.find_run(ref))
+            return store.load_result(store.find_run(ref))
     except HarnessError as exc:
         raise HarnessError(f"{ref} is not a file or folder, and as a run id: {exc}") from None
-    if not isinstance(document, dict):
-        raise HarnessError(f"run {ref}: the stored document is not a result object")
-    check_schema(document, f"run {ref}")
-    return document
 
 
 def report_files(sources: Sequence[str], *, html: str | None = None, markdown: str | None = None,

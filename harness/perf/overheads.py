@@ -16,8 +16,6 @@ from harness.perf.engines import EngineProfile
 # GB10 ~90 (125), RTX 4090 ~50 (165), RTX PRO 6000 ~50 (500, full-rate workstation BF16): log-log
 # least-squares slope -0.49.
 FLOOR_REF_TFLOPS = 100.0
-
-
 FLOOR_EXPONENT = 0.5
 
 
@@ -29,11 +27,8 @@ def gpu_floor_scale(bf16_tflops: float | None) -> float:
 
 
 # The tensor-parallel floor (engine profiles' tp_layer_us) is derived on 8 GPUs (vLLM, DeepSeek-R1 on
-# 8x H100: harness/engines.py) and scales with the steps of a ring all-reduce, tp - 1. Checked on a
-# published pair at TP 2 and 4 (vLLM 0.5.3, Llama-3.1-70B AWQ on 3090 Ti, 1 client: 30 and 46 tok/s,
-# vllm-project/vllm issue #6955; held-out rows ho_4x3090ti_llama70b_awq_tp*): the scaled floor gives
-# both within 10% (x1.02 / x0.93), an unscaled one x0.70 / x0.65 (the scaling's form was chosen with these two
-# rows in view: they check it, they did not fit it).
+# 8x H100: harness.calibration.derive) and scales with the steps of a ring all-reduce, tp - 1 (its
+# history, and the held-out rows that were in view when the form was chosen: CHANGES.md).
 TP_REF = 8
 
 

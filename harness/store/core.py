@@ -22,6 +22,7 @@ from harness.store import _schema as S
 from harness.store._engine import (create_engine, display_url, resolve_url, retry_busy,
                                    sqlite_path, write_transaction)
 from harness.store.fingerprint import fingerprint
+from harness.documents.result import Result
 from harness.store.results import MetricRecord, check_result, result_metrics
 
 log = logging.getLogger("moebench.store")
@@ -54,31 +55,28 @@ def parse_time(value: Any) -> datetime | None:
     return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt.tzinfo else dt
 
 
-def _tags(result: Mapping[str, Any]) -> dict[str, str]:
+def _tags(result: Result) -> dict[str, str]:
     """The run's tags under the same rules ``--tag`` enforces (files may come from anywhere)."""
-    tags = result.get("tags") or {}
-    if not isinstance(tags, Mapping):
-        raise HarnessError(f"run {result['run_id']}: tags must be an object of key=value pairs")
-    return parse_tags([f"{k}={v}" for k, v in tags.items()])
+    return parse_tags([f"{k}={v}" for k, v in result.tags.items()])
 
 
 def _clip(value: Any, size: int) -> str | None:
     return None if value is None else str(value)[:size]
 
 
-def _run_row(result: Mapping[str, Any]) -> dict[str, Any]:
-    machine = result.get("machine") if isinstance(result.get("machine"), Mapping) else {}
+def _run_row(result: Result) -> dict[str, Any]:
+    machine = result.machine
     return {
-        "run_id": result["run_id"],
-        "started_at": parse_time(result.get("started_at")),
-        "finished_at": parse_time(result.get("finished_at")),
+        "run_id": result.run_id,
+        "started_at": parse_time(result.started_at),
+        "finished_at": parse_time(result.finished_at),
         "stored_at": datetime.now(timezone.utc).replace(tzinfo=None),
-        "harness_version": _clip(result.get("harness_version"), 32),
-        "result_schema_version": result["schema_version"],
-        "machine_name": _clip(machine.get("name"), 255),
-        "fingerprint": _clip(machine.get("fingerprint") or fingerprint(machine), 64),
+        "harness_version": _clip(result.harness_version, 32),
+        "result_schema_version": result.schema_version,
+        "machine_name": _clip(machine.raw.get("name"), 255),
+        "fingerprint": _clip(machine.fingerprint or fingerprint(machine.raw), 64),
         "tags": json.dumps(_tags(result), sort_keys=True),
-        "document": json.dumps(result, sort_keys=True),
+        "document": json.dumps(result.to_json(), sort_keys=True),
     }
 
 
@@ -143,10 +141,10 @@ class Store:
         self.engine.dispose()
 
     @_one_line_errors
-    def save(self, result: Mapping[str, Any]) -> str:
+    def save(self, result: Result | Mapping[str, Any]) -> str:
         """Store one result document; storing the same run id again changes nothing."""
         result = check_result(result)
-        run, records = _run_row(result), result_metrics(result, f"run {result['run_id']}")
+        run, records = _run_row(result), result_metrics(result, f"run {result.run_id}")
         try:
             retry_busy(self._insert, run, _metric_rows(run["run_id"], records), _tags(result))
         except sa.exc.IntegrityError:
@@ -218,17 +216,18 @@ class Store:
                            "`moebench history` lists the runs")
 
     @_one_line_errors
-    def load_result(self, run_id: str) -> dict[str, Any]:
-        """The result document as it was stored."""
+    def load_result(self, run_id: str) -> Result:
+        """The result document as it was stored, checked."""
         with self.engine.connect() as conn:
             text = conn.execute(sa.select(S.runs.c.document)
                                 .where(S.runs.c.run_id == run_id)).scalar()
         if text is None:
             raise HarnessError(f"run {run_id!r} is not in {display_url(self.url)}")
         try:
-            return json.loads(text)
+            document = json.loads(text)
         except ValueError as exc:
             raise HarnessError(f"run {run_id}: the stored document is broken ({exc})") from exc
+        return Result.from_json(document, f"run {run_id}")
 
     @_one_line_errors
     def metrics(self, run_ids: Iterable[str]) -> dict[str, list[MetricRecord]]:

@@ -68,5 +68,5 @@ def export_run(ref: str, out: str | Path, url: str | None = None) -> Path:
     check_out_file(out, "--out")
     with open_store(url, create=False) as store:
         document = store.load_result(store.find_run(ref))
-    atomic_write_text(out, json.dumps(document, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(out, json.dumps(document.to_json(), indent=2, sort_keys=True) + "\n")
     return out

@@ -1,8 +1,8 @@
-"""Reading ``result.json`` documents: version check, metric extraction, tolerant file scans.
+"""What the store keeps of a result: its metrics as long-table rows; and tolerant file scans.
 
-Newer documents are refused with a clear message; older ones would be migrated here, explicitly,
-one ``_upgrade_from_<n>`` per version (there is only version 1 so far). A scan over many files
-skips a broken one with a warning instead of aborting, as asv's ``iter_results`` does.
+Checking and migrating a document is ``harness.documents.result.Result.from_json``'s job, done
+once. A scan over many files skips a broken one with a warning instead of aborting, as asv's
+``iter_results`` does.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from harness.errors import HarnessError
 from harness.metrics import get_metric, prediction_metric_name
 from harness.documents.result import SCHEMA_VERSION as RESULT_SCHEMA_VERSION
-from harness.documents.result import check_schema, load_result
+from harness.documents.result import PredictionRecord, ProbeRecord, Result, load_result
 
 log = logging.getLogger("moebench.store")
 
@@ -40,21 +40,9 @@ class MetricRecord:
         return median(self.samples)
 
 
-def check_result(result: Any, source: str = "result") -> dict[str, Any]:
-    """The document, validated (``harness.documents.result`` owns the version rule); HarnessError if unusable.
-
-    Older versions would be upgraded here, one explicit step per version; there is only 1 so far.
-    """
-    if not isinstance(result, Mapping):
-        raise HarnessError(f"{source}: not a moebench result (expected a JSON object)")
-    check_schema(dict(result), source)
-    if result["schema_version"] < 1:
-        raise HarnessError(f"{source}: schema_version {result['schema_version']} predates "
-                           "moebench 0.1; rerun the benchmark")
-    run_id = result.get("run_id")
-    if not isinstance(run_id, str) or not run_id.strip():
-        raise HarnessError(f"{source}: result has no run_id")
-    return dict(result)
+def check_result(result: Any, source: str = "result") -> Result:
+    """The document as a checked ``Result`` (HarnessError if unusable)."""
+    return Result.from_json(result, source)
 
 
 def _samples(values: Any) -> tuple[float, ...] | None:
@@ -67,27 +55,25 @@ def _samples(values: Any) -> tuple[float, ...] | None:
     return floats if all(math.isfinite(v) and v >= 0 for v in floats) else None
 
 
-def _probe_record(name: str, probe: Any, source: str) -> MetricRecord | None:
-    probe = probe if isinstance(probe, Mapping) else {}
-    samples = _samples(probe.get("samples"))
-    if samples is None and isinstance(probe.get("median"), (int, float)):
-        samples = _samples([probe["median"]])
+def _probe_record(name: str, probe: ProbeRecord, source: str) -> MetricRecord | None:
+    samples = _samples(list(probe.samples))
+    if samples is None and probe.median is not None:
+        samples = _samples([probe.median])
     if samples is None:
         log.warning("%s: probe %r has no usable samples; skipped", source, name)
         return None
-    best = probe.get("best") if isinstance(probe.get("best"), (int, float)) else None
-    unit = str(probe.get("unit") or get_metric(name).unit)[:32]
-    return MetricRecord(name, unit, "probe", samples, best)
+    unit = str(probe.unit or get_metric(name).unit)[:32]
+    return MetricRecord(name, unit, "probe", samples, probe.best)
 
 
-def _prediction_records(pred: Any, source: str) -> list[MetricRecord]:
-    inputs = pred.get("inputs") if isinstance(pred, Mapping) else None
-    if not isinstance(inputs, Mapping) or not all(inputs.get(k) for k in ("model", "quant")):
+def _prediction_records(pred: PredictionRecord, source: str) -> list[MetricRecord]:
+    inputs = pred.inputs
+    if not all(inputs.get(k) for k in ("model", "quant")):
         log.warning("%s: a prediction without model/quant inputs; skipped", source)
         return []
     records = []
     for metric in PREDICTED:
-        samples = _samples([pred.get(metric)])
+        samples = _samples([getattr(pred, metric)])
         if samples is not None:
             name = prediction_metric_name(str(inputs["model"]), str(inputs["quant"]),
                                           str(inputs.get("placement") or "auto"), metric)
@@ -95,12 +81,20 @@ def _prediction_records(pred: Any, source: str) -> list[MetricRecord]:
     return records
 
 
-def result_metrics(result: Mapping[str, Any], source: str = "result") -> list[MetricRecord]:
-    """Every probe and predicted figure of a result, as long-table rows (first one wins a name)."""
+def result_metrics(result: Result | Mapping[str, Any], source: str = "result") -> list[MetricRecord]:
+    """Every probe and predicted figure of a result, as long-table rows (first one wins a name).
+    A document not yet checked is read leniently: an unusable figure is skipped with a warning."""
+    if isinstance(result, Result):
+        probes, predictions = result.probes, result.predictions
+    else:
+        raw = result.get("probes")
+        probes = {str(n): ProbeRecord.from_json(str(n), p) for n, p in (raw if isinstance(raw, Mapping) else {}).items()
+                  if isinstance(p, Mapping)}
+        predictions = tuple(PredictionRecord.from_json(p) for p in result.get("predictions") or []
+                            if isinstance(p, Mapping) and isinstance(p.get("inputs", {}), Mapping))
     found: dict[str, MetricRecord] = {}
-    probes = result.get("probes") if isinstance(result.get("probes"), Mapping) else {}
-    candidates = [_probe_record(str(n), p, source) for n, p in probes.items()]
-    for pred in result.get("predictions") or []:
+    candidates = [_probe_record(n, p, source) for n, p in probes.items()]
+    for pred in predictions:
         candidates.extend(_prediction_records(pred, source))
     for record in candidates:
         if record is not None and len(record.name) > MAX_NAME:
@@ -111,9 +105,9 @@ def result_metrics(result: Mapping[str, Any], source: str = "result") -> list[Me
     return list(found.values())
 
 
-def load_result_file(path: str | Path) -> dict[str, Any]:
+def load_result_file(path: str | Path) -> Result:
     """One result.json (or a run directory holding one), checked; HarnessError when unusable."""
-    return check_result(load_result(Path(path)), str(path))
+    return load_result(Path(path))
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -129,7 +123,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def iter_result_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
+def iter_result_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Result]]:
     """(path, document) for every readable result; broken ones are skipped with a warning."""
     for path in expand_paths(paths):
         try:
