@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from harness.app.api import predict_on  # noqa: E402
 from harness.commands.validate import print_validation  # noqa: E402
 from harness.calibration.rows import holdout_path  # noqa: E402
-from harness.calibration.score import validate  # noqa: E402
+from harness.app.validate import validate  # noqa: E402
 
 HOLDOUT = holdout_path()
 # calibration rows hy90_fp8, hy90_int4 (the HY90's own engine; its paper runs "INT4" as the Q4_K_M GGUF)
