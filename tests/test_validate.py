@@ -31,7 +31,7 @@ def test_model_beats_rule_of_thumb_by_far(result):
     assert result["median_ape_pct"] < 8.0
     assert result["rule_of_thumb_mape_pct"] > 3 * result["mape_pct"]
     # every other row within x1.5 (spark_vllm_gptoss120b too, read as the build that produced it: MXFP4
-    # attention and head, harness.calibration.rows._BUILD_QUANTS)
+    # attention and head, harness.calibration.quant_labels._BUILD_QUANTS)
     assert result["within_1_5x"] >= result["count"] - 1
     worst = sorted(result["rows"], key=lambda r: abs(r["error_pct"]))[-3:]
     assert worst[-1]["id"] == "unsloth_r1_iq1s_2xh100"

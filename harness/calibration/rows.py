@@ -35,7 +35,7 @@ _MODEL_IDS = (
 
 # Engines named in the rows → engine profiles.
 # The HY90 appliance's stack comes first: its row calls it "KTransformers-style", but it is 行云's own engine
-# (harness/engines.py, "xingyun").
+# (harness.calibration.profiles, "xingyun").
 _ENGINES = (("褐蚁", "xingyun"), ("xingyun", "xingyun"), ("hy90", "xingyun"),
             ("ik_llama", "ik_llama.cpp"), ("ktransformers", "ktransformers"), ("llama.cpp", "llama.cpp"),
             ("vllm", "vllm"), ("sglang", "sglang"), ("ktransformers-style", "ktransformers"),
@@ -178,7 +178,7 @@ def _data_dir() -> Any:
 
 
 def holdout_path() -> Path:
-    """Published measurements kept out of every fit (bench/fit_engines.py never reads them): the
+    """Published measurements kept out of every fit (the fitter, harness.calibration.fit, never reads them): the
     model's out-of-sample check, in the calibration format."""
     return Path(str(_data_dir() / "holdout.csv"))
 
