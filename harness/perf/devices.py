@@ -40,6 +40,7 @@ class Devices:
     host_int8_dot: float = 2.0  # int8 dot-product ops per FP32 FLOP of the CPU (harness.hardware.cpu_catalog, the note above CpuRating)
     gpu_attn_flops: float = 0.0  # FLOP/s of decode attention on the GPU side (DECODE_ATTN_FRAC of rated)
     floor_scale: float = 1.0  # GPU per-layer floors relative to a FLOOR_REF_TFLOPS GPU
+    notes: tuple[str, ...] = ()  # what the rates rest on, for the prediction's assumptions
 
 
 def host_stream_bandwidth(machine: Machine) -> tuple[float | None, str]:
@@ -90,7 +91,8 @@ def gpu_bandwidth(gpu: GpuSpec, machine: Machine) -> float | None:
     return theoretical_bandwidth(machine) if gpu.unified_memory else None
 
 
-def devices_for(machine: Machine, eng: EngineProfile, placement: str, notes: list[str]) -> Devices:
+def devices_for(machine: Machine, eng: EngineProfile, placement: str) -> Devices:
+    notes: list[str] = []
     stream, note = host_stream_bandwidth(machine)
     notes.append(note)
     sockets = max(1, machine.sockets)
@@ -137,7 +139,7 @@ def devices_for(machine: Machine, eng: EngineProfile, placement: str, notes: lis
             notes.append(f"{g.model} shares host memory ({bw or 0:.0f} GB/s, {host_cap / GB:.0f} GB)")
     return Devices(host_bw, flops * eng.cpu_flops_frac, gpu_bw, gpu_flops, host_cap, gpu_cap, unified,
                     cpu_threads(machine), flops * eng.cpu_gemm_frac, tensor_parallel=tp,
-                    host_int8_dot=ratio, gpu_attn_flops=gpu_attn, floor_scale=floor_scale)
+                    host_int8_dot=ratio, gpu_attn_flops=gpu_attn, floor_scale=floor_scale, notes=tuple(notes))
 
 
 def int8_dot_ratio(machine: Machine) -> float:

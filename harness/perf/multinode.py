@@ -17,8 +17,8 @@ from harness.workload.scenario import Scenario
 DISPATCH_BYTES, COMBINE_BYTES = 1.0, 2.0
 
 
-def decode_step_ep(sc: Scenario, machine: Machine, dev: Devices, eng: EngineProfile,
-                    notes: list[str]) -> tuple[float, dict[str, float], dict[str, float]]:
+def decode_step_ep(sc: Scenario, machine: Machine, dev: Devices,
+                   eng: EngineProfile) -> tuple[float, dict[str, float], dict[str, float], str]:
     """Expert parallelism over every GPU of every node (DeepSeek's serving layout): attention and
     dense weights replicated (data-parallel attention), routed experts spread over all GPUs,
     tokens dispatched to and combined from their experts by all-to-all over the interconnect."""
@@ -53,12 +53,12 @@ def decode_step_ep(sc: Scenario, machine: Machine, dev: Devices, eng: EngineProf
     # behind computation, so only the part longer than the GPU time shows.
     times["interconnect"] = max(0.0, comm_t - times[next(iter(times))])
     times["engine overhead"] = engine_overhead(m, "multi-node", dev, eng)
-    notes.append(f"multi-node: experts spread over {n} GPUs ({machine.nodes} nodes × {gpus_per_node}), attention "
-                 f"replicated; all-to-all {comm_bytes / 1e6:.1f} MB per node per step over "
-                 f"{machine.interconnect_gbs or 0:g} GB/s, at least {all_to_all_latency_s(n) * 1e6:.0f} µs "
-                 f"dispatch + combine latency per MoE layer (DeepEP low-latency kernels at EP{n}), overlapped "
-                 f"with compute (dual micro-batch)")
-    return sum(times.values()), times, {"gpu": gpu_bytes, "interconnect": comm_bytes}
+    note = (f"multi-node: experts spread over {n} GPUs ({machine.nodes} nodes × {gpus_per_node}), attention "
+            f"replicated; all-to-all {comm_bytes / 1e6:.1f} MB per node per step over "
+            f"{machine.interconnect_gbs or 0:g} GB/s, at least {all_to_all_latency_s(n) * 1e6:.0f} µs "
+            f"dispatch + combine latency per MoE layer (DeepEP low-latency kernels at EP{n}), overlapped "
+            f"with compute (dual micro-batch)")
+    return sum(times.values()), times, {"gpu": gpu_bytes, "interconnect": comm_bytes}, note
 
 
 # DeepEP README, "Low-latency kernels with pure RDMA": H800 + CX7 400 Gb/s InfiniBand, 128 tokens per

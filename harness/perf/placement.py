@@ -26,7 +26,7 @@ def tensor_parallel_size(machine: Machine, sc: Scenario, eng: EngineProfile) -> 
     best, best_t = n, math.inf
     for tp in sorted({2 ** i for i in range(n.bit_length()) if 2 ** i <= n} | {n}):
         sub = replace(machine, gpus=(replace(machine.gpus[0], count=tp),))
-        dev = devices_for(sub, eng, "gpu", [])
+        dev = devices_for(sub, eng, "gpu")
         if not fits_on(memory_breakdown(sc, "gpu", dev.unified), dev, "gpu")[0]:
             continue
         step = decode_step(sc, "gpu", dev, eng)[0]

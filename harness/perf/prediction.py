@@ -79,7 +79,8 @@ def predict(machine: Machine, sc: Scenario, engines: EngineSet) -> Prediction:
                          f"split that fits (more GPUs add bandwidth but also per-layer collectives); capacity and "
                          f"throughput are for one such replica, the node holds {machine.gpu_count // tp}")
             machine = replace(machine, gpus=(replace(machine.gpus[0], count=tp),))
-    dev = devices_for(machine, eng, placement, notes)
+    dev = devices_for(machine, eng, placement)
+    notes += dev.notes
     if placement == "multi-node":
         mem = memory_per_gpu_ep(sc, machine)
         fits, cap = fit_ep(mem, machine)
@@ -88,7 +89,8 @@ def predict(machine: Machine, sc: Scenario, engines: EngineSet) -> Prediction:
         fits, cap = fits_on(mem, dev, placement)
         cap.update(capacity_limits(sc, placement, dev, mem))
     if placement == "multi-node":
-        step, times, by = decode_step_ep(sc, machine, dev, eng, notes)
+        step, times, by, ep_note = decode_step_ep(sc, machine, dev, eng)
+        notes.append(ep_note)
     else:
         step, times, by = decode_step(sc, placement, dev, eng)
     per_user = 1.0 / step if step and math.isfinite(step) else None
