@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from harness.analysis.compare import format_pct
 from harness.analysis.history import History, Series, _tag_text, _when
 from harness.metrics import get_metric
 from harness.report._render import environment
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def trend_figure(series: Series) -> Figure:
+
+def trend_figure(series: Series) -> "Figure":
     """The trend chart of one metric: medians, sample range, steps marked (no pyplot state)."""
+    from matplotlib.figure import Figure  # deferred: matplotlib costs ~0.3 s at start-up
+
     fig = Figure(figsize=(7, 2.6))
     ax = fig.add_subplot()
     xs = list(range(len(series.points)))
@@ -39,6 +43,8 @@ def trend_figure(series: Series) -> Figure:
 
 def render_svg(series: Series) -> str:
     """``trend_figure`` as inline SVG text, reproducible byte for byte."""
+    import matplotlib
+
     matplotlib.rcParams["svg.hashsalt"] = "moebench"  # stable element ids
     fig = trend_figure(series)
     out = io.StringIO()
