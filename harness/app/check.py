@@ -18,7 +18,7 @@ from harness.app.api import check_out_dir
 from harness.app.run import run_benchmark
 from harness.analysis.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, Comparison, compare_samples
 from harness.errors import HarnessError
-from harness.documents.result import parse_tags
+from harness.documents.result import Result, parse_tags
 from harness.store.core import Store, open_store
 from harness.store.fingerprint import fingerprint
 from harness.store.results import MetricRecord, load_result_file, result_metrics
@@ -53,10 +53,11 @@ def pool(records_per_run: Iterable[Iterable[MetricRecord]]) -> dict[str, list[fl
     return pooled
 
 
-def side_from_result(result: Mapping[str, Any], label: str) -> Side:
-    machine = result.get("machine") if isinstance(result.get("machine"), Mapping) else {}
-    return Side(label, (str(result["run_id"]),), pool([result_metrics(result, label)]),
-                frozenset([machine.get("fingerprint") or fingerprint(machine)]))
+def side_from_result(result: Result, label: str) -> Side:
+    """One run's samples; its hardware is the stored fingerprint (computed from the record if none)."""
+    record = result.machine
+    return Side(label, (result.run_id,), pool([result_metrics(result, label)]),
+                frozenset([record.fingerprint or fingerprint(record.raw)]))
 
 
 def _side_from_tags(selector: str, store: Store) -> Side:
@@ -160,7 +161,7 @@ def run_check(baseline: str, *, url: str | None = None, quick: bool = True,
         store.create = True
         store()  # a bad --store fails here, before probing and before --out is written
         runner = run or _default_runner()
-        result = runner(quick=quick, tags=dict(tags or {}), out_dir=out_dir)
+        result = Result.from_json(runner(quick=quick, tags=dict(tags or {}), out_dir=out_dir), "result")
         run_id = store().save(result)
         cand = side_from_result(result, f"run {run_id[:12]}")
         return run_id, _comparison(base, cand, threshold, alpha)

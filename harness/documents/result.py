@@ -21,7 +21,7 @@ from typing import Any, Callable
 from harness import __version__
 from harness.documents._result_checks import (MAX_TAG_VALUE, REQUIRED, RUN_ID, SCHEMA_VERSION, check_schema,
                                               check_tag_value, parse_tags)
-from harness.documents.specs import machine_from_probe, machine_from_record
+from harness.documents.specs import machine_from_record
 from harness.errors import HarnessError
 from harness.fsutil import atomic_write_text, parse_json_text, read_bounded_bytes
 from harness.hardware.machine import Machine
@@ -157,10 +157,12 @@ class MachineRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MachineRecord:
+        # The record's own fields are the Machine the predictions were made for (``machine_record`` in
+        # harness/app/run.py writes ``Machine.to_dict()``; a price added later lives only there), not
+        # the Machine its raw probe report would give today.
         probe = data.get("probe") if isinstance(data.get("probe"), Mapping) else None
-        machine = machine_from_probe(dict(probe), name=data.get("name") or None) if probe else \
-            machine_from_record(dict(data))
-        return cls(machine=machine, fingerprint=data.get("fingerprint"), system=dict(data.get("system") or {}),
+        return cls(machine=machine_from_record(dict(data)), fingerprint=data.get("fingerprint"),
+                   system=dict(data.get("system") or {}),
                    gpu_probe=dict(data.get("gpu_probe") or {}), probe=probe, raw=dict(data))
 
     def to_json(self) -> dict[str, Any]:

@@ -10,6 +10,10 @@ templates in ``reports/templates`` lay it out with autoescape on; charts become 
     render_markdown(result) -> str                render_csv(result) -> str
     render_comparison([a, b, ...]) -> str         render_outputs([result, ...], html=..., markdown=...)
 
+Each takes a ``harness.documents.result.Result`` or a mapping; a mapping is checked once, at the
+entry, exactly as a result.json file is (``Result.from_json``), and everything inside reads the
+typed records.
+
 Finding a result from what a user typed (a run id in the store, a folder) is the application's
 job: ``harness.app.sources.load_source`` and ``report_files``.
 """
@@ -20,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from harness.documents.result import Result
 from harness.fsutil import atomic_write_text
 from harness.report._compare import build_comparison_context, run_labels
 from harness.report._context import Logo, build_context
@@ -37,44 +42,48 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def render_report(result: Mapping[str, Any], *, vendor: str | None = None, logo: Logo | None = None,
+def render_report(result: Result | Mapping[str, Any], *, vendor: str | None = None, logo: Logo | None = None,
                   predict_fn: PredictFn | None = None, upgrade_fn: UpgradeFn | None | str = "auto",
                   generated_at: str | None = None, chart_renderer: ChartRenderer | None = None) -> str:
     """The spec sheet of one result as a self-contained HTML page."""
-    context = build_context(result, vendor=vendor, logo=logo, predict_fn=predict_fn, upgrade_fn=upgrade_fn,
+    context = build_context(Result.from_json(result, "result"), vendor=vendor, logo=logo, predict_fn=predict_fn, upgrade_fn=upgrade_fn,
                             generated_at=generated_at or _now())
     return render(SPEC_TEMPLATE, context, *([chart_renderer] if chart_renderer else []))
 
 
-def write_report(result: Mapping[str, Any], path: Path, **options: Any) -> Path:
+def write_report(result: Result | Mapping[str, Any], path: Path, **options: Any) -> Path:
     """``render_report`` written atomically to ``path``."""
     return atomic_write_text(Path(path), render_report(result, **options))
 
 
-def render_markdown(result: Mapping[str, Any], *, vendor: str | None = None,
+def render_markdown(result: Result | Mapping[str, Any], *, vendor: str | None = None,
                     predict_fn: PredictFn | None = None, upgrade_fn: UpgradeFn | None | str = "auto",
                     generated_at: str | None = None) -> str:
     """The spec sheet's tables as Markdown (no charts)."""
-    context = build_context(result, vendor=vendor, predict_fn=predict_fn, upgrade_fn=upgrade_fn,
+    context = build_context(Result.from_json(result, "result"), vendor=vendor, predict_fn=predict_fn, upgrade_fn=upgrade_fn,
                             generated_at=generated_at or _now())
     return render_markdown_text(context)
 
 
-def render_csv(result: Mapping[str, Any]) -> str:
+def render_csv(result: Result | Mapping[str, Any]) -> str:
     """One CSV row per prediction, raw numbers."""
-    return render_csv_text(result)
+    return render_csv_text(Result.from_json(result, "result"))
 
 
-def render_comparison(results: Sequence[Mapping[str, Any]], *, vendor: str | None = None,
+def render_comparison(results: Sequence[Result | Mapping[str, Any]], *, vendor: str | None = None,
                       logo: Logo | None = None, generated_at: str | None = None,
                       chart_renderer: ChartRenderer | None = None) -> str:
     """Several results side by side as one HTML page; the first is the baseline."""
-    context = build_comparison_context(results, vendor=vendor, logo=logo, generated_at=generated_at or _now())
+    runs = [Result.from_json(r, "result") for r in results]
+    context = build_comparison_context(runs, vendor=vendor, logo=logo, generated_at=generated_at or _now())
     return render(COMPARE_TEMPLATE, context, *([chart_renderer] if chart_renderer else []))
 
 
-def render_comparison_markdown(results: Sequence[Mapping[str, Any]], *, generated_at: str | None = None) -> str:
-    context = build_comparison_context(results, generated_at=generated_at or _now())
+def render_comparison_markdown(results: Sequence[Result | Mapping[str, Any]], *,
+                               generated_at: str | None = None) -> str:
+    """The comparison sheet's tables as Markdown; the first result is the baseline."""
+    runs = [Result.from_json(r, "result") for r in results]
+    context = build_comparison_context(runs, generated_at=generated_at or _now())
     return render_markdown_text(context, "compare.md.j2")
 
 

@@ -7,9 +7,12 @@ predicted figure gets its change against the baseline and a verdict from
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections import Counter
+from typing import Any, Callable, Mapping, Sequence
 
 from harness import __version__
+from harness.documents.result import Result
+from harness.hardware.machine import Machine
 from harness.report.charts import Bar, Chart
 from harness.analysis.compare import detect
 from harness.metrics import get_metric
@@ -18,8 +21,10 @@ from harness.report._context import (
 )
 from harness.report._format import format_pct
 
-_SETTINGS = (
-    ("Machine", lambda m, s, r: m.get("name")), ("CPU", lambda m, s, r: _cpu_line(m)),
+Setting = Callable[[Machine, Mapping[str, Any], Result], Any]  # (machine, system inventory, result)
+
+_SETTINGS: tuple[tuple[str, Setting], ...] = (
+    ("Machine", lambda m, s, r: m.name), ("CPU", lambda m, s, r: _cpu_line(m)),
     ("Memory", lambda m, s, r: _memory_line(m)),
     ("DIMMs", lambda m, s, r: dimm_summary(s.get("dimms") or [], s.get("dimm_slots"))),
     ("GPU", lambda m, s, r: "; ".join(_gpu_lines(m)) or "none"),
@@ -28,29 +33,36 @@ _SETTINGS = (
     ("Transparent huge pages", lambda m, s, r: s.get("thp")),
     ("NUMA balancing", lambda m, s, r: _onoff(s.get("numa_balancing"))),
     ("SMT", lambda m, s, r: _onoff(s.get("smt"))),
-    ("Fingerprint", lambda m, s, r: m.get("fingerprint")),
-    ("moebench", lambda m, s, r: r.get("harness_version")),
+    ("Fingerprint", lambda m, s, r: r.machine.fingerprint),
+    ("moebench", lambda m, s, r: r.harness_version),
 )
 
 
-def run_labels(results: Sequence[Mapping[str, Any]]) -> list[str]:
+def _checked(results: Sequence[Result | Mapping[str, Any]]) -> list[Result]:
+    return [Result.from_json(r, "result") for r in results]
+
+
+def run_labels(results: Sequence[Result | Mapping[str, Any]]) -> list[str]:
     """Short names for the columns: the tags that differ between runs, else the run ids."""
-    tag_sets = [dict(r.get("tags") or {}) for r in results]
+    runs = _checked(results)
+    tag_sets = [r.tags for r in runs]
     keys = sorted({k for t in tag_sets for k in t if len({str(x.get(k)) for x in tag_sets}) > 1})
     labels = []
-    for r, tags in zip(results, tag_sets):
+    for r, tags in zip(runs, tag_sets):
         text = ", ".join(f"{k}={tags[k]}" for k in keys if k in tags)
-        labels.append(text or str(r.get("run_id") or "run")[:8])
+        labels.append(text or str(r.run_id or "run")[:8])
     if len(set(labels)) < len(labels):
-        labels = [f"{lab} ({str(r.get('run_id') or '')[:6]})" for lab, r in zip(labels, results)]
+        labels = [f"{lab} ({str(r.run_id or '')[:6]})" for lab, r in zip(labels, runs)]
     return labels
 
 
-def build_comparison_context(results: Sequence[Mapping[str, Any]], *, vendor: str | None = None,
+def build_comparison_context(results: Sequence[Result | Mapping[str, Any]], *, vendor: str | None = None,
                              logo: Logo | None = None, generated_at: str | None = None) -> dict[str, Any]:
-    """Everything the comparison template shows; ``results[0]`` is the baseline."""
-    labels = run_labels(results)
-    metric_rows = _metric_rows(results, labels)
+    """Everything the comparison template shows; ``results[0]`` is the baseline. Mappings are
+    checked as result.json files are (``Result.from_json``)."""
+    runs = _checked(results)
+    labels = run_labels(runs)
+    metric_rows = _metric_rows(runs, labels)
     charts = [c for c in (_chart("compare-probes", "Measured (median of samples)", "", metric_rows, "probe", labels),
                           _chart("compare-decode", "Predicted decode tokens/s, batch 1", "tok/s", metric_rows,
                                  "prediction", labels)) if c.bars]
@@ -58,11 +70,11 @@ def build_comparison_context(results: Sequence[Mapping[str, Any]], *, vendor: st
         "title": f"moebench comparison — {' vs '.join(labels)}",
         "vendor": vendor, "logo": logo.data_uri if logo else None,
         "labels": labels, "baseline": labels[0],
-        "runs": [{"label": lab, "id": str(r.get("run_id") or DASH), "started": _when(r.get("started_at")),
-                  "machine": str((r.get("machine") or {}).get("name") or DASH),
-                  "tags": sorted((str(k), str(v)) for k, v in (r.get("tags") or {}).items())}
-                 for lab, r in zip(labels, results)],
-        "settings": _settings_rows(results),
+        "runs": [{"label": lab, "id": str(r.run_id or DASH), "started": _when(r.started_at),
+                  "machine": str(r.machine.name or DASH),
+                  "tags": sorted((str(k), str(v)) for k, v in r.tags.items())}
+                 for lab, r in zip(labels, runs)],
+        "settings": _settings_rows(runs),
         "metrics": metric_rows,
         "summary": _summary(metric_rows, labels),
         "charts": charts, "chart_names": [c.name for c in charts],
@@ -70,40 +82,43 @@ def build_comparison_context(results: Sequence[Mapping[str, Any]], *, vendor: st
     }
 
 
-def _settings_rows(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _settings_rows(results: Sequence[Result]) -> list[dict[str, Any]]:
     rows = []
     for name, get in _SETTINGS:
         values = []
         for r in results:
-            m = r.get("machine") or {}
-            value = get(m, m.get("system") or {}, r)
+            value = get(r.machine.machine, r.machine.system, r)
             values.append(str(value) if value not in (None, "") else DASH)
         rows.append({"name": name, "cells": values, "differs": len(set(values)) > 1})
-    tag_keys = sorted({k for r in results for k in (r.get("tags") or {})})
-    for key in tag_keys:
-        values = [str((r.get("tags") or {}).get(key, DASH)) for r in results]
+    for key in sorted({k for r in results for k in r.tags}):
+        values = [str(r.tags[key]) if key in r.tags else DASH for r in results]
         rows.append({"name": f"tag {key}", "cells": values, "differs": len(set(values)) > 1})
     return rows
 
 
-def _samples_of(result: Mapping[str, Any]) -> dict[str, tuple[str, list[float]]]:
+Samples = dict[str, tuple[str, list[float]]]  # metric name → (kind, samples)
+
+
+def _samples_of(result: Result) -> Samples:
     """metric name → (kind, samples): probes with their samples, predictions as one value."""
-    out: dict[str, tuple[str, list[float]]] = {}
-    for name, p in sorted((result.get("probes") or {}).items()):
-        if isinstance(p, dict):
-            samples = [float(v) for v in p.get("samples") or [] if isinstance(v, (int, float))]
-            if not samples and isinstance(p.get("median"), (int, float)):
-                samples = [float(p["median"])]
-            if samples:
-                out[str(name)] = ("probe", samples)
-    for pred in result.get("predictions") or []:
-        if isinstance(pred, dict) and isinstance(pred.get("decode_tokens_per_s"), (int, float)):
-            out.setdefault(f"decode · {_config_label(pred, model=True)}",
-                           ("prediction", [float(pred["decode_tokens_per_s"])]))
+    out: Samples = {}
+    for name, p in sorted(result.probes.items()):
+        samples = [v for v in p.samples if v is not None]
+        if not samples and p.median is not None:
+            samples = [p.median]
+        if samples:
+            out[name] = ("probe", samples)
+    for pred in result.predictions:
+        if pred.decode_tokens_per_s is not None:
+            out.setdefault(f"decode · {_config_label(pred, model=True)}", ("prediction", [pred.decode_tokens_per_s]))
     return out
 
 
-def _metric_rows(results: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> list[dict[str, Any]]:
+def _samples(per_run: Samples, name: str) -> list[float]:
+    return per_run[name][1] if name in per_run else []
+
+
+def _metric_rows(results: Sequence[Result], labels: Sequence[str]) -> list[dict[str, Any]]:
     per_run = [_samples_of(r) for r in results]
     names = list(dict.fromkeys(n for s in per_run for n in s))
     rows = []
@@ -113,8 +128,8 @@ def _metric_rows(results: Sequence[Mapping[str, Any]], labels: Sequence[str]) ->
         metric = get_metric(name if kind == "probe" else "decode_tokens_per_s")
         cells = []
         for i, s in enumerate(per_run):
-            samples = s.get(name, (kind, []))[1]
-            change = detect(base.get(name, (kind, []))[1], samples, metric=metric.name) if i else None
+            samples = _samples(s, name)
+            change = detect(_samples(base, name), samples, metric=metric.name) if i else None
             cells.append({
                 "value": metric.format(_median(samples)) if samples else DASH,
                 "median": _median(samples) if samples else None,
@@ -123,7 +138,7 @@ def _metric_rows(results: Sequence[Mapping[str, Any]], labels: Sequence[str]) ->
                 "method": change.method if change else "",
             })
         rows.append({"name": name, "kind": kind, "unit": metric.unit, "cells": cells,
-                     "n": ", ".join(str(len(s.get(name, (kind, []))[1])) for s in per_run)})
+                     "n": ", ".join(str(len(_samples(s, name))) for s in per_run)})
     return rows
 
 
@@ -131,12 +146,9 @@ def _summary(rows: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> list[s
     """One line per candidate: ``bios=B: 4 regressed, 1 improved, 1 unchanged``."""
     out = []
     for i, label in enumerate(labels[1:], start=1):
-        counts: dict[str, int] = {}
-        for row in rows:
-            verdict = row["cells"][i]["verdict"]
-            counts[verdict] = counts.get(verdict, 0) + 1
+        counts = Counter(row["cells"][i]["verdict"] for row in rows)
         order = ("regressed", "improved", "unchanged", "new", "missing")
-        text = ", ".join(f"{counts[v]} {v}" for v in order if counts.get(v))
+        text = ", ".join(f"{counts[v]} {v}" for v in order if counts[v])
         out.append(f"{label} vs {labels[0]}: {text or 'nothing to compare'}")
     return out
 

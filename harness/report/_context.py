@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 from harness import __version__
+from harness.documents.result import PredictionRecord, Result
+from harness.hardware.machine import Machine
 from harness.report.charts import Chart, Line, Stack
 from harness.errors import HarnessError
 from harness.report import _curves as curves
@@ -41,36 +43,37 @@ class Logo:
     data_uri: str
 
 
-def build_context(result: Mapping[str, Any], *, vendor: str | None = None, logo: Logo | None = None,
+def build_context(result: Result | Mapping[str, Any], *, vendor: str | None = None, logo: Logo | None = None,
                   predict_fn: curves.PredictFn | None = None,
                   upgrade_fn: curves.UpgradeFn | None | str = "auto",
                   generated_at: str | None = None) -> dict[str, Any]:
-    """Everything the spec-sheet template shows, numbers formatted, charts as data."""
-    machine = dict(result.get("machine") or {})
-    system = dict(machine.get("system") or {})
-    predictions = [p for p in result.get("predictions") or [] if isinstance(p, dict)]
+    """Everything the spec-sheet template shows, numbers formatted, charts as data. A mapping is
+    checked as a result.json is (``Result.from_json``)."""
+    result = Result.from_json(result, "result")
+    machine, system = result.machine.machine, result.machine.system
+    predictions = list(result.predictions)
     predict_fn = predict_fn or curves.default_predict()
     upgrade = curves.default_upgrades() if upgrade_fn == "auto" else upgrade_fn
     models = [_model_section(mid, preds, result, predict_fn, upgrade)
               for mid, preds in _by_model(predictions).items()]
-    charts = [_bandwidth_chart(machine, result.get("probes") or {})]
+    charts = [_bandwidth_chart(machine, result.probes)]
     for m in models:
         charts += m.pop("_charts")
     return {
-        "title": f"{machine.get('name') or 'machine'} — moebench spec sheet",
+        "title": f"{machine.name or 'machine'} — moebench spec sheet",
         "vendor": vendor, "logo": logo.data_uri if logo else None,
-        "machine_name": machine.get("name") or "unnamed machine",
+        "machine_name": machine.name or "unnamed machine",
         "subtitle": _subtitle(models),
         "run": _run_info(result, generated_at),
-        "tags": sorted((str(k), str(v)) for k, v in (result.get("tags") or {}).items()),
+        "tags": sorted((str(k), str(v)) for k, v in result.tags.items()),
         "key_figures": _key_figures(machine, predictions),
-        "hardware": _hardware(machine, system),
-        "probes": _probe_rows(result.get("probes") or {}),
+        "hardware": _hardware(result.machine),
+        "probes": _probe_rows(result.probes),
         "bandwidth_chart": charts[0].name if charts[0].bars else None,
         "models": models,
-        "reproducibility": _reproducibility(result, machine, system),
+        "reproducibility": _reproducibility(result),
         "missing": sorted((str(k), str(v)) for k, v in (system.get("missing") or {}).items()),
-        "notes": [str(n) for n in machine.get("notes") or []],
+        "notes": [str(n) for n in machine.notes],
         "report_version": __version__,
         "charts": charts,
     }
@@ -78,14 +81,12 @@ def build_context(result: Mapping[str, Any], *, vendor: str | None = None, logo:
 
 # ---------------------------------------------------------------- header and hardware
 
-def _run_info(result: Mapping[str, Any], generated_at: str | None) -> dict[str, str]:
-    run_id = str(result.get("run_id") or "")
+def _run_info(result: Result, generated_at: str | None) -> dict[str, str]:
+    run_id = str(result.run_id or "")
     return {"id": run_id or DASH, "short": run_id[:12] or DASH,
-            "started": _when(result.get("started_at")), "finished": _when(result.get("finished_at")),
-            "harness_version": str(result.get("harness_version") or DASH),
+            "started": _when(result.started_at), "finished": _when(result.finished_at),
+            "harness_version": str(result.harness_version or DASH),
             "report_version": __version__, "generated": generated_at or DASH}
-
-
 
 
 def _subtitle(models: Sequence[Mapping[str, Any]]) -> str:
@@ -93,79 +94,83 @@ def _subtitle(models: Sequence[Mapping[str, Any]]) -> str:
     return f"Predicted MoE decode performance: {names}"
 
 
-def _key_figures(machine: Mapping[str, Any], predictions: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+def _key_figures(machine: Machine, predictions: Sequence[PredictionRecord]) -> list[dict[str, str]]:
     figures = []
     best = _best(predictions)
     if best:
-        figures.append({"label": "Best decode, batch 1", "value": format_tps(best.get("decode_tokens_per_s")),
-                        "note": f"{_config_label(best, model=True)} · {best.get('engine') or DASH}"})
+        figures.append({"label": "Best decode, batch 1", "value": format_tps(best.decode_tokens_per_s),
+                        "note": f"{_config_label(best, model=True)} · {best.engine or DASH}"})
     elif predictions:
         smallest = min(predictions, key=lambda p: _need(p) or float("inf"))
         figures.append({"label": "Best decode, batch 1", "value": "does not fit",
-                        "note": f"{_config_label(smallest, model=True)} needs {_fit_detail(smallest.get('capacity') or {})}"})
-    theo, meas = _theoretical(machine), machine.get("measured_bandwidth_gbs")
+                        "note": f"{_config_label(smallest, model=True)} needs {_fit_detail(smallest.capacity)}"})
+    theo, meas = _theoretical(machine), machine.measured_bandwidth_gbs
     if meas or theo:
         figures.append({"label": "Host memory bandwidth" + ("" if meas else " (theoretical)"),
                         "value": format_gbs(meas or theo),
                         "note": f"{format_pct(meas / theo)} of {format_gbs(theo)} peak" if meas and theo else
                         ("STREAM triad, all cores" if meas else "not measured")})
-    figures.append({"label": "Memory", "value": format_gb(machine.get("capacity_gb")),
-                    "note": _memory_line(machine).split(" · ", 1)[-1] if machine.get("memory_type") else ""})
+    figures.append({"label": "Memory", "value": format_gb(machine.capacity_gb),
+                    "note": _memory_line(machine).split(" · ", 1)[-1] if machine.memory_type else ""})
     gpus = grouped_gpus(machine)
-    n = sum(g.get("count", 1) for g in gpus)
-    vram = sum(g.get("count", 1) * (g.get("memory_gb") or 0) for g in gpus if not g.get("unified_memory"))
+    n = sum(g.count for g in gpus)
+    vram = sum(g.count * (g.memory_gb or 0) for g in gpus if not g.unified_memory)
     figures.append({"label": "GPUs", "value": str(n) if n else "none",
-                    "note": f"{format_gb(vram)} · {gpus[0].get('model')}" if n and vram else
-                    (str(gpus[0].get("model")) if n else "CPU only")})
-    cost = (best or {}).get("cost") or {}
+                    "note": f"{format_gb(vram)} · {gpus[0].model}" if n and vram else
+                    (str(gpus[0].model) if n else "CPU only")})
+    cost = _cost(best) if best else {}
     if cost.get("cost_per_million_tokens") is not None:
         figures.append({"label": "Cost per 1M tokens", "value": format_money(cost["cost_per_million_tokens"], cost.get("currency")),
                         "note": _config_label(best, model=True)})
     return figures
 
 
-def _need(p: Mapping[str, Any]) -> float | None:
-    cap = p.get("capacity") or {}
-    needs = [cap.get(k) for k in ("host_needed_bytes", "gpu_needed_bytes") if isinstance(cap.get(k), (int, float))]
+def _cost(p: PredictionRecord) -> Mapping[str, Any]:
+    """The stored cost figures (``harness.perf.sensitivity.cost``); empty when the run had no price."""
+    return p.cost or {}
+
+
+def _need(p: PredictionRecord) -> float | None:
+    cap = p.capacity
+    needs = [cap[k] for k in ("host_needed_bytes", "gpu_needed_bytes") if isinstance(cap.get(k), (int, float))]
     return sum(needs) if needs else None
 
 
-def _best(predictions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    fitting = [p for p in predictions if p.get("fits") and p.get("decode_tokens_per_s")]
-    return max(fitting, key=lambda p: p["decode_tokens_per_s"], default=None)
+def _best(predictions: Sequence[PredictionRecord]) -> PredictionRecord | None:
+    fitting = [p for p in predictions if p.fits and p.decode_tokens_per_s]
+    return max(fitting, key=lambda p: p.decode_tokens_per_s or 0.0, default=None)
 
 
 # ---------------------------------------------------------------- per model
 
-def _by_model(predictions: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
-    out: dict[str, list[Mapping[str, Any]]] = {}
+def _by_model(predictions: Sequence[PredictionRecord]) -> dict[str, list[PredictionRecord]]:
+    out: dict[str, list[PredictionRecord]] = {}
     for p in predictions:
-        out.setdefault(str((p.get("inputs") or {}).get("model") or "unknown model"), []).append(p)
+        out.setdefault(str(p.model or "unknown model"), []).append(p)
     for preds in out.values():
-        preds.sort(key=lambda p: (str((p.get("inputs") or {}).get("quant")),
-                                  PLACEMENT_ORDER.get(str(p.get("placement")), 9)))
+        preds.sort(key=lambda p: (str(p.quant), PLACEMENT_ORDER.get(str(p.placement), 9)))
     return out
 
 
-def _config_label(p: Mapping[str, Any], model: bool = False) -> str:
-    inputs = p.get("inputs") or {}
-    parts = ([str(inputs.get("model"))] if model else []) + [
-        str(inputs.get("quant") or "?"), str(p.get("placement") or inputs.get("placement") or "?")]
+def _placement(p: PredictionRecord) -> str | None:
+    return p.placement or p.inputs.get("placement")
+
+
+def _config_label(p: PredictionRecord, model: bool = False) -> str:
+    parts = ([str(p.model)] if model else []) + [str(p.quant or "?"), str(_placement(p) or "?")]
     return " · ".join(parts)
 
 
-def _model_section(model_id: str, preds: Sequence[Mapping[str, Any]], result: Mapping[str, Any],
+def _model_section(model_id: str, preds: Sequence[PredictionRecord], result: Result,
                    predict_fn: curves.PredictFn, upgrade_fn: curves.UpgradeFn | None) -> dict[str, Any]:
     slug = "".join(c if c.isalnum() else "-" for c in model_id.lower())
     section: dict[str, Any] = {
         "id": model_id, "slug": slug, "title": model_id, "facts": _model_facts(model_id, preds),
         "rows": [_prediction_row(p) for p in preds],
-        "has_cost": any(isinstance(p.get("cost"), dict) and p["cost"].get("cost_per_million_tokens") is not None
-                        for p in preds),
-        "currency": next((str(p["cost"]["currency"]) for p in preds
-                          if isinstance(p.get("cost"), dict) and p["cost"].get("currency")), ""),
-        "users_target": next((format_sig(p["users_at_target"].get("target_tokens_per_s")) for p in preds
-                              if isinstance(p.get("users_at_target"), dict)), ""),
+        "has_cost": any(_cost(p).get("cost_per_million_tokens") is not None for p in preds),
+        "currency": next((str(_cost(p)["currency"]) for p in preds if _cost(p).get("currency")), ""),
+        "users_target": next((format_sig(p.users_at_target.get("target_tokens_per_s")) for p in preds
+                              if p.users_at_target is not None), ""),
         "time_rows": _time_rows(preds),
         "assumptions": _assumptions(preds),
         "charts": {}, "curve_note": "", "upgrades": None,
@@ -189,8 +194,8 @@ def _model_section(model_id: str, preds: Sequence[Mapping[str, Any]], result: Ma
     return section
 
 
-def _model_facts(model_id: str, preds: Sequence[Mapping[str, Any]]) -> str:
-    inputs = (preds[0].get("inputs") or {}) if preds else {}
+def _model_facts(model_id: str, preds: Sequence[PredictionRecord]) -> str:
+    inputs = preds[0].inputs if preds else {}
     bits = []
     try:
         shape = curves.catalog_model(model_id)
@@ -205,29 +210,27 @@ def _model_facts(model_id: str, preds: Sequence[Mapping[str, Any]]) -> str:
     return " · ".join(bits)
 
 
-def _prediction_row(p: Mapping[str, Any]) -> dict[str, Any]:
-    inputs = p.get("inputs") or {}
-    cap = p.get("capacity") or {}
-    cost = p.get("cost") if isinstance(p.get("cost"), dict) else {}
+def _prediction_row(p: PredictionRecord) -> dict[str, Any]:
+    cap, cost = p.capacity, _cost(p)
     return {
-        "quant": str(inputs.get("quant") or DASH), "placement": str(p.get("placement") or inputs.get("placement") or DASH),
-        "engine": str(p.get("engine") or inputs.get("engine") or DASH),
-        "decode": format_sig(p.get("decode_tokens_per_s")), "prefill": format_sig(p.get("prefill_tokens_per_s")),
-        "ttft": format_seconds(p.get("ttft_s")), "fits": bool(p.get("fits")),
-        "fit_text": format_bool(p.get("fits"), "fits", "does not fit"),
+        "quant": str(p.quant or DASH), "placement": str(_placement(p) or DASH),
+        "engine": str(p.engine or p.inputs.get("engine") or DASH),
+        "decode": format_sig(p.decode_tokens_per_s), "prefill": format_sig(p.prefill_tokens_per_s),
+        "ttft": format_seconds(p.ttft_s), "fits": p.fits,
+        "fit_text": format_bool(p.fits, "fits", "does not fit"),
         "fit_detail": _fit_detail(cap),
-        "bottleneck": str(p.get("bottleneck") or DASH),
-        "max_context": format_tokens(cap.get("max_context")) if cap.get("max_context") else DASH,
+        "bottleneck": str(p.bottleneck or DASH),
+        "max_context": format_tokens(cap["max_context"]) if cap.get("max_context") else DASH,
         "max_batch": str(cap["max_batch"]) if cap.get("max_batch") else DASH,
         "tps_per_10k": format_sig(cost.get("tokens_per_s_per_10k")) if cost else DASH,
         "cost_per_m": format_money(cost.get("cost_per_million_tokens"), cost.get("currency")) if cost else DASH,
-        "users": _users(p.get("users_at_target")),
+        "users": _users(p.users_at_target),
     }
 
 
 def _users(users: Any) -> str:
     """Concurrent users who each still get the target speed: ``12``, ``4096+`` at the search cap."""
-    if not isinstance(users, dict) or users.get("max_users") is None:
+    if not isinstance(users, Mapping) or users.get("max_users") is None:
         return DASH
     return f"{users['max_users']}" + ("+" if users.get("capped_at_search_limit") else "")
 
@@ -245,11 +248,11 @@ def _fit_detail(cap: Mapping[str, Any]) -> str:
     return f"{name} {format_bytes(need)} of {format_bytes(usable)}"
 
 
-def _memory_parts(memory: Any) -> dict[str, dict[str, float]]:
+def _memory_parts(memory: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     """``memory`` as device → class → bytes; older results kept ``{"host_bytes": n}``."""
     out: dict[str, dict[str, float]] = {}
-    for dev, value in (memory or {}).items() if isinstance(memory, dict) else ():
-        if isinstance(value, dict):
+    for dev, value in memory.items():
+        if isinstance(value, Mapping):
             parts = {str(k): float(v) for k, v in value.items() if isinstance(v, (int, float)) and v > 0}
         elif isinstance(value, (int, float)) and value > 0:
             parts = {"total": float(value)}
@@ -260,12 +263,11 @@ def _memory_parts(memory: Any) -> dict[str, dict[str, float]]:
     return out
 
 
-def _memory_chart(name: str, preds: Sequence[Mapping[str, Any]]) -> Chart:
+def _memory_chart(name: str, preds: Sequence[PredictionRecord]) -> Chart:
     stacks = []
     for p in preds:
-        cap = p.get("capacity") or {}
-        for dev, parts in _memory_parts(p.get("memory")).items():
-            usable = cap.get(f"{dev}_usable_bytes")
+        for dev, parts in _memory_parts(p.memory).items():
+            usable = p.capacity.get(f"{dev}_usable_bytes")
             stacks.append(Stack(_config_label(p), {k: v / GB for k, v in parts.items()},
                                 panel="GPU memory" if dev == "gpu" else "Host memory",
                                 limit=usable / GB if usable else None))
@@ -273,47 +275,42 @@ def _memory_chart(name: str, preds: Sequence[Mapping[str, Any]]) -> Chart:
     return Chart(name, "stacks", "Memory needed by tensor class (line: usable)", "GB", stacks=tuple(stacks))
 
 
-def _time_rows(preds: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+def _time_rows(preds: Sequence[PredictionRecord]) -> list[dict[str, str]]:
     rows = []
     for p in preds:
-        times = {k: float(v) for k, v in (p.get("time_per_token_s") or {}).items()
-                 if isinstance(v, (int, float)) and v > 0}
+        times = {k: float(v) for k, v in p.time_per_token_s.items() if isinstance(v, (int, float)) and v > 0}
         total = sum(times.values())
         if not total:
             continue
         parts = ", ".join(f"{k} {format_seconds(v)} ({format_pct(v / total)})"
                           for k, v in sorted(times.items(), key=lambda kv: -kv[1]))
-        rows.append({"config": _config_label(p), "total": format_seconds(total), "parts": parts,
-                     "fits": bool(p.get("fits"))})
+        rows.append({"config": _config_label(p), "total": format_seconds(total), "parts": parts, "fits": p.fits})
     return rows
 
 
-def _time_chart(name: str, preds: Sequence[Mapping[str, Any]]) -> Chart:
+def _time_chart(name: str, preds: Sequence[PredictionRecord]) -> Chart:
     stacks = []
     for p in preds:
-        times = {k: float(v) * 1000 for k, v in (p.get("time_per_token_s") or {}).items()
-                 if isinstance(v, (int, float)) and v > 0}
+        times = {k: float(v) * 1000 for k, v in p.time_per_token_s.items() if isinstance(v, (int, float)) and v > 0}
         if times:
-            stacks.append(Stack(_config_label(p), times, note="" if p.get("fits") else "(does not fit)"))
+            stacks.append(Stack(_config_label(p), times, note="" if p.fits else "(does not fit)"))
     return Chart(name, "stacks", "Where a decode step's time goes (batch 1)", "ms per token", stacks=tuple(stacks))
 
 
-def _curve_configs(preds: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], bool]:
+def _curve_configs(preds: Sequence[PredictionRecord]) -> tuple[list[PredictionRecord], bool]:
     """The configurations to draw, fastest first, at most ``MAX_CURVE_CONFIGS``, and whether they
     fit. When none fits, the fastest that do not (drawn dotted: what the memory system would give)."""
-    rated = [p for p in preds if p.get("decode_tokens_per_s")]
-    fitting = [p for p in rated if p.get("fits")]
+    rated = [p for p in preds if p.decode_tokens_per_s]
+    fitting = [p for p in rated if p.fits]
     chosen = fitting or rated
-    return sorted(chosen, key=lambda p: -p["decode_tokens_per_s"])[:MAX_CURVE_CONFIGS], bool(fitting)
+    return sorted(chosen, key=lambda p: -(p.decode_tokens_per_s or 0.0))[:MAX_CURVE_CONFIGS], bool(fitting)
 
 
-def _curve_charts(slug: str, preds: Sequence[Mapping[str, Any]], result: Mapping[str, Any],
+def _curve_charts(slug: str, preds: Sequence[PredictionRecord], result: Result,
                   predict_fn: curves.PredictFn, upgrade_fn: curves.UpgradeFn | None
                   ) -> tuple[list[Chart], str, dict[str, Any] | None]:
-    machine = curves.machine_of(result)
+    machine = result.machine.machine  # Result.from_json has already typed and checked it
     configs, fits = _curve_configs(preds)
-    if machine is None:
-        return [], "Curves not drawn: the result's machine record cannot be read by this moebench.", None
     if not configs:
         return [], "Curves not drawn: no configuration has a predicted speed.", None
     ctx_lines, agg_lines, scenarios = [], [], []
@@ -336,7 +333,7 @@ def _curve_charts(slug: str, preds: Sequence[Mapping[str, Any]], result: Mapping
               Chart(f"batch-{slug}", "lines", "Concurrency: aggregate vs per-user tokens/s", "tok/s",
                     lines=tuple(agg_lines), xlabel="concurrent sequences", xlog2=True)]
     scope = (f"{len(configs)} by context, {min(len(configs), MAX_BATCH_CONFIGS)} by concurrency, "
-             f"context {format_tokens((configs[0].get('inputs') or {}).get('context'))} there")
+             f"context {format_tokens(configs[0].inputs.get('context'))} there")
     if fits:
         note = (f"Curves recomputed by moebench {__version__} for the fastest configurations that fit ({scope}); "
                 "a line ends where the weights plus KV cache no longer fit.")
@@ -347,16 +344,16 @@ def _curve_charts(slug: str, preds: Sequence[Mapping[str, Any]], result: Mapping
     return charts, note, _upgrades(best_p, lambda: curves.upgrades_for(machine, best_sc, upgrade_fn))
 
 
-def _cost_note(p: Mapping[str, Any]) -> list[str]:
-    cost = p.get("cost")
-    return [f"cost: {cost['assumption']}"] if isinstance(cost, dict) and cost.get("assumption") else []
+def _cost_note(p: PredictionRecord) -> list[str]:
+    assumption = _cost(p).get("assumption")
+    return [f"cost: {assumption}"] if assumption else []
 
 
-def _upgrades(best: Mapping[str, Any], compute: Any) -> dict[str, Any] | None:
+def _upgrades(best: PredictionRecord, compute: Any) -> dict[str, Any] | None:
     """What-to-upgrade rows for the best configuration: as the run stored them
     (``harness.perf.sensitivity`` in ``moebench run``), else computed now, else None."""
-    stored = best.get("upgrades")
-    rows = [dict(r) for r in stored if isinstance(r, dict)] if isinstance(stored, list) else compute()
+    stored = best.upgrades
+    rows = [dict(r) for r in stored if isinstance(r, Mapping)] if stored is not None else compute()
     if not rows:
         return None
     rows = sorted(rows, key=lambda r: -(r.get("gain_pct") or 0.0))
@@ -366,10 +363,10 @@ def _upgrades(best: Mapping[str, Any], compute: Any) -> dict[str, Any] | None:
         for r in rows[:8]]}
 
 
-def _assumptions(preds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _assumptions(preds: Sequence[PredictionRecord]) -> dict[str, Any]:
     """Assumptions every configuration shares, once; the rest grouped by the configurations they
     apply to (``fp8 · cpu, q4_k_m · cpu: ...``), so nothing is printed twice."""
-    lists = [list(dict.fromkeys([str(a) for a in p.get("assumptions") or []] + _cost_note(p))) for p in preds]
+    lists = [list(dict.fromkeys([*p.assumptions, *_cost_note(p)])) for p in preds]
     labels = [_config_label(p) for p in preds]
     common = [a for a in (lists[0] if lists else []) if all(a in lst for lst in lists)]
     applies: dict[str, list[str]] = {}

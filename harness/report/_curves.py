@@ -11,8 +11,9 @@ import dataclasses
 from typing import Any, Callable, Mapping, Sequence
 
 from harness.calibration.fitfile import default_engines
+from harness.documents.result import PredictionRecord
 from harness.errors import HarnessError
-from harness.hardware.machine import Machine, machine_from_dict
+from harness.hardware.machine import Machine
 from harness.perf.prediction import predict
 from harness.perf.sensitivity import what_to_upgrade
 from harness.workload import load_model
@@ -39,17 +40,6 @@ def default_upgrades() -> UpgradeFn | None:
     return lambda machine, scenario: what_to_upgrade(machine, scenario, engines)
 
 
-def machine_of(result: Mapping[str, Any]) -> Machine | None:
-    """The Machine a result was predicted for; None when the record is too old or damaged."""
-    record = result.get("machine")
-    if not isinstance(record, dict):
-        return None
-    try:
-        return machine_from_dict(record)
-    except (TypeError, ValueError):
-        return None
-
-
 def catalog_model(model_id: str) -> Any:
     """The catalog's ModelShape for a result's model id. A result file is outside input: its
     model names are looked up in the catalog only, never opened as paths."""
@@ -59,28 +49,29 @@ def catalog_model(model_id: str) -> Any:
     return load_model(resolved)
 
 
-def scenario_of(prediction: Mapping[str, Any]) -> Any:
+def scenario_of(prediction: PredictionRecord) -> Any:
     """The Scenario behind a stored prediction, with placement and engine as resolved then.
 
     Raises HarnessError when the model or quant is unknown to this moebench.
     """
-    inputs = prediction.get("inputs") or {}
-    if not inputs.get("model") or not inputs.get("quant"):
+    inputs = prediction.inputs
+    if not prediction.model or not prediction.quant:
         raise HarnessError("prediction has no model/quant inputs")
     known = {f.name for f in dataclasses.fields(Scenario)} - {"model", "quant"}
     kwargs = {k: v for k, v in inputs.items() if k in known and v is not None}
-    kwargs["placement"] = inputs.get("placement_resolved") or prediction.get("placement") or "auto"
-    kwargs["engine"] = inputs.get("engine_resolved") or prediction.get("engine") or "auto"
-    return Scenario(model=catalog_model(str(inputs["model"])), quant=parse_quant(str(inputs["quant"])), **kwargs)
+    kwargs["placement"] = inputs.get("placement_resolved") or prediction.placement or "auto"
+    kwargs["engine"] = inputs.get("engine_resolved") or prediction.engine or "auto"
+    return Scenario(model=catalog_model(str(prediction.model)), quant=parse_quant(str(prediction.quant)), **kwargs)
 
 
 def as_dict(prediction: Any) -> dict[str, Any]:
     return prediction.to_dict() if hasattr(prediction, "to_dict") else dict(prediction)
 
 
-def _rate(predict_fn: PredictFn, machine: Machine, scenario: Any) -> dict[str, Any] | None:
+def _rate(predict_fn: PredictFn, machine: Machine, scenario: Any) -> PredictionRecord | None:
+    """The predictor's answer read as the record a result keeps; None when it refuses the scenario."""
     try:
-        return as_dict(predict_fn(machine, scenario))
+        return PredictionRecord.from_json(as_dict(predict_fn(machine, scenario)))
     except HarnessError:
         return None
 
@@ -92,7 +83,7 @@ def context_curve(machine: Machine, scenario: Any, predict_fn: PredictFn,
     out: list[float | None] = []
     for ctx in contexts:
         p = _rate(predict_fn, machine, dataclasses.replace(scenario, context=ctx))
-        out.append(p.get("decode_tokens_per_s") if p and (p.get("fits") or not require_fit) else None)
+        out.append(p.decode_tokens_per_s if p and (p.fits or not require_fit) else None)
     return out
 
 
@@ -103,9 +94,9 @@ def batch_curve(machine: Machine, scenario: Any, predict_fn: PredictFn, batches:
     user: list[float | None] = []
     for b in batches:
         p = _rate(predict_fn, machine, dataclasses.replace(scenario, batch=b))
-        ok = bool(p and (p.get("fits") or not require_fit))
-        agg.append(p.get("aggregate_tokens_per_s") if ok else None)
-        user.append(p.get("decode_tokens_per_s") if ok else None)
+        shown = p if p is not None and (p.fits or not require_fit) else None
+        agg.append(shown.aggregate_tokens_per_s if shown else None)
+        user.append(shown.decode_tokens_per_s if shown else None)
     return agg, user
 
 

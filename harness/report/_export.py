@@ -7,6 +7,7 @@ import csv
 import io
 from typing import Any, Mapping
 
+from harness.documents.result import PredictionRecord, Result
 from harness.report._render import text_environment
 
 CSV_COLUMNS = ("run_id", "machine", "model", "quant", "placement", "engine", "context", "batch",
@@ -21,34 +22,31 @@ def render_markdown_text(context: Mapping[str, Any], template: str = "spec_sheet
     return text_environment().get_template(template).render(**context)
 
 
-def render_csv_text(result: Mapping[str, Any]) -> str:
+def render_csv_text(result: Result) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for p in result.get("predictions") or []:
-        if isinstance(p, dict):
-            writer.writerow([_cell(v) for v in _csv_row(result, p)])
+    for p in result.predictions:
+        writer.writerow([_cell(v) for v in _csv_row(result, p)])
     return out.getvalue()
 
 
-def _csv_row(result: Mapping[str, Any], p: Mapping[str, Any]) -> list[Any]:
-    inputs = p.get("inputs") or {}
-    cap = p.get("capacity") or {}
-    cost = p.get("cost") if isinstance(p.get("cost"), dict) else {}
-    memory = p.get("memory") if isinstance(p.get("memory"), dict) else {}
+def _device_bytes(memory: Mapping[str, Any], dev: str) -> float | None:
+    """Bytes on one device: the sum of its classes (``{"gpu": {...}}``, or ``{"host_bytes": n}`` in
+    older results)."""
+    value = memory[dev] if dev in memory else memory.get(f"{dev}_bytes")
+    if isinstance(value, Mapping):
+        return sum(v for v in value.values() if isinstance(v, (int, float)))
+    return value if isinstance(value, (int, float)) else None
 
-    def dev_bytes(dev: str) -> float | None:
-        value = memory.get(dev, memory.get(f"{dev}_bytes"))
-        if isinstance(value, dict):
-            return sum(v for v in value.values() if isinstance(v, (int, float)))
-        return value if isinstance(value, (int, float)) else None
 
-    return [result.get("run_id"), (result.get("machine") or {}).get("name"), inputs.get("model"),
-            inputs.get("quant"), p.get("placement") or inputs.get("placement"), p.get("engine") or inputs.get("engine"),
-            inputs.get("context"), inputs.get("batch"), p.get("decode_tokens_per_s"),
-            p.get("aggregate_tokens_per_s"), p.get("prefill_tokens_per_s"), p.get("ttft_s"), p.get("fits"),
-            p.get("bottleneck"), dev_bytes("host"), dev_bytes("gpu"), cap.get("max_context"), cap.get("max_batch"),
-            cost.get("cost_per_million_tokens"), cost.get("currency")]
+def _csv_row(result: Result, p: PredictionRecord) -> list[Any]:
+    inputs, cap, cost = p.inputs, p.capacity, p.cost or {}
+    return [result.run_id, result.machine.name, p.model, p.quant, p.placement or inputs.get("placement"),
+            p.engine or inputs.get("engine"), inputs.get("context"), inputs.get("batch"), p.decode_tokens_per_s,
+            p.aggregate_tokens_per_s, p.prefill_tokens_per_s, p.ttft_s, p.fits, p.bottleneck,
+            _device_bytes(p.memory, "host"), _device_bytes(p.memory, "gpu"), cap.get("max_context"),
+            cap.get("max_batch"), cost.get("cost_per_million_tokens"), cost.get("currency")]
 
 
 def _cell(value: Any) -> Any:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any, Mapping, Sequence
 
-from harness.fsutil import safe_name
-from typing import Any, Sequence
-
-from harness.errors import HarnessError
-from harness.fsutil import atomic_write_text
 from harness import report
+from harness.documents.result import Result
+from harness.errors import HarnessError
+from harness.fsutil import atomic_write_text, safe_name
 
 MAX_VENDOR_CHARS = 120
 
 
-def default_html_path(sources: Sequence[str], results: Sequence[dict[str, Any]]) -> Path:
+def default_html_path(sources: Sequence[str], results: Sequence[Result | Mapping[str, Any]]) -> Path:
     """Beside the result for one run folder or file; in the current folder otherwise."""
     if len(sources) == 1:
         path = Path(sources[0])
@@ -23,13 +22,16 @@ def default_html_path(sources: Sequence[str], results: Sequence[dict[str, Any]])
             return path / "report.html"
         if path.is_file():
             return path.with_name("report.html" if path.name == "result.json" else f"{path.stem}.report.html")
-        return Path(f"moebench-report-{safe_name(str(results[0].get('run_id') or 'run'))[:12]}.html")
+        run_id = Result.from_json(results[0], "result").run_id
+        return Path(f"moebench-report-{safe_name(str(run_id or 'run'))[:12]}.html")
     return Path("moebench-compare.html")
 
 
-def render_outputs(results: Sequence[dict[str, Any]], *, html: bool = True, markdown: bool = False,
+def render_outputs(results: Sequence[Result | Mapping[str, Any]], *, html: bool = True, markdown: bool = False,
                    csv: bool = False, vendor: str | None = None, logo: Path | None = None) -> dict[str, str]:
-    """The requested documents' text by kind: one result gives its spec sheet, several a comparison."""
+    """The requested documents' text by kind: one result gives its spec sheet, several a comparison.
+    Mappings are checked as result.json files are (``Result.from_json``), once, here."""
+    results = [Result.from_json(r, "result") for r in results]
     if not results:
         raise HarnessError("no run given — name a result.json, a run folder or a run id")
     if vendor is not None and len(vendor) > MAX_VENDOR_CHARS:

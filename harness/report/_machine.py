@@ -3,10 +3,13 @@ measured against theoretical bandwidth, the probe table and chart, reproducibili
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from typing import Any, Mapping, Sequence
 
 from harness import __version__
+from harness.documents.result import MachineRecord, ProbeRecord, Result
+from harness.hardware.machine import GpuSpec, Machine
 from harness.metrics import get_metric
 from harness.report._format import (DASH, format_bytes, format_gb, format_gbs, format_money, format_pct,
                                     format_seconds, format_sig)
@@ -32,22 +35,22 @@ def _when(value: Any) -> str:
 NOTABLE_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16", "amx_int8")
 
 
-def _cpu_line(machine: Mapping[str, Any]) -> str:
-    sockets = machine.get("sockets") or 1
-    model = machine.get("cpu_model") or "unknown CPU"
-    cores = machine.get("cores_per_socket")
+def _cpu_line(machine: Machine) -> str:
+    sockets = machine.sockets or 1
+    model = machine.cpu_model or "unknown CPU"
     parts = [f"{sockets} × {model}" if sockets > 1 else str(model)]
-    if cores:
-        parts.append(f"{cores * sockets} cores" + (f", {machine['threads']} threads" if machine.get("threads") else ""))
+    if machine.cores_per_socket:
+        parts.append(f"{machine.cores_per_socket * sockets} cores"
+                     + (f", {machine.threads} threads" if machine.threads else ""))
     return " · ".join(parts)
 
 
-def _memory_line(machine: Mapping[str, Any]) -> str:
-    bits = [format_gb(machine.get("capacity_gb")) if machine.get("capacity_gb") else "capacity unknown"]
-    if machine.get("memory_type"):
-        bits.append(str(machine["memory_type"]) + (f"-{machine['speed_mts']}" if machine.get("speed_mts") else ""))
-    if machine.get("channels"):
-        bits.append(f"{machine['channels']} channels")
+def _memory_line(machine: Machine) -> str:
+    bits = [format_gb(machine.capacity_gb) if machine.capacity_gb else "capacity unknown"]
+    if machine.memory_type:
+        bits.append(str(machine.memory_type) + (f"-{machine.speed_mts}" if machine.speed_mts else ""))
+    if machine.channels:
+        bits.append(f"{machine.channels} channels")
     return " · ".join(bits)
 
 
@@ -57,7 +60,7 @@ def dimm_summary(dimms: Sequence[Mapping[str, Any]], slots: int | None = None) -
         return DASH
     groups = Counter(
         (d.get("size_bytes"), d.get("type"), d.get("manufacturer"), d.get("part_number"),
-         d.get("configured_speed_mts") or d.get("speed_mts")) for d in dimms if isinstance(d, dict))
+         d.get("configured_speed_mts") or d.get("speed_mts")) for d in dimms if isinstance(d, Mapping))
     lines = []
     for (size, typ, maker, part, speed), n in groups.most_common():
         size_txt = f"{size / 2**30:.0f} GB" if size else "? GB"  # DIMMs are sold in GiB called GB
@@ -68,44 +71,39 @@ def dimm_summary(dimms: Sequence[Mapping[str, Any]], slots: int | None = None) -
     return "; ".join(lines) + tail
 
 
-def grouped_gpus(machine: Mapping[str, Any]) -> list[dict[str, Any]]:
+def grouped_gpus(machine: Machine) -> list[GpuSpec]:
     """Identical GPUs as one entry with their count: a probe lists each of 8 H200s on its own."""
-    groups: dict[str, dict[str, Any]] = {}
-    for g in machine.get("gpus") or []:
-        if not isinstance(g, dict):
-            continue
-        key = repr(sorted((k, v) for k, v in g.items() if k != "count"))
-        if key in groups:
-            groups[key]["count"] = groups[key].get("count", 1) + g.get("count", 1)
-        else:
-            groups[key] = dict(g)
+    groups: dict[GpuSpec, GpuSpec] = {}
+    for g in machine.gpus:
+        key = dataclasses.replace(g, count=1)
+        groups[key] = dataclasses.replace(g, count=groups[key].count + g.count) if key in groups else g
     return list(groups.values())
 
 
-def _gpu_lines(machine: Mapping[str, Any]) -> list[str]:
+def _gpu_lines(machine: Machine) -> list[str]:
     out = []
     for g in grouped_gpus(machine):
-        bits = [f"{g.get('count', 1)} × {g.get('model') or 'GPU'}"]
-        if g.get("unified_memory"):
+        bits = [f"{g.count} × {g.model or 'GPU'}"]
+        if g.unified_memory:
             bits.append("shares host memory")
-        elif g.get("memory_gb"):
-            bits.append(format_gb(g["memory_gb"]))
-        if g.get("bandwidth_gbs"):
-            bits.append(format_gbs(g["bandwidth_gbs"]))
-        if g.get("bf16_tflops"):
-            bits.append(f"{format_sig(g['bf16_tflops'])} TFLOP/s BF16")
-        if g.get("pcie_gen"):
-            bits.append(f"PCIe {g['pcie_gen']}.0 ×{g.get('pcie_width') or '?'}")
+        elif g.memory_gb:
+            bits.append(format_gb(g.memory_gb))
+        if g.bandwidth_gbs:
+            bits.append(format_gbs(g.bandwidth_gbs))
+        if g.bf16_tflops:
+            bits.append(f"{format_sig(g.bf16_tflops)} TFLOP/s BF16")
+        if g.pcie_gen:
+            bits.append(f"PCIe {g.pcie_gen}.0 ×{g.pcie_width or '?'}")
         out.append(" · ".join(bits))
     return out
 
 
-def _hardware(machine: Mapping[str, Any], system: Mapping[str, Any]) -> list[tuple[str, str]]:
-    flags = [f for f in NOTABLE_FLAGS if f in (machine.get("cpu_flags") or ())]
-    gpu_probe = machine.get("gpu_probe") or {}
+def _hardware(record: MachineRecord) -> list[tuple[str, str]]:
+    machine, system, gpu_probe = record.machine, record.system, record.gpu_probe
+    flags = [f for f in NOTABLE_FLAGS if f in machine.cpu_flags]
     rows = [("CPU", _cpu_line(machine)),
             ("ISA", ", ".join(flags) or DASH),
-            ("NUMA nodes", str(machine.get("numa_nodes") or 1)),
+            ("NUMA nodes", str(machine.numa_nodes or 1)),
             ("L3 cache", format_bytes(system.get("l3_cache_bytes")) if system.get("l3_cache_bytes") else DASH),
             ("Memory", _memory_line(machine)),
             ("DIMMs", dimm_summary(system.get("dimms") or [], system.get("dimm_slots"))),
@@ -114,23 +112,23 @@ def _hardware(machine: Mapping[str, Any], system: Mapping[str, Any]) -> list[tup
     rows += [("GPU", g) for g in gpus] or [("GPU", "none")]
     if gpu_probe.get("driver_version"):
         rows.append(("GPU driver", f"{gpu_probe['driver_version']} · CUDA {gpu_probe.get('cuda_version') or DASH}"))
-    if (machine.get("nodes") or 1) > 1:
-        rows.append(("Cluster", f"{machine['nodes']} nodes · {format_gbs(machine.get('interconnect_gbs'))} per node"))
-    if machine.get("price"):
-        rows.append(("Price", format_money(machine["price"], machine.get("currency"))))
+    if (machine.nodes or 1) > 1:
+        rows.append(("Cluster", f"{machine.nodes} nodes · {format_gbs(machine.interconnect_gbs)} per node"))
+    if machine.price:
+        rows.append(("Price", format_money(machine.price, machine.currency)))
     return rows
 
 
-def _theoretical(machine: Mapping[str, Any]) -> float | None:
-    if machine.get("theoretical_bandwidth_gbs"):
-        return float(machine["theoretical_bandwidth_gbs"])
-    if machine.get("channels") and machine.get("speed_mts"):
-        return machine["channels"] * machine["speed_mts"] * 8 / 1000
+def _theoretical(machine: Machine) -> float | None:
+    if machine.theoretical_bandwidth_gbs:
+        return float(machine.theoretical_bandwidth_gbs)
+    if machine.channels and machine.speed_mts:
+        return machine.channels * machine.speed_mts * 8 / 1000
     return None
 
 
-def _bandwidth_line(machine: Mapping[str, Any]) -> str:
-    theo, meas = _theoretical(machine), machine.get("measured_bandwidth_gbs")
+def _bandwidth_line(machine: Machine) -> str:
+    theo, meas = _theoretical(machine), machine.measured_bandwidth_gbs
     if meas and theo:
         return f"{format_gbs(meas)} measured (STREAM triad) = {format_pct(meas / theo)} of {format_gbs(theo)} theoretical"
     if meas:
@@ -142,15 +140,13 @@ def _bandwidth_line(machine: Mapping[str, Any]) -> str:
 
 # ---------------------------------------------------------------- probes and bandwidth
 
-def _probe_rows(probes: Mapping[str, Any]) -> list[dict[str, str]]:
+def _probe_rows(probes: Mapping[str, ProbeRecord]) -> list[dict[str, str]]:
     rows = []
     for name, p in sorted(probes.items()):
-        if not isinstance(p, dict):
-            continue
         metric = get_metric(name)
         rows.append({"name": name, "description": metric.description if metric.description != name else "",
-                     "best": metric.format(p.get("best")), "median": metric.format(p.get("median")),
-                     "cv": format_pct(p.get("cv"), 1), "n": str(len(p.get("samples") or []))})
+                     "best": metric.format(p.best), "median": metric.format(p.median),
+                     "cv": format_pct(p.cv, 1), "n": str(len(p.samples))})
     return rows
 
 
@@ -159,27 +155,26 @@ _BANDWIDTH_PROBES = (("stream_copy", "STREAM copy"), ("stream_scale", "STREAM sc
                      ("moe_replay", "MoE expert replay"))
 
 
-def _bandwidth_chart(machine: Mapping[str, Any], probes: Mapping[str, Any]) -> Chart:
+def _bandwidth_chart(machine: Machine, probes: Mapping[str, ProbeRecord]) -> Chart:
     theo = _theoretical(machine)
     bars = []
     if theo:
-        label = f"Theoretical ({machine['channels']} ch × {machine['speed_mts']} MT/s)" if (
-            machine.get("channels") and machine.get("speed_mts")) else "Theoretical"
+        label = f"Theoretical ({machine.channels} ch × {machine.speed_mts} MT/s)" if (
+            machine.channels and machine.speed_mts) else "Theoretical"
         bars.append(Bar(label, theo, "theoretical"))
     for key, label in _BANDWIDTH_PROBES:
-        p = probes.get(key)
-        if isinstance(p, dict) and p.get("best"):
-            bars.append(Bar(label, float(p["best"]), "measured", format_pct(p["best"] / theo) if theo else ""))
-    nodes = sorted(k for k in probes if k.startswith("stream_triad@"))
-    for key in nodes:
-        p = probes[key]
-        if isinstance(p, dict) and p.get("best"):
-            bars.append(Bar(f"STREAM triad, {key.split('@', 1)[1]}", float(p["best"]), "measured"))
+        best = probes[key].best if key in probes else None
+        if best:
+            bars.append(Bar(label, best, "measured", format_pct(best / theo) if theo else ""))
+    for key in sorted(k for k in probes if k.startswith("stream_triad@")):
+        best = probes[key].best
+        if best:
+            bars.append(Bar(f"STREAM triad, {key.split('@', 1)[1]}", best, "measured"))
     for g in grouped_gpus(machine):
-        if g.get("bandwidth_gbs"):
-            bars.append(Bar(f"{g.get('model')} (rated)", float(g["bandwidth_gbs"]), "GPU theoretical"))
-        if g.get("measured_bandwidth_gbs"):
-            bars.append(Bar(f"{g.get('model')} (measured)", float(g["measured_bandwidth_gbs"]), "GPU measured"))
+        if g.bandwidth_gbs:
+            bars.append(Bar(f"{g.model} (rated)", float(g.bandwidth_gbs), "GPU theoretical"))
+        if g.measured_bandwidth_gbs:
+            bars.append(Bar(f"{g.model} (measured)", float(g.measured_bandwidth_gbs), "GPU measured"))
     return Chart("bandwidth", "bars", "Memory bandwidth: measured vs theoretical", "GB/s", bars=tuple(bars))
 
 
@@ -193,8 +188,9 @@ def _onoff(value: Any) -> str:
     return str(value) if value not in (None, "") else DASH
 
 
-def _reproducibility(result: Mapping[str, Any], machine: Mapping[str, Any], system: Mapping[str, Any]) -> list[tuple[str, str]]:
-    probe = machine.get("probe") or {}
+def _reproducibility(result: Result) -> list[tuple[str, str]]:
+    record, system = result.machine, result.machine.system
+    probe = record.probe or {}
     settings = probe.get("settings") or {}
     bios = " ".join(str(system[k]) for k in ("bios_vendor", "bios_version") if system.get(k)) or DASH
     if system.get("bios_date"):
@@ -204,11 +200,12 @@ def _reproducibility(result: Mapping[str, Any], machine: Mapping[str, Any], syst
             ("CPU governor", str(system.get("governor") or DASH)),
             ("Transparent huge pages", str(system.get("thp") or DASH)),
             ("NUMA balancing", _onoff(system.get("numa_balancing"))), ("SMT", _onoff(system.get("smt"))),
-            ("Machine source", str(machine.get("source") or DASH)),
-            ("Fingerprint", str(machine.get("fingerprint") or DASH)),
-            ("Run", str(result.get("run_id") or DASH)),
-            ("Started · finished", f"{_when(result.get('started_at'))} · {_when(result.get('finished_at'))}"),
-            ("moebench (run · report)", f"{result.get('harness_version') or DASH} · {__version__}")]
+            # as written: the typed Machine says "result" for a record that names no source
+            ("Machine source", str(record.raw.get("source") or DASH)),
+            ("Fingerprint", str(record.fingerprint or DASH)),
+            ("Run", str(result.run_id or DASH)),
+            ("Started · finished", f"{_when(result.started_at)} · {_when(result.finished_at)}"),
+            ("moebench (run · report)", f"{result.harness_version or DASH} · {__version__}")]
     if settings:
         rows.append(("Probe settings", ", ".join(f"{k}={_setting(v)}" for k, v in sorted(settings.items()))))
     if probe.get("duration_s"):
