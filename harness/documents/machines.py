@@ -8,8 +8,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness.documents.result import check_schema
-from harness.documents.specs import _coerce, machine_from_probe, machine_from_record, parse_spec, read_bounded
+from harness.documents.result import Result
+from harness.documents.specs import machine_from_probe, parse_spec, read_bounded
 from harness.errors import HarnessError
 from harness.fsutil import parse_json_text
 from harness.hardware.machine import Machine
@@ -59,14 +59,8 @@ def machine_from_document(data: Any, source: str) -> Machine:
 
 
 def _machine_from_result(data: dict[str, Any], source: str) -> Machine:
-    check_schema(data, source)
-    m = data.get("machine")
-    if not isinstance(m, dict):
-        raise HarnessError("no machine object — is it a complete moebench result.json?")
-    if isinstance(m.get("probe"), dict):
-        name = _coerce(m.get("name", ""), str, None, None, "machine.name")
-        return machine_from_probe(m["probe"], name=name or None)
-    return machine_from_record(m)
+    """The machine a result was predicted for: its record, checked with the whole document."""
+    return Result.from_json(data, source).machine.machine
 
 
 def catalog_dir() -> Any:
