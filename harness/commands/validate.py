@@ -13,6 +13,7 @@ from harness.commands._common import console, print_json
 from harness.calibration.rows import holdout_path
 from harness.errors import HarnessError
 from harness.app.validate import validate
+from harness.app.validate_serving import validate_serving
 
 
 def register(app: typer.Typer) -> None:
@@ -25,11 +26,22 @@ def validate_cmd(
                              "of the packaged calibration set."),
     holdout: bool = typer.Option(False, "--holdout", help="Score the packaged held-out rows: published measurements "
                                                           "the engine profiles were never fitted on."),
+    serving: bool = typer.Option(False, "--serving", help="Simulate the published serving benchmarks (many users) "
+                                                          "and score throughput, TPOT and TTFT."),
     json_out: bool = typer.Option(False, "--json", help="Print rows and scores as JSON."),
 ) -> None:
     """Predict every calibration row; print predicted vs measured, error, MAPE and the rule of thumb's MAPE."""
     if rows is not None and holdout:
         raise HarnessError("give --rows FILE or --holdout, not both")
+    if serving:
+        if holdout:
+            raise HarnessError("--serving scores the serving rows; --holdout is for batch-1 rows")
+        result = validate_serving(rows)
+        if json_out:
+            print_json(result)
+        else:
+            print_serving_validation(result)
+        return
     result = validate(holdout_path() if holdout else rows)
     if json_out:
         print_json(result)
@@ -71,3 +83,27 @@ def print_validation(result: dict) -> None:
                       f"{a['measured_per_node_tok_s']:,.0f}); {a['assumption']}")
     for s in result["skipped"]:
         console.print(f"  skipped {s['id']}: {s['why']}")
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.0f}%"
+
+
+def print_serving_validation(result: dict) -> None:
+    table = Table(title="Serving benchmarks: simulated / measured (ratio)", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    table.add_column("row", overflow="fold")
+    for col in ("engine", "load", "out tok/s", "TPOT", "TTFT"):
+        table.add_column(col, justify="left" if col in ("engine", "load") else "right", no_wrap=True)
+    for r in result["rows"]:
+        table.add_row(r["id"], f"{r['engine']}@{r['engine_version'] or '?'}", r["load"],
+                      *[("—" if r[f"ratio_{n}"] is None else f"×{r[f'ratio_{n}']:.2f}")
+                        for n in ("output_throughput", "tpot_ms", "ttft_ms")])
+    console.print(table)
+    for label, s in (("in sample", result["in_sample"]), ("leave one source out", result["leave_one_source_out"])):
+        console.print(f"{label}: output throughput MAPE {_pct(s['output_throughput_mape_pct'])} (median "
+                      f"{_pct(s['output_throughput_median_ape_pct'])}, {s['output_throughput_count']} rows); TPOT MAPE "
+                      f"{_pct(s['tpot_ms_mape_pct'])} (median {_pct(s['tpot_ms_median_ape_pct'])}); TTFT within ×2 in "
+                      f"{s['ttft_within_2x']} of {s['ttft_count']} rows")
+    console.print(f"  · {result['leave_one_source_out']['note']}")
+    console.print(f"{len(result['skipped'])} rows skipped (reasons with --json)")

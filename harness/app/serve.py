@@ -1,0 +1,114 @@
+"""``moebench serve`` as a function: many users on one machine, simulated iteration by iteration on
+the step-time model; the figures named as vLLM's ``benchmark_serving --save-result`` names them."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from harness.app.api import check_scenario_numbers, load_model_arg
+from harness.calibration.fitfile import default_engines
+from harness.documents.machines import load_machine
+from harness.errors import HarnessError
+from harness.hardware.machine import Machine
+from harness.perf.batch import StepModel, step_model
+from harness.perf.engines import EngineSet
+from harness.serving.metrics import serving_metrics
+from harness.serving.scheduler import SchedulerConfig, scheduler_for
+from harness.serving.simulate import simulate
+from harness.serving.workload import Load
+from harness.workload.quant import parse_quant
+from harness.workload.scenario import Scenario
+
+MAX_SWEEP = 64
+
+
+def parse_engine(text: str, engines: EngineSet) -> tuple[str, str | None]:
+    """``sglang@0.4.3`` → ("sglang", "0.4.3"); the name checked against the profiles."""
+    name, _, version = text.partition("@")
+    if text.count("@") > 1 or (_ and not version.strip()):
+        raise HarnessError(f"--engine {text!r}: write NAME or NAME@VERSION, e.g. sglang@0.4.3")
+    if name.strip().lower() != "auto":
+        engines.resolve(name)
+    return name.strip(), (version.strip() or None)
+
+
+def serve_point(step: StepModel, load: Load, cfg: SchedulerConfig, *, slo_ttft_ms: float | None = None,
+                slo_tpot_ms: float | None = None) -> dict[str, Any]:
+    """One simulated benchmark run: its metrics and what bounded it."""
+    trace = simulate(step.time, load, cfg, step.kv_capacity_tokens)
+    out = serving_metrics(trace, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms)
+    running = min(load.concurrency or load.requests, load.requests)
+    if trace.preemptions or out["max_kv_cache_tokens"] >= 0.95 * step.kv_capacity_tokens:
+        bound = "KV cache capacity"
+    elif running > cfg.max_running:
+        bound = f"engine request limit ({cfg.max_running} running)"
+    else:
+        typical = max(1, min(running, cfg.max_running))
+        parts = step.parts(typical, load.input_len + load.output_len / 2)
+        bound = max(parts, key=parts.get) if parts else "none"
+    out["bottleneck"] = bound
+    out["concurrency"] = load.concurrency
+    out["request_rate"] = load.rate
+    return out
+
+
+def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str = "fp8", engine: str = "auto",
+             placement: str = "auto", concurrency: int | None = None, rate: float | None = None,
+             input_len: int = 1024, output_len: int = 1024, len_ratio: float = 1.0, requests: int | None = None,
+             kv_dtype_bytes: float = 2.0, seed: int = 0, slo_ttft_ms: float | None = None,
+             slo_tpot_ms: float | None = None, sweep: Sequence[int] = (), max_running: int | None = None,
+             token_budget: int | None = None) -> dict[str, Any]:
+    """Simulate serving; with ``sweep``, one point per concurrency (closed loop)."""
+    engines = default_engines()
+    name, version = parse_engine(engine, engines)
+    check_scenario_numbers(context=input_len + output_len, prompt=input_len, batch=1, kv_dtype_bytes=kv_dtype_bytes)
+    for label, slo in (("--slo-ttft-ms", slo_ttft_ms), ("--slo-tpot-ms", slo_tpot_ms)):
+        if slo is not None and not 0 < slo <= 1e9:
+            raise HarnessError(f"{label} must be above 0, got {slo}")
+    if sweep and rate is not None:
+        raise HarnessError("--sweep runs closed-loop concurrencies: give it without --rate")
+    if len(sweep) > MAX_SWEEP or any(c < 1 for c in sweep):
+        raise HarnessError(f"--sweep takes 1 to {MAX_SWEEP} concurrencies of at least 1, e.g. 1,8,32,128")
+    for label, value in (("--max-running", max_running), ("--token-budget", token_budget)):
+        if value is not None and not 1 <= value <= 1_000_000:
+            raise HarnessError(f"{label} must be 1 to 1,000,000, got {value}")
+    m = load_machine(machine) if isinstance(machine, str) else machine
+    sc = Scenario(model=load_model_arg(model), quant=parse_quant(quant), engine=name, placement=placement,
+                  context=input_len + output_len, prompt=input_len, kv_dtype_bytes=kv_dtype_bytes)
+    step = step_model(m, sc, engines)
+    gpu_mem = m.gpus[0].memory_gb if m.gpus and step.placement != "cpu" else None
+    cfg = scheduler_for(step.engine.name, gpu_mem, max_running=max_running, token_budget=token_budget)
+    batch1 = 1 / step.time(1, input_len)
+    if slo_tpot_ms is not None and slo_tpot_ms < 1000 / batch1 * 0.999:
+        raise HarnessError(f"--slo-tpot-ms {slo_tpot_ms:g} is below one user's own step ({1000 / batch1:.1f} ms on "
+                           "this machine): no load meets it")
+    points = sweep or ([concurrency] if rate is None else [None])
+    results = []
+    for c in points:
+        n = requests or max(100, 4 * (c or 0))
+        load = Load(input_len=input_len, output_len=output_len, concurrency=c, rate=rate if c is None else None,
+                    requests=n, len_ratio=len_ratio, seed=seed)
+        results.append(serve_point(step, load.check(), cfg, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms))
+    assumptions = [
+        f"placement {step.placement}, engine {step.engine.name}" + (f" (version {version} noted; no calibration "
+                                                                     "rows separate its era yet)" if version else ""),
+        f"scheduler: {cfg.source}",
+        f"KV cache: {step.kv_capacity_tokens:,} tokens fit beside the weights; a full cache preempts the latest "
+        "request, which is prefilled again (vLLM's recompute)",
+        "closed loop: each client sends its next request when its last completes (benchmark_serving "
+        "--max-concurrency)" if rate is None else "open loop: Poisson arrivals (request_rate)",
+        "step time: the batch-1 decode model evaluated for each iteration's batch (experts touched by its tokens, "
+        "KV read at its contexts, prefill chunks at the GEMM rate); small-batch expert GEMM efficiency, scheduler "
+        "overhead between steps and engine eras are not modelled yet",
+        *step.notes,
+    ]
+    base = {"machine": m.name, "model": sc.model.id, "quant": sc.quant.name, "engine": step.engine.name,
+            "engine_version": version, "placement": step.placement, "input_len": input_len, "output_len": output_len,
+            "batch1_tokens_per_s": batch1, "kv_capacity_tokens": step.kv_capacity_tokens,
+            "max_running": cfg.max_running, "token_budget": cfg.token_budget, "assumptions": assumptions}
+    if sweep:
+        return base | {"sweep": results}
+    return base | results[0]
+
+
+__all__ = ["parse_engine", "serve_on", "serve_point"]

@@ -1,0 +1,43 @@
+"""Each engine's batching limits, as its server starts by default: how many requests run at once,
+how many tokens one iteration may carry (chunked prefill's budget), and the KV page size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    max_running: int  # requests decoding or prefilling at once
+    token_budget: int  # tokens per iteration (decode tokens + prefill chunk)
+    block_size: int  # KV-cache page size in tokens
+    source: str  # where the defaults come from
+
+
+def scheduler_for(engine: str, gpu_memory_gb: float | None, *, max_running: int | None = None,
+                  token_budget: int | None = None) -> SchedulerConfig:
+    """The engine's default limits on a GPU of ``gpu_memory_gb`` (None: no GPU), with overrides."""
+    cfg = _defaults(engine, gpu_memory_gb or 0.0)
+    return SchedulerConfig(max_running or cfg.max_running, token_budget or cfg.token_budget, cfg.block_size,
+                           cfg.source + ("; overridden on the command line" if max_running or token_budget else ""))
+
+
+def _defaults(engine: str, mem: float) -> SchedulerConfig:
+    if engine == "vllm":
+        big = mem >= 70  # vllm/engine/arg_utils.py EngineArgs.get_batch_defaults (OpenAI server; A100 excepted)
+        return SchedulerConfig(1024 if big else 256, 8192 if big else 2048, 16,
+                               f"vLLM's OpenAI-server defaults for a {'≥' if big else '<'} 70 GiB GPU: max_num_seqs "
+                               f"{1024 if big else 256}, max_num_batched_tokens {8192 if big else 2048}, block_size 16 "
+                               "(vllm/engine/arg_utils.py get_batch_defaults)")
+    if engine in ("sglang", "tensorrt-llm"):
+        budget = 8192 if mem >= 60 else 4096 if mem >= 35 else 2048
+        return SchedulerConfig(4096, budget, 1,
+                               f"SGLang's chunked_prefill_size {budget} for a {mem:.0f} GB GPU (server_args GPU-memory "
+                               "tiers), running requests limited by the KV pool, page size 1")
+    if engine in ("ktransformers", "xingyun"):
+        return SchedulerConfig(4, 4096, 64, "KTransformers balance_serve max_batch_size 4 (its example "
+                                            "configuration; a placeholder for other deployments)")
+    if engine in ("llama.cpp", "ik_llama.cpp"):
+        return SchedulerConfig(1, 2048, 256, "llama-server with one slot (--parallel 1) and its 2048-token batch "
+                                             "(--batch-size); more slots split the context")
+    return SchedulerConfig(4096, 16384, 1, "no engine limits (the ideal engine)")

@@ -1,0 +1,247 @@
+"""Continuous batching, one iteration at a time, as vLLM's and SGLang's schedulers run it.
+
+Each iteration: running requests first (one decode token each, or the next chunk of an unfinished
+prompt), then waiting requests in arrival order while the request limit, the token budget and free
+KV pages allow; the step's time comes from the step-time model for exactly that batch; a request
+whose prompt completes in the step gets its first token at the step's end. A decode that needs a
+KV page when none is free preempts the most recently admitted request, which frees its pages and
+waits again from scratch (recompute, vLLM's default). A plain loop: an event library would add
+nothing here, since every event is an iteration boundary.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.serving.scheduler import SchedulerConfig
+from harness.serving.workload import Load, Request, make_requests
+
+StepTime = Callable[[int, float, int, float], float]  # (n_decode, mean ctx, prefill tokens, prefill ctx) -> s
+MAX_ITERATIONS = 20_000_000
+
+
+@dataclass
+class _Seq:
+    req: Request
+    arrival: float
+    target: int = 0  # tokens to prefill: the prompt, plus what was generated before a preemption
+    admitted: int = 0  # admission order, for preemption
+    kv: int = 0  # tokens in the KV cache
+    generated: int = 0
+    pages: int = 0
+    first_token: float | None = None
+    token_times: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.target = self.target or self.req.input_len
+
+    @property
+    def prefilling(self) -> bool:
+        return self.kv < self.target
+
+    def preempted(self) -> _Seq:
+        """Back to waiting with its cache gone: prompt and tokens so far are prefilled again."""
+        return _Seq(self.req, self.arrival, target=self.req.input_len + self.generated, generated=self.generated,
+                    first_token=self.first_token, token_times=self.token_times)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What happened to every request (times in seconds from the start)."""
+
+    arrivals: tuple[float, ...]
+    first_tokens: tuple[float, ...]
+    finishes: tuple[float, ...]
+    input_lens: tuple[int, ...]
+    output_lens: tuple[int, ...]
+    token_times: tuple[tuple[float, ...], ...]
+    preemptions: int
+    iterations: int
+    max_kv_tokens: int
+    busy_s: float  # time some request was running
+
+
+def _pages(tokens: int, block: int) -> int:
+    return -(-tokens // block)
+
+
+def _decode_times(step_time: StepTime, n: int, ctx0: float, k: int) -> np.ndarray:
+    """Seconds of ``k`` decode-only steps of ``n`` sequences whose mean context starts at ``ctx0``
+    and grows by one a step. The step time is piecewise linear in the context (a maximum of linear
+    terms, for caches that grow with it): where both ends and the middle agree with a line, the
+    steps in between are on it; elsewhere the range is split."""
+    first, last = step_time(n, ctx0, 0, 0.0), step_time(n, ctx0 + k - 1, 0, 0.0)
+    if k <= 2:
+        return np.array([first, last][:k])
+    mid = (k - 1) // 2
+    line = np.linspace(first, last, k)
+    if abs(step_time(n, ctx0 + mid, 0, 0.0) - line[mid]) <= 1e-9 * max(first, 1e-12) or k <= 8:
+        if k <= 8:
+            return np.array([step_time(n, ctx0 + j, 0, 0.0) for j in range(k)])
+        return line
+    return np.concatenate([_decode_times(step_time, n, ctx0, mid + 1),
+                           _decode_times(step_time, n, ctx0 + mid + 1, k - mid - 1)])
+
+
+def _fast_forward(step_time: StepTime, running: list[_Seq], cfg: SchedulerConfig, free: int, t: float,
+                  next_arrival: float | None) -> tuple[np.ndarray, int] | None:
+    """Cumulative times of the decode-only steps until the next finish or arrival, and the KV pages
+    they take, when no admission can happen in between; None when a step must be scheduled singly."""
+    k = min(s.req.output_len - s.generated for s in running)
+    while k > 1:
+        used = sum(_pages(s.kv + k, cfg.block_size) - s.pages for s in running)
+        if used <= free:
+            break
+        k //= 2
+    if k <= 1:
+        return None
+    n = len(running)
+    dts = np.cumsum(_decode_times(step_time, n, sum(s.kv for s in running) / n, k))
+    if next_arrival is not None:
+        cut = int(np.searchsorted(t + dts, next_arrival, side="left")) + 1  # the step an arrival falls in ends it
+        dts = dts[: min(k, cut)]
+    if len(dts) <= 1:
+        return None
+    return dts, sum(_pages(s.kv + len(dts), cfg.block_size) - s.pages for s in running)
+
+
+def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_tokens: int, *,
+             fast_forward: bool = True) -> Trace:
+    """Run every request of ``load`` to completion; deterministic for a seed. ``fast_forward`` computes
+    runs of decode-only steps in one go (the same times; off only to check that)."""
+    load = load.check()
+    requests = make_requests(load)
+    longest = max(r.input_len + r.output_len for r in requests)
+    total_pages = kv_capacity_tokens // cfg.block_size
+    if _pages(longest, cfg.block_size) > total_pages:
+        raise HarnessError(f"one request of {longest:,} tokens needs more KV cache than fits beside the weights "
+                           f"({kv_capacity_tokens:,} tokens): shorten --input-len/--output-len or use a bigger machine")
+    pending: list[tuple[float, int, Request]] = []  # (arrival, index, request): not yet sent
+    clients_next = deque(requests)
+    if load.concurrency is not None:
+        for _ in range(min(load.concurrency, len(requests))):
+            r = clients_next.popleft()
+            heapq.heappush(pending, (0.0, r.index, r))
+    else:
+        for r in requests:
+            heapq.heappush(pending, (r.arrival or 0.0, r.index, r))
+        clients_next.clear()
+    waiting: deque[_Seq] = deque()
+    running: list[_Seq] = []
+    done: dict[int, _Seq] = {}
+    t, free, order, preemptions, iterations, busy, max_kv = 0.0, total_pages, 0, 0, 0, 0.0, 0
+    while True:
+        finished = [s for s in running if s.generated >= s.req.output_len]
+        if finished:
+            running = [s for s in running if s.generated < s.req.output_len]
+            for seq in finished:
+                free += seq.pages
+                done[seq.req.index] = seq
+                if clients_next:
+                    nxt = clients_next.popleft()
+                    heapq.heappush(pending, (t, nxt.index, nxt))
+        if len(done) == len(requests):
+            break
+        while pending and pending[0][0] <= t + 1e-12:
+            arrival, _, r = heapq.heappop(pending)
+            waiting.append(_Seq(r, arrival))
+        if not running and not waiting:
+            t = pending[0][0]
+            continue
+        if fast_forward and running and (not waiting or len(running) >= cfg.max_running) and len(running) <= cfg.token_budget \
+                and not any(seq.prefilling for seq in running):
+            steps = _fast_forward(step_time, running, cfg, free, t, pending[0][0] if pending else None)
+            if steps:
+                dts, used = steps
+                times = (t + dts).tolist()
+                for seq in running:
+                    seq.token_times.extend(times)
+                    seq.kv += len(times)
+                    seq.generated += len(times)
+                    seq.pages = _pages(seq.kv, cfg.block_size)
+                free -= used
+                t += float(dts[-1])
+                busy += float(dts[-1])
+                iterations += len(dts)
+                max_kv = max(max_kv, (total_pages - free) * cfg.block_size)
+                continue
+        budget = cfg.token_budget
+        decode: list[_Seq] = []
+        chunks: list[tuple[_Seq, int]] = []
+        i = 0
+        while i < len(running):  # running first, in admission order: one decode token each
+            seq = running[i]
+            i += 1
+            if seq.prefilling:
+                continue
+            need = _pages(seq.kv + 1, cfg.block_size) - seq.pages
+            while need > free and running[-1] is not seq:  # preempt the latest admitted (not yet visited)
+                victim = running.pop()
+                free += victim.pages
+                waiting.appendleft(victim.preempted())
+                preemptions += 1
+            if need > free or budget < 1:
+                continue
+            seq.pages += need
+            free -= need
+            decode.append(seq)
+            budget -= 1
+        for seq in running:  # then the unfinished prompts of running requests, a chunk each
+            if seq.prefilling and budget > 0:
+                n = min(budget, seq.target - seq.kv)
+                need = _pages(seq.kv + n, cfg.block_size) - seq.pages
+                if need <= free:
+                    seq.pages += need
+                    free -= need
+                    chunks.append((seq, n))
+                    budget -= n
+        while waiting and len(running) < cfg.max_running and budget > 0:
+            seq = waiting[0]
+            n = min(budget, seq.target)
+            need = _pages(n, cfg.block_size)
+            if need > free:
+                break
+            waiting.popleft()
+            order += 1
+            seq.admitted, seq.pages = order, need
+            free -= need
+            running.append(seq)
+            chunks.append((seq, n))
+            budget -= n
+        if not decode and not chunks:
+            if not pending:
+                raise HarnessError("the scheduler cannot make progress: a request needs more KV cache than is free")
+            t = max(t, pending[0][0])
+            continue
+        n_dec = len(decode)
+        ctx = sum(s.kv for s in decode) / n_dec if n_dec else 0.0
+        p_tokens = sum(n for _, n in chunks)
+        p_ctx = sum((s.kv + n / 2) * n for s, n in chunks) / p_tokens if p_tokens else 0.0
+        dt = step_time(n_dec, ctx, p_tokens, p_ctx)
+        t += dt
+        busy += dt
+        iterations += 1
+        if iterations > MAX_ITERATIONS:
+            raise HarnessError("the simulation ran past 20 million iterations — fewer --requests or shorter outputs")
+        for seq in decode:
+            seq.kv += 1
+            seq.generated += 1
+            seq.token_times.append(t)
+        for seq, n in chunks:
+            seq.kv += n
+            if not seq.prefilling and seq.generated == 0:  # the step that ends the prompt samples a token
+                seq.generated, seq.first_token = 1, t
+                seq.token_times.append(t)
+        max_kv = max(max_kv, (total_pages - free) * cfg.block_size)
+    seqs = [done[i] for i in range(len(requests))]
+    return Trace(arrivals=tuple(s.arrival for s in seqs), first_tokens=tuple(s.first_token or 0.0 for s in seqs),
+                 finishes=tuple(s.token_times[-1] for s in seqs), input_lens=tuple(s.req.input_len for s in seqs),
+                 output_lens=tuple(s.req.output_len for s in seqs),
+                 token_times=tuple(tuple(s.token_times) for s in seqs), preemptions=preemptions,
+                 iterations=iterations, max_kv_tokens=max_kv, busy_s=busy)

@@ -1,0 +1,152 @@
+"""The serving simulator against queueing facts that hold whatever the machine: Little's law, the
+low-load limits, monotone latency, saturation, M/D/1 waiting, conservation of tokens; and the
+batch-1 step it is built on is predict's step."""
+
+from __future__ import annotations
+
+import json
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from harness.app.serve import serve_on
+from harness.calibration.fitfile import default_engines
+from harness.cli import app
+from harness.documents.machines import load_machine
+from harness.errors import HarnessError
+from harness.perf import Scenario, predict
+from harness.perf.batch import step_model
+from harness.serving.metrics import serving_metrics
+from harness.serving.scheduler import SchedulerConfig, scheduler_for
+from harness.serving.simulate import simulate
+from harness.serving.workload import Load, parse_len_dist
+from harness.workload import load_model
+from harness.workload.quant import parse_quant
+
+ENGINES = default_engines()
+H200 = load_machine("8x-h200")
+DSV3 = load_model("deepseek-v3")
+STEP = step_model(H200, Scenario(model=DSV3, quant=parse_quant("fp8"), placement="gpu", engine="sglang"), ENGINES)
+CFG = scheduler_for("sglang", 141)
+
+
+def run(load: Load, cfg: SchedulerConfig = CFG, step_time=STEP.time, capacity: int = STEP.kv_capacity_tokens) -> dict:
+    return serving_metrics(simulate(step_time, load, cfg, capacity))
+
+
+@pytest.mark.parametrize("machine, model, quant, placement", [
+    ("8x-h200", "deepseek-v3", "fp8", "gpu"), ("epyc9355-rtx5090d", "deepseek-v3", "q4_k_m", "hybrid"),
+    ("xeon6454s-rtx4090", "qwen3-30b-a3b", "q4_k_m", "cpu"), ("apple-m3-ultra", "gpt-oss-120b", "mxfp4", "gpu")])
+def test_one_user_step_is_the_batch1_prediction(machine, model, quant, placement):
+    m = load_machine(machine)
+    sc = Scenario(model=load_model(model), quant=parse_quant(quant), placement=placement, context=3000)
+    step = step_model(m, sc, ENGINES)
+    assert step.time(1, 3000) * predict(m, sc, ENGINES).decode_tokens_per_s == pytest.approx(1.0, rel=1e-9)
+
+
+def test_closed_loop_obeys_littles_law():
+    for c in (4, 32):
+        r = run(Load(input_len=512, output_len=256, concurrency=c, requests=40 * c, len_ratio=0.5, seed=1))
+        # L = λ·W over the run: mean requests in the system = throughput × mean end-to-end latency
+        assert r["request_throughput"] * r["mean_e2el_ms"] / 1000 == pytest.approx(c, rel=0.05)
+
+
+def test_low_load_gives_prefill_time_and_the_batch1_step():
+    r = run(Load(input_len=1000, output_len=200, rate=0.01, requests=20, seed=2))
+    prefill = STEP.time(0, 0.0, 1000, 500.0)
+    assert r["median_ttft_ms"] == pytest.approx(prefill * 1000, rel=1e-6)
+    assert r["median_tpot_ms"] == pytest.approx(STEP.time(1, 1100) * 1000, rel=0.01)
+
+
+def test_tpot_does_not_fall_as_concurrency_grows_and_throughput_saturates():
+    tpots, tputs = [], []
+    for c in (1, 4, 16, 64, 256, 1024):
+        r = run(Load(input_len=1024, output_len=512, concurrency=c, requests=max(100, 2 * c)))
+        tpots.append(r["median_tpot_ms"])
+        tputs.append(r["output_throughput"])
+    assert all(b >= a * 0.999 for a, b in zip(tpots, tpots[1:]))
+    assert all(b >= a * 0.999 for a, b in zip(tputs, tputs[1:]))
+    # past the point where the step is compute-bound, more users add little
+    assert tputs[-1] < 2.5 * tputs[-2]
+
+
+def test_kv_capacity_bounds_the_batch_and_preempts():
+    tight = 40 * 1024  # room for ~35 requests of 1,152 tokens
+    r = run(Load(input_len=1024, output_len=128, concurrency=200, requests=400), capacity=tight)
+    assert r["max_kv_cache_tokens"] <= tight
+    loose = run(Load(input_len=1024, output_len=128, concurrency=200, requests=400))
+    assert r["output_throughput"] < loose["output_throughput"]
+
+
+def test_one_slot_server_matches_md1_waiting_time():
+    """A server that runs one request at a time for a fixed D seconds, Poisson arrivals at λ: the mean
+    wait in the queue is ρ·D / (2(1 − ρ)) (Pollaczek–Khinchine for deterministic service)."""
+    per_step = 0.01
+    cfg = SchedulerConfig(max_running=1, token_budget=10_000, block_size=16, source="test")
+    service = 10 * per_step  # one prefill step + 9 decode steps
+    lam = 5.0  # ρ = 0.5
+    r = run(Load(input_len=16, output_len=10, rate=lam, requests=20_000, seed=3), cfg=cfg,
+            step_time=lambda n, c, p, pc: per_step, capacity=10_000)
+    rho = lam * service
+    wait = rho * service / (2 * (1 - rho))
+    assert (r["mean_ttft_ms"] / 1000 - per_step) == pytest.approx(wait, rel=0.07)
+
+
+def test_tokens_are_conserved():
+    load = Load(input_len=800, output_len=300, concurrency=16, requests=100, len_ratio=0.3, seed=4)
+    trace = simulate(STEP.time, load, CFG, STEP.kv_capacity_tokens)
+    assert [len(t) for t in trace.token_times] == list(trace.output_lens)
+    assert all(np.all(np.diff(t) > 0) for t in trace.token_times if len(t) > 1)
+    assert all(f >= a for f, a in zip(trace.first_tokens, trace.arrivals))
+
+
+def test_fast_forward_gives_the_same_run_as_single_steps():
+    load = Load(input_len=700, output_len=400, concurrency=3, requests=12, len_ratio=0.4, seed=5)
+    fast = simulate(STEP.time, load, CFG, STEP.kv_capacity_tokens)
+    single = simulate(STEP.time, load, CFG, STEP.kv_capacity_tokens, fast_forward=False)
+    assert fast.iterations == single.iterations
+    assert fast.finishes == pytest.approx(single.finishes, rel=1e-7)
+    assert [t for ts in fast.token_times for t in ts] == pytest.approx([t for ts in single.token_times for t in ts],
+                                                                       rel=1e-7)
+
+
+def test_serve_command_json_has_benchmark_serving_keys():
+    res = CliRunner().invoke(app, ["serve", "--machine", "8x-h200", "-c", "8", "--requests", "40", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    for key in ("completed", "duration", "request_throughput", "output_throughput", "total_token_throughput",
+                *(f"{s}_{m}_ms" for s in ("mean", "median", "p90", "p99") for m in ("ttft", "tpot", "itl", "e2el")),
+                "goodput", "max_kv_cache_tokens", "preemptions", "bottleneck", "assumptions"):
+        assert key in out
+    assert out["completed"] == 40
+
+
+def test_sweep_gives_one_point_per_concurrency():
+    out = serve_on("8x-h200", sweep=[1, 16], requests=32, input_len=256, output_len=64)
+    assert [p["concurrency"] for p in out["sweep"]] == [1, 16]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-c", "0"], "--concurrency"), (["--rate", "-1"], "--rate"), (["-c", "4", "--rate", "2"], "exactly one"),
+    ([], "exactly one"), (["-c", "4", "--input-len", "0"], "--input-len"), (["-c", "4", "--len-dist", "gauss"], "--len-dist"),
+    (["-c", "4", "--slo-tpot-ms", "1"], "below one user's own step"), (["-c", "4", "--engine", "sglang@"], "NAME@VERSION"),
+    (["-c", "4", "--engine", "tgi"], "unknown engine"), (["--sweep", "1,x"], "--sweep"),
+])
+def test_bad_serve_input_is_one_line_and_exit_2(args, message):
+    res = CliRunner().invoke(app, ["serve", "--machine", "8x-h200", "--requests", "10", *args])
+    assert res.exit_code == 2, res.output
+    assert message in res.output and "Traceback" not in res.output
+
+
+def test_len_dist_parses():
+    assert parse_len_dist("fixed") == 1.0 and parse_len_dist("uniform:0.5") == 0.5
+    with pytest.raises(HarnessError):
+        parse_len_dist("uniform:0")
+
+
+def test_validate_serving_scores_and_explains_skips():
+    res = CliRunner().invoke(app, ["validate", "--serving", "--json"])
+    assert res.exit_code == 0, res.output[-500:]
+    out = json.loads(res.output)
+    assert out["count"] >= 50 and out["skipped"] and all(s["why"] for s in out["skipped"])
+    assert out["in_sample"]["output_throughput_mape_pct"] is not None
