@@ -150,3 +150,24 @@ def test_validate_serving_scores_and_explains_skips():
     out = json.loads(res.output)
     assert out["count"] >= 50 and out["skipped"] and all(s["why"] for s in out["skipped"])
     assert out["in_sample"]["output_throughput_mape_pct"] is not None
+
+
+def test_engine_version_selects_an_era_and_is_said():
+    early = serve_on("8x-h200", engine="sglang@0.4.2", concurrency=8, requests=16, input_len=512, output_len=128)
+    current = serve_on("8x-h200", engine="sglang@0.5.7", concurrency=8, requests=16, input_len=512, output_len=128)
+    assert "early-2025 era" in early["assumptions"][0] and "current era" in current["assumptions"][0]
+    from harness.calibration.fit_serving import default_serving_constants
+    k = default_serving_constants()
+    if k.early_step_scale > 1:
+        assert early["median_tpot_ms"] > current["median_tpot_ms"]
+
+
+def test_serving_constants_come_from_the_fit_file():
+    from harness.calibration.fit_serving import BOUNDS, default_serving_constants, fit_path
+    doc = json.loads(fit_path().read_text())
+    assert set(doc["parameters"]) == set(BOUNDS)
+    k = default_serving_constants()
+    for name, record in doc["parameters"].items():
+        low, high = BOUNDS[name]
+        assert record["status"] == "fitted" and low <= getattr(k, name) == record["value"] <= high
+    assert doc["mape"]["leave_one_source_out"]["rows"] == len(doc["rows_used"])

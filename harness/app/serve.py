@@ -3,9 +3,11 @@ the step-time model; the figures named as vLLM's ``benchmark_serving --save-resu
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Sequence
 
 from harness.app.api import check_scenario_numbers, load_model_arg
+from harness.calibration.fit_serving import default_serving_constants
 from harness.calibration.fitfile import default_engines
 from harness.documents.machines import load_machine
 from harness.errors import HarnessError
@@ -13,6 +15,7 @@ from harness.hardware.machine import Machine
 from harness.perf.batch import StepModel, step_model
 from harness.perf.engines import EngineSet
 from harness.serving.metrics import serving_metrics
+from harness.serving.eras import EARLY, era_of
 from harness.serving.scheduler import SchedulerConfig, scheduler_for
 from harness.serving.simulate import simulate
 from harness.serving.workload import Load
@@ -32,19 +35,39 @@ def parse_engine(text: str, engines: EngineSet) -> tuple[str, str | None]:
     return name.strip(), (version.strip() or None)
 
 
+def replica_load(load: Load, replicas: int) -> Load:
+    """The share of the load one of ``replicas`` identical replicas behind a router receives."""
+    if replicas <= 1:
+        return load
+    return replace(load, concurrency=max(1, round(load.concurrency / replicas)) if load.concurrency else None,
+                   rate=load.rate / replicas if load.rate is not None else None,
+                   requests=max(1, -(-load.requests // replicas)))
+
+
+_PER_NODE = ("completed", "total_input_tokens", "total_output_tokens", "request_throughput", "output_throughput",
+             "total_token_throughput")
+
+
 def serve_point(step: StepModel, load: Load, cfg: SchedulerConfig, *, slo_ttft_ms: float | None = None,
-                slo_tpot_ms: float | None = None) -> dict[str, Any]:
-    """One simulated benchmark run: its metrics and what bounded it."""
-    trace = simulate(step.time, load, cfg, step.kv_capacity_tokens)
+                slo_tpot_ms: float | None = None, request_latency_s: float = 0.0) -> dict[str, Any]:
+    """One simulated benchmark run: its metrics and what bounded it. A node holding several replicas
+    (GPUs // tensor-parallel size) splits the load evenly; its throughputs are the sum."""
+    share = replica_load(load, step.replicas)
+    trace = simulate(step.time, share, cfg, step.kv_capacity_tokens, request_latency_s=request_latency_s)
     out = serving_metrics(trace, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms)
-    running = min(load.concurrency or load.requests, load.requests)
+    for key in _PER_NODE:
+        out[key] *= step.replicas
+    if out["goodput"] is not None:
+        out["goodput"] *= step.replicas
+    out["replicas"] = step.replicas
+    running = min(share.concurrency or share.requests, share.requests)
     if trace.preemptions or out["max_kv_cache_tokens"] >= 0.95 * step.kv_capacity_tokens:
         bound = "KV cache capacity"
     elif running > cfg.max_running:
         bound = f"engine request limit ({cfg.max_running} running)"
     else:
         typical = max(1, min(running, cfg.max_running))
-        parts = step.parts(typical, load.input_len + load.output_len / 2)
+        parts = step.parts(typical, share.input_len + share.output_len / 2)
         bound = max(parts, key=parts.get) if parts else "none"
     out["bottleneck"] = bound
     out["concurrency"] = load.concurrency
@@ -57,7 +80,7 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
              input_len: int = 1024, output_len: int = 1024, len_ratio: float = 1.0, requests: int | None = None,
              kv_dtype_bytes: float = 2.0, seed: int = 0, slo_ttft_ms: float | None = None,
              slo_tpot_ms: float | None = None, sweep: Sequence[int] = (), max_running: int | None = None,
-             token_budget: int | None = None) -> dict[str, Any]:
+             token_budget: int | None = None, tensor_parallel: int | None = None) -> dict[str, Any]:
     """Simulate serving; with ``sweep``, one point per concurrency (closed loop)."""
     engines = default_engines()
     name, version = parse_engine(engine, engines)
@@ -75,7 +98,12 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
     m = load_machine(machine) if isinstance(machine, str) else machine
     sc = Scenario(model=load_model_arg(model), quant=parse_quant(quant), engine=name, placement=placement,
                   context=input_len + output_len, prompt=input_len, kv_dtype_bytes=kv_dtype_bytes)
-    step = step_model(m, sc, engines)
+    model_step = step_model(m, sc, engines, tensor_parallel=tensor_parallel)
+    k = default_serving_constants()
+    era = era_of(model_step.engine.name, version)
+    serving_engine = model_step.engine.name in ("vllm", "sglang")
+    step = k.apply(model_step, era) if serving_engine else model_step
+    latency = k.request_latency_s if serving_engine else 0.0
     gpu_mem = m.gpus[0].memory_gb if m.gpus and step.placement != "cpu" else None
     cfg = scheduler_for(step.engine.name, gpu_mem, max_running=max_running, token_budget=token_budget)
     batch1 = 1 / step.time(1, input_len)
@@ -88,11 +116,20 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
         n = requests or max(100, 4 * (c or 0))
         load = Load(input_len=input_len, output_len=output_len, concurrency=c, rate=rate if c is None else None,
                     requests=n, len_ratio=len_ratio, seed=seed)
-        results.append(serve_point(step, load.check(), cfg, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms))
+        results.append(serve_point(step, load.check(), cfg, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms,
+                                   request_latency_s=latency))
+    constants = (f"serving constants fitted on the published serving rows (harness/data/serving_fit.json): "
+                 f"{k.request_latency_s * 1000:.0f} ms from send to scheduler, prefill compute ×{k.prefill_scale:g}, "
+                 + (f"the whole step ×{k.early_step_scale:g} for an early-2025 build" if era == EARLY else
+                    f"per-step floors ×{k.current_floor_scale:g} for a current build")
+                 + "; `predict` does not apply them yet, so one user's speed here can differ from its batch-1 figure")
     assumptions = [
-        f"placement {step.placement}, engine {step.engine.name}" + (f" (version {version} noted; no calibration "
-                                                                     "rows separate its era yet)" if version else ""),
+        f"placement {step.placement}, engine {step.engine.name}, {era} era" + (
+            f" (version {version})" if version else " (no version given: a current build assumed)"),
+        constants if serving_engine else "no serving constants for this engine: the step-time model as predict uses it",
         f"scheduler: {cfg.source}",
+        *([f"{step.replicas} replicas of tensor parallel {m.gpu_count // step.replicas} behind a router, the load split "
+           "evenly; throughputs are the node's"] if step.replicas > 1 else []),
         f"KV cache: {step.kv_capacity_tokens:,} tokens fit beside the weights; a full cache preempts the latest "
         "request, which is prefilled again (vLLM's recompute)",
         "closed loop: each client sends its next request when its last completes (benchmark_serving "

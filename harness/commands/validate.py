@@ -102,8 +102,9 @@ def print_serving_validation(result: dict) -> None:
     console.print(table)
     for label, s in (("in sample", result["in_sample"]), ("leave one source out", result["leave_one_source_out"])):
         console.print(f"{label}: output throughput MAPE {_pct(s['output_throughput_mape_pct'])} (median "
-                      f"{_pct(s['output_throughput_median_ape_pct'])}, {s['output_throughput_count']} rows); TPOT MAPE "
+                      f"{_pct(s['output_throughput_median_ape_pct'])}, {s['rows']} rows); TPOT MAPE "
                       f"{_pct(s['tpot_ms_mape_pct'])} (median {_pct(s['tpot_ms_median_ape_pct'])}); TTFT within ×2 in "
                       f"{s['ttft_within_2x']} of {s['ttft_count']} rows")
-    console.print(f"  · {result['leave_one_source_out']['note']}")
+    console.print(f"  · {result['leave_one_source_out']['note']}; constants: "
+                  + ", ".join(f"{k} {v:g}" for k, v in result["constants"].items()))
     console.print(f"{len(result['skipped'])} rows skipped (reasons with --json)")

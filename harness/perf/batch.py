@@ -45,13 +45,16 @@ class StepModel:
     overhead_s: float  # fixed seconds per step (per-layer engine floors)
     kv_capacity_tokens: int  # KV-cache tokens that fit beside the weights
     integer_weights: bool = False  # CPU multiplies the experts at its int8 dot-product rate
+    prefill_scale: float = 1.0  # prefill compute time relative to the GEMM rate (serving fit)
+    step_scale: float = 1.0  # the whole step relative to the model (an engine era's slowdown; serving fit)
+    replicas: int = 1  # copies of this replica the node holds (GPUs // tensor-parallel size)
     notes: tuple[str, ...] = ()
 
     def time(self, n_decode: int, decode_ctx: float, prefill_tokens: int = 0, prefill_ctx: float = 0.0) -> float:
         """Seconds of one iteration: ``n_decode`` sequences decoding one token each at a mean context
         of ``decode_ctx`` tokens, plus ``prefill_tokens`` prompt tokens whose attention spans
         ``prefill_ctx`` positions on average."""
-        return sum(self.parts(n_decode, decode_ctx, prefill_tokens, prefill_ctx).values())
+        return sum(self.parts(n_decode, decode_ctx, prefill_tokens, prefill_ctx).values()) * self.step_scale
 
     def parts(self, n_decode: int, decode_ctx: float, prefill_tokens: int = 0,
               prefill_ctx: float = 0.0) -> dict[str, float]:
@@ -77,16 +80,17 @@ class StepModel:
                 gemm = dev.host_gemm_flops or dev.host_flops
                 mem_t = mem / dev.host_bw if dev.host_bw else math.inf
                 cmp_t = (self.flops_per_token[d] * n_decode / rate if rate else 0.0)
-                cmp_t += self.flops_per_token[d] * prefill_tokens / gemm if gemm else 0.0
+                cmp_t += self.flops_per_token[d] * prefill_tokens * self.prefill_scale / gemm if gemm else 0.0
                 if d == self.kv_device:
-                    cmp_t += (attn + prefill_attn) / gemm if gemm else 0.0
+                    cmp_t += (attn + prefill_attn * self.prefill_scale) / gemm if gemm else 0.0
                 host_t = max(mem_t, cmp_t)
                 out["host memory" if mem_t >= cmp_t else "host compute"] = host_t
             else:
                 mem_t = (mem + experts * self.expert_slow) / dev.gpu_bw if dev.gpu_bw else math.inf
-                cmp_t = self.flops_per_token[d] * tokens / dev.gpu_flops if dev.gpu_flops else 0.0
+                cmp_t = (self.flops_per_token[d] * (n_decode + prefill_tokens * self.prefill_scale) / dev.gpu_flops
+                         if dev.gpu_flops else 0.0)
                 if d == self.kv_device and dev.gpu_flops:
-                    cmp_t += attn / dev.gpu_attn_flops + prefill_attn / dev.gpu_flops
+                    cmp_t += attn / dev.gpu_attn_flops + prefill_attn * self.prefill_scale / dev.gpu_flops
                 gpu_t = max(mem_t, cmp_t)
                 if self.placement == "hybrid" and self.engine.overlaps_shared_experts and host_t and mem_t >= cmp_t:
                     gpu_t -= min(self.shared_bytes_gpu / dev.gpu_bw if dev.gpu_bw else 0.0, host_t)
@@ -111,17 +115,22 @@ def _capacity_tokens(sc: Scenario, placement: str, dev: Devices) -> int:
     return max(0, int(room / per_token))
 
 
-def step_model(machine: Machine, sc: Scenario, engines: EngineSet) -> StepModel:
-    """The iteration-time model of ``sc`` on ``machine``: placement and engine resolved as ``predict``
-    resolves them (the tensor-parallel size included)."""
+def step_model(machine: Machine, sc: Scenario, engines: EngineSet, *, tensor_parallel: int | None = None) -> StepModel:
+    """The iteration-time model of one replica of ``sc`` on ``machine``: placement and engine resolved
+    as ``predict`` resolves them, the tensor-parallel size too unless ``tensor_parallel`` fixes it; a
+    node of N GPUs then holds ``replicas`` = N // tp of them."""
     placement = auto_placement(machine, sc, engines) if sc.placement == "auto" else resolve_placement(machine, sc.placement)
     if placement == "multi-node":
         raise HarnessError("serving simulation covers one node (cpu, hybrid, gpu placements); multi-node expert "
                            "parallelism is not simulated yet — use `moebench predict --placement multi-node`")
     eng = engines.resolve(auto_engine(placement, machine.gpu_count, machine.nodes) if sc.engine == "auto" else sc.engine)
+    replicas = 1
     if placement == "gpu":
-        tp = tensor_parallel_size(machine, sc, eng)
-        if tp < machine.gpu_count:
+        tp = tensor_parallel or tensor_parallel_size(machine, sc, eng)
+        if not 1 <= tp <= machine.gpu_count:
+            raise HarnessError(f"--tensor-parallel {tp}: the machine has {machine.gpu_count} GPU(s)")
+        if tp < machine.gpu_count and len(machine.gpus) == 1:
+            replicas = machine.gpu_count // tp
             machine = replace(machine, gpus=(replace(machine.gpus[0], count=tp),))
     if sc.model.linear_state_elems:
         sc = replace(sc, model=replace(sc.model, linear_state_dtype_bytes=eng.linear_state_bytes))
@@ -145,4 +154,4 @@ def step_model(machine: Machine, sc: Scenario, engines: EngineSet) -> StepModel:
         kv_device=device_of("attention", placement, dev.unified),
         expert_slow=1 / gpu_kernel_penalty(sc, eng) - 1 if placement == "gpu" else 0.0,
         overhead_s=engine_overhead(sc.model, placement, dev, eng), kv_capacity_tokens=_capacity_tokens(sc, placement, dev),
-        integer_weights=integer_weights(sc.quant), notes=dev.notes)
+        integer_weights=integer_weights(sc.quant), replicas=replicas, notes=dev.notes)

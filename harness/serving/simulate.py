@@ -112,9 +112,10 @@ def _fast_forward(step_time: StepTime, running: list[_Seq], cfg: SchedulerConfig
 
 
 def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_tokens: int, *,
-             fast_forward: bool = True) -> Trace:
+             request_latency_s: float = 0.0, fast_forward: bool = True) -> Trace:
     """Run every request of ``load`` to completion; deterministic for a seed. ``fast_forward`` computes
-    runs of decode-only steps in one go (the same times; off only to check that)."""
+    runs of decode-only steps in one go (the same times; off only to check that). A request reaches the
+    scheduler ``request_latency_s`` after it is sent (HTTP, tokenising, the server's own queue)."""
     load = load.check()
     requests = make_requests(load)
     longest = max(r.input_len + r.output_len for r in requests)
@@ -148,15 +149,16 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
                     heapq.heappush(pending, (t, nxt.index, nxt))
         if len(done) == len(requests):
             break
-        while pending and pending[0][0] <= t + 1e-12:
+        while pending and pending[0][0] + request_latency_s <= t + 1e-12:
             arrival, _, r = heapq.heappop(pending)
             waiting.append(_Seq(r, arrival))
         if not running and not waiting:
-            t = pending[0][0]
+            t = pending[0][0] + request_latency_s
             continue
         if fast_forward and running and (not waiting or len(running) >= cfg.max_running) and len(running) <= cfg.token_budget \
                 and not any(seq.prefilling for seq in running):
-            steps = _fast_forward(step_time, running, cfg, free, t, pending[0][0] if pending else None)
+            steps = _fast_forward(step_time, running, cfg, free, t,
+                                  pending[0][0] + request_latency_s if pending else None)
             if steps:
                 dts, used = steps
                 times = (t + dts).tolist()
@@ -217,7 +219,7 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
         if not decode and not chunks:
             if not pending:
                 raise HarnessError("the scheduler cannot make progress: a request needs more KV cache than is free")
-            t = max(t, pending[0][0])
+            t = max(t, pending[0][0] + request_latency_s)
             continue
         n_dec = len(decode)
         ctx = sum(s.kv for s in decode) / n_dec if n_dec else 0.0

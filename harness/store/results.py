@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from harness.errors import HarnessError
 from harness.metrics import get_metric, prediction_metric_name
-from harness.documents.result import SCHEMA_VERSION as RESULT_SCHEMA_VERSION
+from harness.documents.result import SCHEMA_VERSION as RESULT_SCHEMA_VERSION  # noqa: F401 (re-exported)
 from harness.documents.result import PredictionRecord, ProbeRecord, Result, load_result
 
 log = logging.getLogger("moebench.store")

@@ -1,0 +1,206 @@
+"""Fit the serving constants on the published serving rows and write ``harness/data/serving_fit.json``.
+
+    python -m harness.calibration.fit_serving
+
+Four constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
+on log(simulated / measured) of output throughput, TPOT and TTFT over every usable row):
+- ``request_latency_s``: time from a request's send to the scheduler (HTTP, tokenising, queues);
+- ``prefill_scale``: prefill compute time of a tensor-parallel node relative to the GEMM share the
+  engine profile gives (that share is derived from an expert-parallel cluster);
+- ``early_step_scale``: the whole step of an early-2025 build relative to the model;
+- ``current_floor_scale``: the per-step floors (per-layer and tensor-parallel) of a current build
+  relative to the engine profile's.
+Leave-one-source-out: each source group's rows are predicted by constants fitted without them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import sys
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Sequence
+
+from harness.calibration.fitfile import default_engines
+from harness.calibration.serving_rows import ServingCase, load_serving_cases
+from harness.errors import HarnessError
+from harness.fsutil import atomic_write_text
+from harness.perf.batch import StepModel, step_model
+from harness.perf.engines import EngineSet
+from harness.serving.eras import EARLY, era_of
+from harness.serving.metrics import serving_metrics
+from harness.serving.scheduler import scheduler_for
+from harness.serving.simulate import simulate
+from harness.serving.workload import Load
+from harness.workload import load_model
+from harness.workload.quant import parse_quant
+from harness.workload.scenario import Scenario
+
+SCHEMA_VERSION = 1
+MAX_REQUESTS = 200  # per row, in fitting and in scoring alike
+HUBER = math.log(1.5)
+BOUNDS = {"request_latency_s": (0.0, 0.5), "prefill_scale": (0.5, 20.0), "early_step_scale": (0.5, 5.0),
+          "current_floor_scale": (0.05, 2.0)}
+NEUTRAL = {"request_latency_s": 0.0, "prefill_scale": 1.0, "early_step_scale": 1.0, "current_floor_scale": 1.0}
+
+
+@dataclass(frozen=True)
+class ServingConstants:
+    request_latency_s: float = 0.0
+    prefill_scale: float = 1.0
+    early_step_scale: float = 1.0
+    current_floor_scale: float = 1.0
+
+    def apply(self, step: StepModel, era: str) -> StepModel:
+        """The step model of a build of this era with the constants in."""
+        if era == EARLY:
+            return replace(step, prefill_scale=self.prefill_scale, step_scale=self.early_step_scale)
+        return replace(step, prefill_scale=self.prefill_scale, overhead_s=step.overhead_s * self.current_floor_scale)
+
+
+def fit_path() -> Path:
+    return Path(str(resources.files("harness") / "data" / "serving_fit.json"))
+
+
+@lru_cache(maxsize=1)
+def default_serving_constants() -> ServingConstants:
+    """The shipped constants (neutral ones, said so, if the file is missing)."""
+    try:
+        doc = json.loads(fit_path().read_text("utf-8"))
+        return ServingConstants(**{k: float(v["value"]) for k, v in doc["parameters"].items()})
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise HarnessError(f"cannot read {fit_path()}: {exc} — regenerate it with "
+                           "`python -m harness.calibration.fit_serving`") from None
+
+
+def case_step(case: ServingCase, engines: EngineSet) -> StepModel:
+    sc = Scenario(model=load_model(case.model_id), quant=parse_quant(case.quant), engine=case.engine, placement="gpu",
+                  context=case.input_len + case.output_len, prompt=case.input_len)
+    return step_model(case.machine, sc, engines, tensor_parallel=case.machine.gpu_count)
+
+
+def run_case(case: ServingCase, step: StepModel, k: ServingConstants) -> dict[str, Any]:
+    """The simulated benchmark of one row with the constants applied."""
+    st = k.apply(step, era_of(case.engine, case.engine_version))
+    cfg = scheduler_for(st.engine.name, case.machine.gpus[0].memory_gb)
+    load = Load(input_len=case.input_len, output_len=case.output_len, concurrency=case.concurrency, rate=case.rate,
+                requests=min(case.requests, MAX_REQUESTS), len_ratio=case.len_ratio)
+    return serving_metrics(simulate(st.time, load, cfg, st.kv_capacity_tokens, request_latency_s=k.request_latency_s))
+
+
+def ratios(case: ServingCase, sim: dict[str, Any]) -> dict[str, float]:
+    out = {}
+    if case.output_throughput:
+        out["output_throughput"] = sim["output_throughput"] / case.output_throughput
+    if case.tpot_ms:
+        out["tpot_ms"] = sim[f"{case.tpot_stat}_tpot_ms"] / case.tpot_ms
+    if case.ttft_ms:
+        out["ttft_ms"] = sim[f"{case.ttft_stat}_ttft_ms"] / case.ttft_ms
+    return out
+
+
+def _huber(x: float) -> float:
+    a = abs(x)
+    return 0.5 * a * a if a <= HUBER else HUBER * (a - 0.5 * HUBER)
+
+
+def loss(values: dict[str, float], cases: Sequence[tuple[ServingCase, StepModel]]) -> float:
+    k = ServingConstants(**values)
+    total = 0.0
+    for case, step in cases:
+        for r in ratios(case, run_case(case, step, k)).values():
+            total += _huber(math.log(max(r, 1e-9)))
+    return total
+
+
+def fit(cases: Sequence[tuple[ServingCase, StepModel]], start: dict[str, float] | None = None,
+        sweeps: int = 8) -> dict[str, float]:
+    """Coordinate descent in log space (latency in linear steps), inside the bounds."""
+    values = dict(start or NEUTRAL)
+    best = loss(values, cases)
+    steps = {k: 0.5 for k in values}
+    for _ in range(sweeps):
+        improved = False
+        for name, (lo, hi) in BOUNDS.items():
+            for direction in (+1, -1):
+                trial = dict(values)
+                if name == "request_latency_s":
+                    trial[name] = min(hi, max(lo, values[name] + direction * 0.1 * steps[name]))
+                else:
+                    trial[name] = min(hi, max(lo, values[name] * math.exp(direction * steps[name])))
+                val = loss(trial, cases)
+                if val < best - 1e-9:
+                    values, best, improved = trial, val, True
+                    break
+            else:
+                steps[name] *= 0.5
+        if not improved and max(steps.values()) < 0.02:
+            break
+    return {k: float(f"{v:.2g}") for k, v in values.items()}
+
+
+def scores(cases: Sequence[tuple[ServingCase, StepModel]], k: ServingConstants) -> list[dict[str, Any]]:
+    return [{"id": c.id, "source": c.source, **ratios(c, run_case(c, s, k))} for c, s in cases]
+
+
+def summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    def ape(name: str) -> list[float]:
+        return [abs(r[name] - 1) for r in rows if name in r]
+
+    out: dict[str, Any] = {}
+    for name in ("output_throughput", "tpot_ms"):
+        errs = ape(name)
+        out[f"{name}_mape_pct"] = round(100 * statistics.fmean(errs), 1) if errs else None
+        out[f"{name}_median_ape_pct"] = round(100 * statistics.median(errs), 1) if errs else None
+    ttft = [r["ttft_ms"] for r in rows if "ttft_ms" in r]
+    out["ttft_within_2x"] = sum(1 for x in ttft if 0.5 <= x <= 2)
+    out["ttft_count"] = len(ttft)
+    out["rows"] = len(rows)
+    return out
+
+
+def usable(engines: EngineSet) -> list[tuple[ServingCase, StepModel]]:
+    out = []
+    for c in load_serving_cases():
+        if not c.usable:
+            continue
+        try:
+            step = case_step(c, engines)
+            run_case(c, step, ServingConstants())
+        except HarnessError:
+            continue
+        out.append((c, step))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    engines = default_engines()
+    cases = usable(engines)
+    print(f"{len(cases)} usable rows; fitting", file=sys.stderr)
+    values = fit(cases)
+    k = ServingConstants(**values)
+    loso: list[dict[str, Any]] = []
+    for source in sorted({c.source for c, _ in cases}):
+        train = [(c, s) for c, s in cases if c.source != source]
+        test = [(c, s) for c, s in cases if c.source == source]
+        print(f"leave out {source} ({len(test)} rows)", file=sys.stderr)
+        loso += scores(test, ServingConstants(**fit(train, start=values)))
+    doc = {
+        "schema_version": SCHEMA_VERSION, "generated_by": "python -m harness.calibration.fit_serving",
+        "parameters": {name: {"value": v, "status": "fitted", "bounds": list(BOUNDS[name])} for name, v in values.items()},
+        "rows_used": [c.id for c, _ in cases], "max_requests_per_row": MAX_REQUESTS,
+        "loss": round(loss(values, cases), 4),
+        "mape": {"neutral": summary(scores(cases, ServingConstants())), "in_sample": summary(scores(cases, k)),
+                 "leave_one_source_out": summary(loso)},
+    }
+    atomic_write_text(fit_path(), json.dumps(doc, indent=1) + "\n")
+    print(json.dumps(doc["parameters"]), json.dumps(doc["mape"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
