@@ -14,6 +14,7 @@ from harness.calibration.fitfile import default_engines
 from harness.store import open_store
 from harness.workload.quant import parse_quant
 from harness.perf.sensitivity import analyse
+from harness.app.capacity import with_simulated_users
 from harness.app.run import DEFAULT_MODELS, DEFAULT_QUANTS
 
 OUTPUT_FILES = ("result.json", "report.html")  # what `moebench run` writes into --out
@@ -56,7 +57,7 @@ def predict_on(machine: str, *, model: str = "deepseek-v3", quant: str = "fp8", 
     if target_tps is not None:
         if not 0 < target_tps <= 1e6:
             raise HarnessError(f"--target-tps must be above 0 and at most 1,000,000, got {target_tps}")
-        out |= analyse(m, sc, engines, target_tps)
+        out = with_simulated_users(m, sc, engines, out | analyse(m, sc, engines, target_tps), target_tps)
     out["machine"] = {"name": m.name, "source": m.source}
     return out
 

@@ -15,7 +15,8 @@ from harness.errors import HarnessError
 from harness.hardware.machine import Machine
 from harness.workload.scenario import Scenario
 from harness.perf.prediction import predict
-from harness.perf.sensitivity import analyse
+from harness.perf.sensitivity import TARGET_TPS, analyse
+from harness.app.capacity import with_simulated_users
 from harness.documents.result import build_result
 from harness.documents.specs import machine_from_probe
 from probes.runner import run_probes
@@ -70,7 +71,8 @@ def predict_grid(machine: Machine, models: list[str], quants: list[str], *, engi
             for placement in run_placements(machine, shape):
                 sc = Scenario(model=shape, quant=recipe, engine=engine, placement=placement,
                               context=context, prompt=prompt)
-                out.append(predict(machine, sc, engines).to_dict() | analyse(machine, sc, engines))
+                pred = predict(machine, sc, engines).to_dict() | analyse(machine, sc, engines)
+                out.append(with_simulated_users(machine, sc, engines, pred, TARGET_TPS))
     return out
 
 

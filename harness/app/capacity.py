@@ -1,0 +1,46 @@
+"""Capacity answers through the serving simulator: how many users a machine serves at a per-user
+speed, for ``predict``, ``run`` and the spec sheet (in place of the roofline's batch count)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from harness.calibration.fit_serving import default_serving_constants
+from harness.errors import HarnessError
+from harness.hardware.machine import Machine
+from harness.perf.batch import step_model
+from harness.perf.engines import EngineSet
+from harness.serving.capacity import max_users
+from harness.serving.eras import era_of
+from harness.serving.scheduler import scheduler_for
+from harness.workload.scenario import Scenario
+
+
+def simulated_users(machine: Machine, sc: Scenario, engines: EngineSet, target_tps: float) -> dict[str, Any] | None:
+    """Users served at ``target_tps`` each, from the simulator (prompt ``sc.prompt`` tokens, answers
+    filling the context); None where the simulator does not apply (multi-node) or nothing fits."""
+    try:
+        step = step_model(machine, sc, engines)
+    except HarnessError:
+        return None
+    k = default_serving_constants()
+    latency = 0.0
+    if step.engine.name in ("vllm", "sglang"):
+        step, latency = k.apply(step, era_of(step.engine.name, None)), k.request_latency_s
+    gpu_mem = machine.gpus[0].memory_gb if machine.gpus and step.placement != "cpu" else None
+    cfg = scheduler_for(step.engine.name, gpu_mem)
+    input_len, output_len = max(1, sc.prompt), max(1, sc.context - sc.prompt)
+    if (input_len + output_len) > step.kv_capacity_tokens:
+        return None
+    return max_users(step, cfg, target_tps, input_len=input_len, output_len=output_len, request_latency_s=latency)
+
+
+def with_simulated_users(machine: Machine, sc: Scenario, engines: EngineSet, prediction: dict[str, Any],
+                         target_tps: float) -> dict[str, Any]:
+    """The prediction with ``users_at_target`` from the simulator where it applies."""
+    if not prediction.get("fits") or prediction.get("placement") == "multi-node":
+        return prediction
+    fixed = replace(sc, placement=prediction["placement"], engine=prediction["engine"])
+    users = simulated_users(machine, fixed, engines, target_tps)
+    return prediction | {"users_at_target": users} if users is not None else prediction
