@@ -46,15 +46,19 @@ class Logo:
 def build_context(result: Result | Mapping[str, Any], *, vendor: str | None = None, logo: Logo | None = None,
                   predict_fn: curves.PredictFn | None = None,
                   upgrade_fn: curves.UpgradeFn | None | str = "auto",
-                  generated_at: str | None = None) -> dict[str, Any]:
+                  generated_at: str | None = None, serve_fn: curves.ServeFn | None = None) -> dict[str, Any]:
     """Everything the spec-sheet template shows, numbers formatted, charts as data. A mapping is
-    checked as a result.json is (``Result.from_json``)."""
+    checked as a result.json is (``Result.from_json``). The concurrency chart comes from the serving
+    simulator (``serve_fn``); a caller that substitutes the predictor and no simulator gets the
+    concurrency curve of that predictor instead (the golden tests pin the layout that way)."""
     result = Result.from_json(result, "result")
     machine, system = result.machine.machine, result.machine.system
     predictions = list(result.predictions)
+    if serve_fn is None and predict_fn is None:
+        serve_fn = curves.default_serve()
     predict_fn = predict_fn or curves.default_predict()
     upgrade = curves.default_upgrades() if upgrade_fn == "auto" else upgrade_fn
-    models = [_model_section(mid, preds, result, predict_fn, upgrade)
+    models = [_model_section(mid, preds, result, predict_fn, upgrade, serve_fn)
               for mid, preds in _by_model(predictions).items()]
     charts = [_bandwidth_chart(machine, result.probes)]
     for m in models:
@@ -162,7 +166,8 @@ def _config_label(p: PredictionRecord, model: bool = False) -> str:
 
 
 def _model_section(model_id: str, preds: Sequence[PredictionRecord], result: Result,
-                   predict_fn: curves.PredictFn, upgrade_fn: curves.UpgradeFn | None) -> dict[str, Any]:
+                   predict_fn: curves.PredictFn, upgrade_fn: curves.UpgradeFn | None,
+                   serve_fn: curves.ServeFn | None = None) -> dict[str, Any]:
     slug = "".join(c if c.isalnum() else "-" for c in model_id.lower())
     section: dict[str, Any] = {
         "id": model_id, "slug": slug, "title": model_id, "facts": _model_facts(model_id, preds),
@@ -184,7 +189,7 @@ def _model_section(model_id: str, preds: Sequence[PredictionRecord], result: Res
     if tim.stacks:
         charts.append(tim)
         section["charts"]["time"] = tim.name
-    curve_charts, note, upgrades = _curve_charts(slug, preds, result, predict_fn, upgrade_fn)
+    curve_charts, note, upgrades = _curve_charts(slug, preds, result, predict_fn, upgrade_fn, serve_fn)
     for c in curve_charts:
         charts.append(c)
         section["charts"][c.name.split("-", 1)[0]] = c.name
@@ -229,10 +234,14 @@ def _prediction_row(p: PredictionRecord) -> dict[str, Any]:
 
 
 def _users(users: Any) -> str:
-    """Concurrent users who each still get the target speed: ``12``, ``4096+`` at the search cap."""
+    """Concurrent users who each still get the target speed: ``12``, ``4096+`` at the search cap, and
+    the simulated TTFT there (median / P99) when the serving simulator found them."""
     if not isinstance(users, Mapping) or users.get("max_users") is None:
         return DASH
-    return f"{users['max_users']}" + ("+" if users.get("capped_at_search_limit") else "")
+    text = f"{users['max_users']}" + ("+" if users.get("capped_at_search_limit") else "")
+    if users.get("max_users") and users.get("median_ttft_ms") is not None and users.get("p99_ttft_ms") is not None:
+        text += f" (TTFT {format_seconds(users['median_ttft_ms'] / 1000)} / {format_seconds(users['p99_ttft_ms'] / 1000)})"
+    return text
 
 
 def _fit_detail(cap: Mapping[str, Any]) -> str:
@@ -307,8 +316,8 @@ def _curve_configs(preds: Sequence[PredictionRecord]) -> tuple[list[PredictionRe
 
 
 def _curve_charts(slug: str, preds: Sequence[PredictionRecord], result: Result,
-                  predict_fn: curves.PredictFn, upgrade_fn: curves.UpgradeFn | None
-                  ) -> tuple[list[Chart], str, dict[str, Any] | None]:
+                  predict_fn: curves.PredictFn, upgrade_fn: curves.UpgradeFn | None,
+                  serve_fn: curves.ServeFn | None = None) -> tuple[list[Chart], str, dict[str, Any] | None]:
     machine = result.machine.machine  # Result.from_json has already typed and checked it
     configs, fits = _curve_configs(preds)
     if not configs:
@@ -325,12 +334,14 @@ def _curve_charts(slug: str, preds: Sequence[PredictionRecord], result: Result,
         ctx_lines.append(Line(label, curves.CONTEXTS,
                               curves.context_curve(machine, sc, predict_fn, require_fit=fits), solid, i))
         if i < MAX_BATCH_CONFIGS:
-            agg, user = curves.batch_curve(machine, sc, predict_fn, require_fit=fits)
+            agg, user = (curves.serve_curve(machine, sc, serve_fn) if serve_fn and fits else
+                         curves.batch_curve(machine, sc, predict_fn, require_fit=fits))
             agg_lines.append(Line(f"{_config_label(p)} aggregate", curves.BATCHES, agg, solid, i))
             agg_lines.append(Line(f"{_config_label(p)} per user", curves.BATCHES, user, dashed, i))
     charts = [Chart(f"context-{slug}", "lines", "Decode tokens/s vs context length (batch 1)", "tok/s",
                     lines=tuple(ctx_lines), xlabel="context length, tokens", xlog2=True),
-              Chart(f"batch-{slug}", "lines", "Concurrency: aggregate vs per-user tokens/s", "tok/s",
+              Chart(f"batch-{slug}", "lines", "Concurrency: aggregate vs per-user tokens/s"
+                    + (" (simulated serving)" if serve_fn and fits else ""), "tok/s",
                     lines=tuple(agg_lines), xlabel="concurrent sequences", xlog2=True)]
     scope = (f"{len(configs)} by context, {min(len(configs), MAX_BATCH_CONFIGS)} by concurrency, "
              f"context {format_tokens(configs[0].inputs.get('context'))} there")

@@ -10,12 +10,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping, Sequence
 
+from harness.calibration.fit_serving import default_serving_constants
 from harness.calibration.fitfile import default_engines
 from harness.documents.result import PredictionRecord
 from harness.errors import HarnessError
 from harness.hardware.machine import Machine
+from harness.perf.batch import step_model
 from harness.perf.prediction import predict
 from harness.perf.sensitivity import what_to_upgrade
+from harness.serving.eras import era_of
+from harness.serving.point import serve_point
+from harness.serving.scheduler import scheduler_for
+from harness.serving.workload import Load
 from harness.workload import load_model
 from harness.workload.catalog import resolve_catalog_id
 from harness.workload.scenario import Scenario
@@ -26,12 +32,53 @@ CONTEXTS: tuple[int, ...] = (1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072
 BATCHES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128)
 
 PredictFn = Callable[[Machine, Any], Any]
+# (machine, scenario, concurrencies) -> (aggregate tok/s, per-user tok/s) at each concurrency
+ServeFn = Callable[[Machine, Any, Sequence[int]], tuple[list[float | None], list[float | None]]]
 UpgradeFn = Callable[[Machine, Any], Sequence[Mapping[str, Any]]]
 
 
 def default_predict() -> PredictFn:
     engines = default_engines()
     return lambda machine, scenario: predict(machine, scenario, engines)
+
+
+def default_serve() -> ServeFn:
+    """The serving simulator at each concurrency (closed loop, prompts of the scenario's prompt length,
+    answers filling its context), with the shipped serving constants for vLLM/SGLang."""
+    engines, k = default_engines(), default_serving_constants()
+
+    def serve(machine: Machine, scenario: Any, concurrencies: Sequence[int]) -> tuple[list, list]:
+        step = step_model(machine, scenario, engines)
+        latency = 0.0
+        if step.engine.name in ("vllm", "sglang"):
+            step, latency = k.apply(step, era_of(step.engine.name, None)), k.request_latency_s
+        gpu_mem = machine.gpus[0].memory_gb if machine.gpus and step.placement != "cpu" else None
+        cfg = scheduler_for(step.engine.name, gpu_mem)
+        inp, out = max(1, scenario.prompt), max(1, scenario.context - scenario.prompt)
+        agg: list[float | None] = []
+        user: list[float | None] = []
+        for c in concurrencies:
+            if inp + out > step.kv_capacity_tokens or c > cfg.max_running * step.replicas:
+                agg.append(None)
+                user.append(None)
+                continue
+            load = Load(input_len=inp, output_len=out, concurrency=c, requests=max(2 * c, 16))
+            point = serve_point(step, load, cfg, request_latency_s=latency)
+            agg.append(point["output_throughput"])
+            user.append(1000.0 / point["median_tpot_ms"] if point["median_tpot_ms"] else None)
+        return agg, user
+
+    return serve
+
+
+def serve_curve(machine: Machine, scenario: Any, serve_fn: ServeFn,
+                batches: Sequence[int] = BATCHES) -> tuple[list[float | None], list[float | None]]:
+    """(aggregate, per-user) output tokens/s at each concurrency from the serving simulator; nothing
+    where it cannot run the scenario."""
+    try:
+        return serve_fn(machine, scenario, batches)
+    except HarnessError:
+        return [None] * len(batches), [None] * len(batches)
 
 
 def default_upgrades() -> UpgradeFn | None:
