@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from harness.app.api import predict_on  # noqa: E402
 from harness.app.serve import serve_on  # noqa: E402
 from harness.app.validate import validate  # noqa: E402
-from harness.calibration.fitfile import default_engines, load_fit  # noqa: E402
+from harness.calibration.fitfile import default_engines, load_fit, serving_tp_scale  # noqa: E402
 from harness.calibration.rows import holdout_path  # noqa: E402
 from harness.cli import app  # noqa: E402
 from harness.commands._common import console  # noqa: E402
@@ -81,11 +81,12 @@ def limits() -> str:
         f"{kt.cpu_bw_frac:.2f} of the host's STREAM rate per socket, a second socket adding {kt.numa_gain:.2f} of a "
         f"first). The HY90 appliance's engine (`xingyun`) streams at {xy.cpu_bw_frac:.2f} per socket on every "
         f"socket; its profile rests on the appliance's two published figures (in sample).",
-        f"- Multi-GPU tensor parallel (vLLM/SGLang on one node) carries a per-layer floor ({vllm.tp_layer_us:g} µs "
-        f"on {TP_REF} GPUs, {tp_floor_us(vllm, 2):.0f} µs on 2) derived from vLLM's 16.1 ms per token for one "
-        f"DeepSeek-R1 user on 8×H100 (July 2025) and scaled with a ring all-reduce's tp − 1 steps; the model gives "
-        f"{1000 / h200:.1f} ms per token for one DeepSeek-V3 FP8 user on 8×H200 under SGLang. No calibration row "
-        f"is a batch-1 tensor-parallel node.",
+        f"- Multi-GPU tensor parallel (vLLM/SGLang on one node) carries a per-layer floor: {vllm.tp_layer_us:g} µs "
+        f"on {TP_REF} GPUs ({tp_floor_us(vllm, 2):.0f} µs on 2, a ring all-reduce's tp − 1 steps) for vLLM, derived "
+        f"from its 16.1 ms per token for one DeepSeek-R1 user on 8×H100 (July 2025), and "
+        f"{eng['sglang'].tp_layer_us:.0f} µs for current SGLang builds (×{serving_tp_scale():g}, as the published "
+        f"serving benchmarks show); the model gives {1000 / h200:.1f} ms per token for one DeepSeek-V3 FP8 user "
+        f"on 8×H200 under SGLang. No batch-1 calibration row is a tensor-parallel node.",
     ]) + "\n"
 
 

@@ -9,7 +9,8 @@ import json
 import pytest
 
 from harness.calibration import fit as fitter
-from harness.calibration.fitfile import default_engines, engines_from_fit, fit_path, load_fit
+from harness.calibration.fitfile import (SERVING_ENGINES, default_engines, engines_from_fit, fit_path, load_fit,
+                                        raw_engines, serving_tp_scale)
 from harness.calibration.profiles import DECODE_PARAMS, DERIVED, FIXED, PREFILL_PARAMS
 from harness.calibration.score import usable_cases
 from harness.errors import HarnessError
@@ -30,7 +31,7 @@ def test_every_field_has_a_status_and_the_profiles_read_the_file():
     for name, fields in DOC["engines"].items():
         assert set(fields) == set(NUMERIC_FIELDS)
         for fld, record in fields.items():
-            assert getattr(default_engines()[name], fld) == record["value"]
+            assert getattr(raw_engines()[name], fld) == record["value"]
             if record["status"] != "fitted":
                 assert record.get("source"), (name, fld)
 
@@ -82,3 +83,13 @@ def test_a_newer_or_damaged_fit_file_is_refused(tmp_path):
     partial = {**DOC, "engines": {k: v for k, v in DOC["engines"].items() if k != "vllm"}}
     with pytest.raises(HarnessError, match="regenerate"):
         engines_from_fit(partial)
+
+
+def test_shipped_profiles_carry_the_serving_tensor_parallel_scale():
+    """Current vLLM/SGLang builds' tensor-parallel floor is the derived one times the scale fitted on
+    the serving rows; every other field is the engine fit file's."""
+    scale = serving_tp_scale()
+    for name in SHIPPED:
+        for fld in NUMERIC_FIELDS:
+            expected = getattr(SHIPPED[name], fld) * (scale if name in SERVING_ENGINES and fld == "tp_layer_us" else 1)
+            assert getattr(default_engines()[name], fld) == pytest.approx(expected)

@@ -171,3 +171,13 @@ def test_serving_constants_come_from_the_fit_file():
         low, high = BOUNDS[name]
         assert record["status"] == "fitted" and low <= getattr(k, name) == record["value"] <= high
     assert doc["mape"]["leave_one_source_out"]["rows"] == len(doc["rows_used"])
+
+
+def test_one_user_in_serve_decodes_at_predicts_batch1_speed():
+    """The serving constants that change a decode step live in the engine profiles predict uses, so
+    one closed-loop user's TPOT is predict's batch-1 step (at the mean context of the answer)."""
+    out = serve_on("8x-h200", concurrency=1, requests=4, input_len=1024, output_len=256)
+    sc = Scenario(model=DSV3, quant=parse_quant("fp8"), context=1024 + 128)
+    batch1 = predict(H200, sc, ENGINES)
+    assert out["engine"] == batch1.engine and out["mean_tpot_ms"] == pytest.approx(1000 / batch1.decode_tokens_per_s,
+                                                                                    rel=0.01)

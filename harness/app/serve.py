@@ -79,8 +79,8 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
     constants = (f"serving constants fitted on the published serving rows (harness/data/serving_fit.json): "
                  f"{k.request_latency_s * 1000:.0f} ms from send to scheduler, prefill compute ×{k.prefill_scale:g}, "
                  + (f"the whole step ×{k.early_step_scale:g} for an early-2025 build" if era == EARLY else
-                    f"per-step floors ×{k.current_floor_scale:g} for a current build")
-                 + "; `predict` does not apply them yet, so one user's speed here can differ from its batch-1 figure")
+                    f"the tensor-parallel floor ×{k.current_tp_scale:g} for a current build (in the engine profile, "
+                    "as predict uses it)"))
     assumptions = [
         f"placement {step.placement}, engine {step.engine.name}, {era} era" + (
             f" (version {version})" if version else " (no version given: a current build assumed)"),

@@ -8,8 +8,9 @@ on log(simulated / measured) of output throughput, TPOT and TTFT over every usab
 - ``prefill_scale``: prefill compute time of a tensor-parallel node relative to the GEMM share the
   engine profile gives (that share is derived from an expert-parallel cluster);
 - ``early_step_scale``: the whole step of an early-2025 build relative to the model;
-- ``current_floor_scale``: the per-step floors (per-layer and tensor-parallel) of a current build
-  relative to the engine profile's.
+- ``current_tp_scale``: the tensor-parallel floor of current SGLang builds relative to the one
+  derived from vLLM's July 2025 figure (every usable current-era row is SGLang); the engine profiles
+  carry it (``fitfile.default_engines``), so ``predict`` and ``serve`` agree.
 Leave-one-source-out: each source group's rows are predicted by constants fitted without them.
 """
 
@@ -21,11 +22,10 @@ import statistics
 import sys
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
 
-from harness.calibration.fitfile import default_engines
+from harness.calibration.fitfile import raw_engines, serving_fit_path, with_tp_scale
 from harness.calibration.serving_rows import ServingCase, load_serving_cases
 from harness.errors import HarnessError
 from harness.fsutil import atomic_write_text
@@ -44,8 +44,8 @@ SCHEMA_VERSION = 1
 MAX_REQUESTS = 200  # per row, in fitting and in scoring alike
 HUBER = math.log(1.5)
 BOUNDS = {"request_latency_s": (0.0, 0.5), "prefill_scale": (0.5, 20.0), "early_step_scale": (0.5, 5.0),
-          "current_floor_scale": (0.05, 2.0)}
-NEUTRAL = {"request_latency_s": 0.0, "prefill_scale": 1.0, "early_step_scale": 1.0, "current_floor_scale": 1.0}
+          "current_tp_scale": (0.05, 2.0)}
+NEUTRAL = {"request_latency_s": 0.0, "prefill_scale": 1.0, "early_step_scale": 1.0, "current_tp_scale": 1.0}
 
 
 @dataclass(frozen=True)
@@ -53,17 +53,18 @@ class ServingConstants:
     request_latency_s: float = 0.0
     prefill_scale: float = 1.0
     early_step_scale: float = 1.0
-    current_floor_scale: float = 1.0
+    current_tp_scale: float = 1.0
 
     def apply(self, step: StepModel, era: str) -> StepModel:
-        """The step model of a build of this era with the constants in."""
+        """The step model of a build of this era with the constants in (the tensor-parallel scale is
+        already in the engine profiles the step was built from)."""
         if era == EARLY:
             return replace(step, prefill_scale=self.prefill_scale, step_scale=self.early_step_scale)
-        return replace(step, prefill_scale=self.prefill_scale, overhead_s=step.overhead_s * self.current_floor_scale)
+        return replace(step, prefill_scale=self.prefill_scale)
 
 
 def fit_path() -> Path:
-    return Path(str(resources.files("harness") / "data" / "serving_fit.json"))
+    return serving_fit_path()
 
 
 @lru_cache(maxsize=1)
@@ -108,16 +109,30 @@ def _huber(x: float) -> float:
     return 0.5 * a * a if a <= HUBER else HUBER * (a - 0.5 * HUBER)
 
 
-def loss(values: dict[str, float], cases: Sequence[tuple[ServingCase, StepModel]]) -> float:
+Cases = Sequence[ServingCase]
+
+
+@lru_cache(maxsize=64)
+def _steps(scale: float, ids: tuple[str, ...]) -> tuple[StepModel, ...]:
+    engines = with_tp_scale(raw_engines(), scale)
+    by_id = {c.id: c for c in _usable_cases()}
+    return tuple(case_step(by_id[i], engines) for i in ids)
+
+
+def _pairs(values: dict[str, float], cases: Cases) -> list[tuple[ServingCase, StepModel]]:
+    return list(zip(cases, _steps(values["current_tp_scale"], tuple(c.id for c in cases))))
+
+
+def loss(values: dict[str, float], cases: Cases) -> float:
     k = ServingConstants(**values)
     total = 0.0
-    for case, step in cases:
+    for case, step in _pairs(values, cases):
         for r in ratios(case, run_case(case, step, k)).values():
             total += _huber(math.log(max(r, 1e-9)))
     return total
 
 
-def fit(cases: Sequence[tuple[ServingCase, StepModel]], start: dict[str, float] | None = None,
+def fit(cases: Cases, start: dict[str, float] | None = None,
         sweeps: int = 8) -> dict[str, float]:
     """Coordinate descent in log space (latency in linear steps), inside the bounds."""
     values = dict(start or NEUTRAL)
@@ -143,8 +158,9 @@ def fit(cases: Sequence[tuple[ServingCase, StepModel]], start: dict[str, float] 
     return {k: float(f"{v:.2g}") for k, v in values.items()}
 
 
-def scores(cases: Sequence[tuple[ServingCase, StepModel]], k: ServingConstants) -> list[dict[str, Any]]:
-    return [{"id": c.id, "source": c.source, **ratios(c, run_case(c, s, k))} for c, s in cases]
+def scores(cases: Cases, values: dict[str, float]) -> list[dict[str, Any]]:
+    k = ServingConstants(**values)
+    return [{"id": c.id, "source": c.source, **ratios(c, run_case(c, s, k))} for c, s in _pairs(values, cases)]
 
 
 def summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -163,38 +179,37 @@ def summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def usable(engines: EngineSet) -> list[tuple[ServingCase, StepModel]]:
+@lru_cache(maxsize=1)
+def _usable_cases() -> tuple[ServingCase, ...]:
+    """The rows the simulator can run (with the raw profiles)."""
     out = []
     for c in load_serving_cases():
         if not c.usable:
             continue
         try:
-            step = case_step(c, engines)
-            run_case(c, step, ServingConstants())
+            run_case(c, case_step(c, raw_engines()), ServingConstants())
         except HarnessError:
             continue
-        out.append((c, step))
-    return out
+        out.append(c)
+    return tuple(out)
 
 
 def main(argv: list[str] | None = None) -> int:
-    engines = default_engines()
-    cases = usable(engines)
+    cases = list(_usable_cases())
     print(f"{len(cases)} usable rows; fitting", file=sys.stderr)
     values = fit(cases)
-    k = ServingConstants(**values)
     loso: list[dict[str, Any]] = []
-    for source in sorted({c.source for c, _ in cases}):
-        train = [(c, s) for c, s in cases if c.source != source]
-        test = [(c, s) for c, s in cases if c.source == source]
+    for source in sorted({c.source for c in cases}):
+        train = [c for c in cases if c.source != source]
+        test = [c for c in cases if c.source == source]
         print(f"leave out {source} ({len(test)} rows)", file=sys.stderr)
-        loso += scores(test, ServingConstants(**fit(train, start=values)))
+        loso += scores(test, fit(train, start=values))
     doc = {
         "schema_version": SCHEMA_VERSION, "generated_by": "python -m harness.calibration.fit_serving",
         "parameters": {name: {"value": v, "status": "fitted", "bounds": list(BOUNDS[name])} for name, v in values.items()},
-        "rows_used": [c.id for c, _ in cases], "max_requests_per_row": MAX_REQUESTS,
+        "rows_used": [c.id for c in cases], "max_requests_per_row": MAX_REQUESTS,
         "loss": round(loss(values, cases), 4),
-        "mape": {"neutral": summary(scores(cases, ServingConstants())), "in_sample": summary(scores(cases, k)),
+        "mape": {"neutral": summary(scores(cases, dict(NEUTRAL))), "in_sample": summary(scores(cases, values)),
                  "leave_one_source_out": summary(loso)},
     }
     atomic_write_text(fit_path(), json.dumps(doc, indent=1) + "\n")

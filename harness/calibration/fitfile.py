@@ -6,6 +6,7 @@ definition, unused) and its source, so a reader sees what a prediction leans on.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -61,10 +62,46 @@ def engines_from_fit(doc: dict[str, Any]) -> EngineSet:
                            "`python -m harness.calibration.fit`") from None
 
 
+def serving_fit_path() -> Path:
+    """The serving constants' fit file (``harness.calibration.fit_serving`` writes it)."""
+    return Path(str(resources.files("harness") / "data" / "serving_fit.json"))
+
+
+# The engines whose tensor-parallel floor the serving fit scales: SGLang only, since every usable
+# current-era serving row is an SGLang run (vLLM keeps the floor derived from its own July 2025 figure).
+SERVING_ENGINES = ("sglang",)
+
+
+def serving_tp_scale(path: Path | None = None) -> float:
+    """The tensor-parallel floor of current SGLang builds relative to the one derived from vLLM's,
+    fitted on the published serving rows (1 when the serving fit file is absent)."""
+    p = path or serving_fit_path()
+    if not p.is_file():
+        return 1.0
+    try:
+        return float(json.loads(p.read_text("utf-8"))["parameters"]["current_tp_scale"]["value"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise HarnessError(f"cannot read {p}: {exc} — regenerate it with "
+                           "`python -m harness.calibration.fit_serving`") from None
+
+
+def with_tp_scale(engines: EngineSet, scale: float) -> EngineSet:
+    """SGLang's tensor-parallel floor times ``scale``."""
+    return engines.replace(*(replace(engines[e], tp_layer_us=engines[e].tp_layer_us * scale)
+                             for e in SERVING_ENGINES))
+
+
+@lru_cache(maxsize=1)
+def raw_engines() -> EngineSet:
+    """The engine profiles exactly as the engine fit file holds them (what the fitters start from)."""
+    return engines_from_fit(load_fit())
+
+
 @lru_cache(maxsize=1)
 def default_engines() -> EngineSet:
-    """The shipped engine profiles (read once per process)."""
-    return engines_from_fit(load_fit())
+    """The shipped engine profiles: the engine fit file's, with current SGLang builds' tensor-parallel
+    floor scaled as the serving rows show (read once per process)."""
+    return with_tp_scale(raw_engines(), serving_tp_scale())
 
 
 def save_fit(doc: dict[str, Any], path: Path | None = None) -> Path:
