@@ -131,6 +131,7 @@ def test_sweep_gives_one_point_per_concurrency():
     ([], "exactly one"), (["-c", "4", "--input-len", "0"], "--input-len"), (["-c", "4", "--len-dist", "gauss"], "--len-dist"),
     (["-c", "4", "--slo-tpot-ms", "1"], "below one user's own step"), (["-c", "4", "--engine", "sglang@"], "NAME@VERSION"),
     (["-c", "4", "--engine", "tgi"], "unknown engine"), (["--sweep", "1,x"], "--sweep"),
+    (["-c", "4", "--engine", "sglang@banana"], "not a release number"),
 ])
 def test_bad_serve_input_is_one_line_and_exit_2(args, message):
     res = CliRunner().invoke(app, ["serve", "--machine", "8x-h200", "--requests", "10", *args])
@@ -181,3 +182,15 @@ def test_one_user_in_serve_decodes_at_predicts_batch1_speed():
     batch1 = predict(H200, sc, ENGINES)
     assert out["engine"] == batch1.engine and out["mean_tpot_ms"] == pytest.approx(1000 / batch1.decode_tokens_per_s,
                                                                                     rel=0.01)
+
+
+def test_multi_token_prediction_emits_more_tokens_per_step_and_conserves_them():
+    load = Load(input_len=512, output_len=300, concurrency=8, requests=24, seed=6)
+    plain = simulate(STEP.time, load, CFG, STEP.kv_capacity_tokens)
+    mtp = simulate(STEP.time, load, CFG, STEP.kv_capacity_tokens, mtp_acceptance=0.85)
+    assert [len(t) for t in mtp.token_times] == list(mtp.output_lens)
+    assert mtp.iterations < plain.iterations
+    assert serving_metrics(mtp)["median_tpot_ms"] < serving_metrics(plain)["median_tpot_ms"]
+    ignored = serve_on("8x-h200", model="qwen3-30b-a3b", quant="fp8", concurrency=2, requests=4, input_len=128,
+                       output_len=32, mtp=True)
+    assert any("--mtp ignored" in a for a in ignored["assumptions"])

@@ -12,8 +12,9 @@ from harness.documents.machines import load_machine
 from harness.errors import HarnessError
 from harness.hardware.machine import Machine
 from harness.perf.batch import step_model
+from harness.perf.prediction import MTP_ACCEPTANCE
 from harness.perf.engines import EngineSet
-from harness.serving.eras import EARLY, era_of
+from harness.serving.eras import EARLY, era_of, parse_version
 from harness.serving.scheduler import scheduler_for
 from harness.serving.point import serve_point
 from harness.serving.workload import Load
@@ -28,6 +29,9 @@ def parse_engine(text: str, engines: EngineSet) -> tuple[str, str | None]:
     name, _, version = text.partition("@")
     if text.count("@") > 1 or (_ and not version.strip()):
         raise HarnessError(f"--engine {text!r}: write NAME or NAME@VERSION, e.g. sglang@0.4.3")
+    if version.strip() and parse_version(version) is None:
+        raise HarnessError(f"--engine {text!r}: the version {version.strip()!r} is not a release number such as "
+                           "0.4.3 or v0.5.7")
     if name.strip().lower() != "auto":
         engines.resolve(name)
     return name.strip(), (version.strip() or None)
@@ -38,7 +42,7 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
              input_len: int = 1024, output_len: int = 1024, len_ratio: float = 1.0, requests: int | None = None,
              kv_dtype_bytes: float = 2.0, seed: int = 0, slo_ttft_ms: float | None = None,
              slo_tpot_ms: float | None = None, sweep: Sequence[int] = (), max_running: int | None = None,
-             token_budget: int | None = None, tensor_parallel: int | None = None) -> dict[str, Any]:
+             token_budget: int | None = None, tensor_parallel: int | None = None, mtp: bool = False) -> dict[str, Any]:
     """Simulate serving; with ``sweep``, one point per concurrency (closed loop)."""
     engines = default_engines()
     name, version = parse_engine(engine, engines)
@@ -62,6 +66,8 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
     serving_engine = model_step.engine.name in ("vllm", "sglang")
     step = k.apply(model_step, era) if serving_engine else model_step
     latency = k.request_latency_s if serving_engine else 0.0
+    mtp_ok = mtp and step.engine.mtp and bool(sc.model.params.get("mtp"))
+    acceptance = MTP_ACCEPTANCE if mtp_ok else 0.0
     gpu_mem = m.gpus[0].memory_gb if m.gpus and step.placement != "cpu" else None
     cfg = scheduler_for(step.engine.name, gpu_mem, max_running=max_running, token_budget=token_budget)
     batch1 = 1 / step.time(1, input_len)
@@ -75,7 +81,7 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
         load = Load(input_len=input_len, output_len=output_len, concurrency=c, rate=rate if c is None else None,
                     requests=n, len_ratio=len_ratio, seed=seed)
         results.append(serve_point(step, load.check(), cfg, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms,
-                                   request_latency_s=latency))
+                                   request_latency_s=latency, mtp_acceptance=acceptance))
     constants = (f"serving constants fitted on the published serving rows (harness/data/serving_fit.json): "
                  f"{k.request_latency_s * 1000:.0f} ms from send to scheduler, prefill compute ×{k.prefill_scale:g}, "
                  + (f"the whole step ×{k.early_step_scale:g} for an early-2025 build" if era == EARLY else
@@ -95,6 +101,9 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
         "step time: the batch-1 decode model evaluated for each iteration's batch (experts touched by its tokens, "
         "KV read at its contexts, prefill chunks at the GEMM rate); small-batch expert GEMM efficiency, scheduler "
         "overhead between steps and engine eras are not modelled yet",
+        *([f"multi-token prediction: each step verifies two tokens per request and keeps 1 + {acceptance} on "
+            "average (DeepSeek-V3 report §5.4.3)"] if mtp_ok else
+          [f"--mtp ignored: {step.engine.name} or {sc.model.id} has no multi-token prediction"] if mtp else []),
         *step.notes,
     ]
     base = {"machine": m.name, "model": sc.model.id, "quant": sc.quant.name, "engine": step.engine.name,

@@ -58,6 +58,7 @@ def serve_cmd(
     max_running: Optional[int] = typer.Option(None, "--max-running", help="Override the engine's running-request limit."),
     token_budget: Optional[int] = typer.Option(None, "--token-budget", help="Override the engine's tokens per iteration."),
     tensor_parallel: Optional[int] = typer.Option(None, "--tensor-parallel", help="GPUs per replica (default: the fastest that fits, as predict chooses; the node holds GPUs ÷ this replicas)."),
+    mtp: bool = typer.Option(False, "--mtp", help="Multi-token prediction where the engine and model have it (DeepSeek MTP)."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON (benchmark_serving key names)."),
 ) -> None:
     """Simulate many users: throughput, TTFT/TPOT/ITL/E2E percentiles, goodput, bottleneck."""
@@ -68,7 +69,7 @@ def serve_cmd(
                    rate=_rate(rate), input_len=input_len, output_len=output_len, len_ratio=parse_len_dist(len_dist),
                    requests=requests, kv_dtype_bytes=kv_bytes, seed=seed, slo_ttft_ms=slo_ttft_ms,
                    slo_tpot_ms=slo_tpot_ms, sweep=points, max_running=max_running, token_budget=token_budget,
-                   tensor_parallel=tensor_parallel)
+                   tensor_parallel=tensor_parallel, mtp=mtp)
     if json_out:
         print_json(out)
         return

@@ -27,11 +27,13 @@ _PER_NODE = ("completed", "total_input_tokens", "total_output_tokens", "request_
 
 
 def serve_point(step: StepModel, load: Load, cfg: SchedulerConfig, *, slo_ttft_ms: float | None = None,
-                slo_tpot_ms: float | None = None, request_latency_s: float = 0.0) -> dict[str, Any]:
+                slo_tpot_ms: float | None = None, request_latency_s: float = 0.0,
+                mtp_acceptance: float = 0.0) -> dict[str, Any]:
     """One simulated benchmark run: its metrics and what bounded it. A node holding several replicas
     (GPUs // tensor-parallel size) splits the load evenly; its throughputs are the sum."""
     share = replica_load(load, step.replicas)
-    trace = simulate(step.time, share, cfg, step.kv_capacity_tokens, request_latency_s=request_latency_s)
+    trace = simulate(step.time, share, cfg, step.kv_capacity_tokens, request_latency_s=request_latency_s,
+                     mtp_acceptance=mtp_acceptance)
     out = serving_metrics(trace, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms)
     for key in _PER_NODE:
         out[key] *= step.replicas

@@ -37,6 +37,7 @@ class _Seq:
     pages: int = 0
     first_token: float | None = None
     token_times: list[float] = field(default_factory=list)
+    credit: float = 0.0  # speculative decoding: expected tokens not yet emitted
 
     def __post_init__(self) -> None:
         self.target = self.target or self.req.input_len
@@ -112,10 +113,13 @@ def _fast_forward(step_time: StepTime, running: list[_Seq], cfg: SchedulerConfig
 
 
 def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_tokens: int, *,
-             request_latency_s: float = 0.0, fast_forward: bool = True) -> Trace:
+             request_latency_s: float = 0.0, mtp_acceptance: float = 0.0, fast_forward: bool = True) -> Trace:
     """Run every request of ``load`` to completion; deterministic for a seed. ``fast_forward`` computes
     runs of decode-only steps in one go (the same times; off only to check that). A request reaches the
-    scheduler ``request_latency_s`` after it is sent (HTTP, tokenising, the server's own queue)."""
+    scheduler ``request_latency_s`` after it is sent (HTTP, tokenising, the server's own queue). With
+    ``mtp_acceptance`` a > 0 (multi-token prediction), each decode step verifies two tokens per
+    sequence (the step costs 2 tokens each) and emits 1 + a of them on average."""
+    fast_forward = fast_forward and not mtp_acceptance
     load = load.check()
     requests = make_requests(load)
     longest = max(r.input_len + r.output_len for r in requests)
@@ -225,16 +229,19 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
         ctx = sum(s.kv for s in decode) / n_dec if n_dec else 0.0
         p_tokens = sum(n for _, n in chunks)
         p_ctx = sum((s.kv + n / 2) * n for s, n in chunks) / p_tokens if p_tokens else 0.0
-        dt = step_time(n_dec, ctx, p_tokens, p_ctx)
+        dt = step_time(n_dec * (2 if mtp_acceptance else 1), ctx, p_tokens, p_ctx)
         t += dt
         busy += dt
         iterations += 1
         if iterations > MAX_ITERATIONS:
             raise HarnessError("the simulation ran past 20 million iterations — fewer --requests or shorter outputs")
         for seq in decode:
-            seq.kv += 1
-            seq.generated += 1
-            seq.token_times.append(t)
+            seq.credit += 1 + mtp_acceptance
+            n = min(int(seq.credit), seq.req.output_len - seq.generated)
+            seq.credit -= int(seq.credit)
+            seq.kv += n
+            seq.generated += n
+            seq.token_times.extend([t] * n)
         for seq, n in chunks:
             seq.kv += n
             if not seq.prefilling and seq.generated == 0:  # the step that ends the prompt samples a token
