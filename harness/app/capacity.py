@@ -6,14 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from harness.calibration.fit_serving import default_serving_constants
+from harness.calibration.fit_serving import serving_setup
 from harness.errors import HarnessError
 from harness.hardware.machine import Machine
-from harness.perf.batch import step_model
 from harness.perf.engines import EngineSet
 from harness.serving.capacity import max_users
-from harness.serving.eras import era_of
-from harness.serving.scheduler import scheduler_for
 from harness.workload.scenario import Scenario
 
 
@@ -21,19 +18,14 @@ def simulated_users(machine: Machine, sc: Scenario, engines: EngineSet, target_t
     """Users served at ``target_tps`` each, from the simulator (prompt ``sc.prompt`` tokens, answers
     filling the context); None where the simulator does not apply (multi-node) or nothing fits."""
     try:
-        step = step_model(machine, sc, engines)
+        setup = serving_setup(machine, sc, engines)
     except HarnessError:
         return None
-    k = default_serving_constants()
-    latency = 0.0
-    if step.engine.name in ("vllm", "sglang"):
-        step, latency = k.apply(step, era_of(step.engine.name, None)), k.request_latency_s
-    gpu_mem = machine.gpus[0].memory_gb if machine.gpus and step.placement != "cpu" else None
-    cfg = scheduler_for(step.engine.name, gpu_mem)
     input_len, output_len = max(1, sc.prompt), max(1, sc.context - sc.prompt)
-    if (input_len + output_len) > step.kv_capacity_tokens:
+    if (input_len + output_len) > setup.step.kv_capacity_tokens:
         return None
-    return max_users(step, cfg, target_tps, input_len=input_len, output_len=output_len, request_latency_s=latency)
+    return max_users(setup.step, setup.scheduler, target_tps, input_len=input_len, output_len=output_len,
+                     request_latency_s=setup.request_latency_s)
 
 
 def with_simulated_users(machine: Machine, sc: Scenario, engines: EngineSet, prediction: dict[str, Any],

@@ -6,16 +6,14 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from harness.app.api import check_scenario_numbers, load_model_arg
-from harness.calibration.fit_serving import default_serving_constants
+from harness.calibration.fit_serving import serving_setup
 from harness.calibration.fitfile import default_engines
 from harness.documents.machines import load_machine
 from harness.errors import HarnessError
 from harness.hardware.machine import Machine
-from harness.perf.batch import step_model
 from harness.perf.prediction import MTP_ACCEPTANCE
 from harness.perf.engines import EngineSet
-from harness.serving.eras import EARLY, era_of, parse_version
-from harness.serving.scheduler import scheduler_for
+from harness.serving.eras import EARLY, parse_version
 from harness.serving.point import serve_point
 from harness.serving.workload import Load
 from harness.workload.quant import parse_quant
@@ -60,16 +58,11 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
     m = load_machine(machine) if isinstance(machine, str) else machine
     sc = Scenario(model=load_model_arg(model), quant=parse_quant(quant), engine=name, placement=placement,
                   context=input_len + output_len, prompt=input_len, kv_dtype_bytes=kv_dtype_bytes)
-    model_step = step_model(m, sc, engines, tensor_parallel=tensor_parallel)
-    k = default_serving_constants()
-    era = era_of(model_step.engine.name, version)
-    serving_engine = model_step.engine.name in ("vllm", "sglang")
-    step = k.apply(model_step, era) if serving_engine else model_step
-    latency = k.request_latency_s if serving_engine else 0.0
+    setup = serving_setup(m, sc, engines, version=version, tensor_parallel=tensor_parallel, max_running=max_running,
+                          token_budget=token_budget)
+    step, cfg, latency, era, k = setup.step, setup.scheduler, setup.request_latency_s, setup.era, setup.constants
     mtp_ok = mtp and step.engine.mtp and bool(sc.model.params.get("mtp"))
     acceptance = MTP_ACCEPTANCE if mtp_ok else 0.0
-    gpu_mem = m.gpus[0].memory_gb if m.gpus and step.placement != "cpu" else None
-    cfg = scheduler_for(step.engine.name, gpu_mem, max_running=max_running, token_budget=token_budget)
     batch1 = 1 / step.time(1, input_len)
     if slo_tpot_ms is not None and slo_tpot_ms < 1000 / batch1 * 0.999:
         raise HarnessError(f"--slo-tpot-ms {slo_tpot_ms:g} is below one user's own step ({1000 / batch1:.1f} ms on "
@@ -85,12 +78,12 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
     constants = (f"serving constants fitted on the published serving rows (harness/data/serving_fit.json): "
                  f"{k.request_latency_s * 1000:.0f} ms from send to scheduler, prefill compute ×{k.prefill_scale:g}, "
                  + (f"the whole step ×{k.early_step_scale:g} for an early-2025 build" if era == EARLY else
-                    f"the tensor-parallel floor ×{k.current_tp_scale:g} for a current build (in the engine profile, "
-                    "as predict uses it)"))
+                    f"the tensor-parallel floor ×{k.current_tp_scale:g} for a current SGLang build (in the engine "
+                    "profile, as predict uses it)")) if k else ""
     assumptions = [
         f"placement {step.placement}, engine {step.engine.name}, {era} era" + (
             f" (version {version})" if version else " (no version given: a current build assumed)"),
-        constants if serving_engine else "no serving constants for this engine: the step-time model as predict uses it",
+        constants or "no serving constants for this engine: the step-time model as predict uses it",
         f"scheduler: {cfg.source}",
         *([f"{step.replicas} replicas of tensor parallel {m.gpu_count // step.replicas} behind a router, the load split "
            "evenly; throughputs are the node's"] if step.replicas > 1 else []),

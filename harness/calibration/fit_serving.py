@@ -32,8 +32,9 @@ from harness.fsutil import atomic_write_text
 from harness.perf.batch import StepModel, step_model
 from harness.perf.engines import EngineSet
 from harness.serving.eras import EARLY, era_of
+from harness.hardware.machine import Machine
 from harness.serving.metrics import serving_metrics
-from harness.serving.scheduler import scheduler_for
+from harness.serving.scheduler import SchedulerConfig, scheduler_for
 from harness.serving.simulate import simulate
 from harness.serving.workload import Load
 from harness.workload import load_model
@@ -76,6 +77,33 @@ def default_serving_constants() -> ServingConstants:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise HarnessError(f"cannot read {fit_path()}: {exc} — regenerate it with "
                            "`python -m harness.calibration.fit_serving`") from None
+
+
+SERVING_ENGINES = ("vllm", "sglang")  # the engines the serving constants apply to
+
+
+@dataclass(frozen=True)
+class ServingSetup:
+    """Everything a simulation of one machine and scenario needs besides the load."""
+
+    step: StepModel
+    scheduler: SchedulerConfig
+    request_latency_s: float
+    era: str
+    constants: ServingConstants | None  # None: the engine has no serving constants
+
+
+def serving_setup(machine: Machine, sc: Scenario, engines: EngineSet, *, version: str | None = None,
+                  tensor_parallel: int | None = None, max_running: int | None = None,
+                  token_budget: int | None = None) -> ServingSetup:
+    """The step model with the shipped serving constants of its engine and era, and the engine's
+    scheduler limits on this machine."""
+    step = step_model(machine, sc, engines, tensor_parallel=tensor_parallel)
+    era = era_of(step.engine.name, version)
+    k = default_serving_constants() if step.engine.name in SERVING_ENGINES else None
+    gpu_mem = machine.gpus[0].memory_gb if machine.gpus and step.placement != "cpu" else None
+    cfg = scheduler_for(step.engine.name, gpu_mem, max_running=max_running, token_budget=token_budget)
+    return ServingSetup(k.apply(step, era) if k else step, cfg, k.request_latency_s if k else 0.0, era, k)
 
 
 def case_step(case: ServingCase, engines: EngineSet) -> StepModel:

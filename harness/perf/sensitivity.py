@@ -5,7 +5,7 @@ and what a token costs. Pure: each answer is ``predict`` on a modified ``Machine
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from harness.hardware.machine import Machine
 from harness.perf.devices import theoretical_bandwidth
@@ -68,14 +68,11 @@ def what_to_upgrade(machine: Machine, sc: Scenario, engines: EngineSet) -> list[
     return sorted(rows, key=lambda r: -(r["gain_pct"] or 0))
 
 
-def max_users_at(machine: Machine, sc: Scenario, engines: EngineSet, target_tps: float, limit: int = 4096) -> dict[str, Any]:
-    """Largest number of concurrent users that each still get ``target_tps`` and fit in memory."""
-    def ok(b: int) -> bool:
-        p = predict(machine, replace(sc, batch=b), engines)
-        return p.fits and (p.decode_tokens_per_s or 0.0) >= target_tps
-
+def largest_passing(ok: Callable[[int], bool], limit: int) -> int:
+    """The largest n in 1..limit with ok(n), for ok true up to some n and false beyond (doubling, then
+    bisection); 0 when ok(1) fails."""
     if not ok(1):
-        return {"target_tokens_per_s": target_tps, "max_users": 0}
+        return 0
     lo, hi = 1, 2
     while hi <= limit and ok(hi):
         lo, hi = hi, hi * 2
@@ -83,6 +80,18 @@ def max_users_at(machine: Machine, sc: Scenario, engines: EngineSet, target_tps:
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo
+
+
+def max_users_at(machine: Machine, sc: Scenario, engines: EngineSet, target_tps: float, limit: int = 4096) -> dict[str, Any]:
+    """Largest number of concurrent users that each still get ``target_tps`` and fit in memory."""
+    def ok(b: int) -> bool:
+        p = predict(machine, replace(sc, batch=b), engines)
+        return p.fits and (p.decode_tokens_per_s or 0.0) >= target_tps
+
+    lo = largest_passing(ok, limit)
+    if not lo:
+        return {"target_tokens_per_s": target_tps, "max_users": 0}
     agg = predict(machine, replace(sc, batch=lo), engines).aggregate_tokens_per_s
     return {"target_tokens_per_s": target_tps, "max_users": lo, "aggregate_tokens_per_s": agg,
             "capped_at_search_limit": lo >= limit}

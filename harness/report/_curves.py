@@ -10,17 +10,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping, Sequence
 
-from harness.calibration.fit_serving import default_serving_constants
+from harness.calibration.fit_serving import serving_setup
 from harness.calibration.fitfile import default_engines
 from harness.documents.result import PredictionRecord
 from harness.errors import HarnessError
 from harness.hardware.machine import Machine
-from harness.perf.batch import step_model
 from harness.perf.prediction import predict
 from harness.perf.sensitivity import what_to_upgrade
-from harness.serving.eras import era_of
 from harness.serving.point import serve_point
-from harness.serving.scheduler import scheduler_for
 from harness.serving.workload import Load
 from harness.workload import load_model
 from harness.workload.catalog import resolve_catalog_id
@@ -45,15 +42,11 @@ def default_predict() -> PredictFn:
 def default_serve() -> ServeFn:
     """The serving simulator at each concurrency (closed loop, prompts of the scenario's prompt length,
     answers filling its context), with the shipped serving constants for vLLM/SGLang."""
-    engines, k = default_engines(), default_serving_constants()
+    engines = default_engines()
 
     def serve(machine: Machine, scenario: Any, concurrencies: Sequence[int]) -> tuple[list, list]:
-        step = step_model(machine, scenario, engines)
-        latency = 0.0
-        if step.engine.name in ("vllm", "sglang"):
-            step, latency = k.apply(step, era_of(step.engine.name, None)), k.request_latency_s
-        gpu_mem = machine.gpus[0].memory_gb if machine.gpus and step.placement != "cpu" else None
-        cfg = scheduler_for(step.engine.name, gpu_mem)
+        setup = serving_setup(machine, scenario, engines)
+        step, cfg, latency = setup.step, setup.scheduler, setup.request_latency_s
         inp, out = max(1, scenario.prompt), max(1, scenario.context - scenario.prompt)
         agg: list[float | None] = []
         user: list[float | None] = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.perf.batch import StepModel
+from harness.perf.sensitivity import largest_passing
 from harness.serving.metrics import serving_metrics
 from harness.serving.scheduler import SchedulerConfig
 from harness.serving.simulate import simulate
@@ -36,15 +37,9 @@ def max_users(step: StepModel, cfg: SchedulerConfig, target_tps: float, *, input
         return bool(tpot) and 1000.0 / tpot >= target_tps
 
     base = {"target_tokens_per_s": target_tps, "simulated": True, "replicas": step.replicas}
-    if not ok(1):
+    lo = largest_passing(ok, limit)
+    if not lo:
         return base | {"max_users": 0}
-    lo, hi = 1, 2
-    while hi <= limit and ok(hi):
-        lo, hi = hi, hi * 2
-    hi = min(hi, limit + 1)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
     best = cache[lo]
     return base | {"max_users": lo * step.replicas,
                    "aggregate_tokens_per_s": best["output_throughput"] * step.replicas,
