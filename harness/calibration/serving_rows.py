@@ -126,7 +126,8 @@ def to_case(row: dict[str, str]) -> ServingCase:
     return ServingCase(
         id=row["id"], source=row.get("source_group", ""), usable=True, machine=machine, model_id=model, quant=quant,
         engine=engine, engine_version=version.group(1) if version else None, input_len=int(inp), output_len=int(out),
-        # SGLang's random dataset without --random-range-ratio 1 draws lengths up to the nominal one (SERVING.md)
+        # SGLang's random dataset without --random-range-ratio 1 draws lengths up to the nominal one, about
+        # half of it on average (SERVING.md, "Columns"): uniform from 2% of the nominal length to all of it
         len_ratio=0.02 if "random" in row.get("input_len", "").lower() else 1.0,
         concurrency=None if burst else int(concurrency), rate=float("inf") if burst else None, requests=min(n, 2000),
         output_throughput=measured, tpot_ms=tpot, tpot_stat=tpot_stat, ttft_ms=ttft, ttft_stat=ttft_stat)

@@ -29,15 +29,18 @@ def _defaults(engine: str, mem: float) -> SchedulerConfig:
                                f"vLLM's OpenAI-server defaults for a {'≥' if big else '<'} 70 GiB GPU: max_num_seqs "
                                f"{1024 if big else 256}, max_num_batched_tokens {8192 if big else 2048}, block_size 16 "
                                "(vllm/engine/arg_utils.py get_batch_defaults)")
-    if engine in ("sglang", "tensorrt-llm"):
-        budget = 8192 if mem >= 60 else 4096 if mem >= 35 else 2048
+    if engine == "sglang":
+        # sglang/srt/server_args.py: chunked_prefill_size 2048 below 35 GB (A10, L40, 4090), 8192 below
+        # 160 GB (H100, H200, A100, H20), 16384 above (B200, MI300); page_size 1
+        budget = 2048 if mem < 35 else 8192 if mem < 160 else 16384
         return SchedulerConfig(4096, budget, 1,
-                               f"SGLang's chunked_prefill_size {budget} for a {mem:.0f} GB GPU (server_args GPU-memory "
+                               f"SGLang's chunked_prefill_size {budget} for a {mem:.0f} GB GPU (server_args memory "
                                "tiers), running requests limited by the KV pool, page size 1")
+    # engines without paged KV blocks: the cache is counted token by token (page size 1)
     if engine in ("ktransformers", "xingyun"):
-        return SchedulerConfig(4, 4096, 64, "KTransformers balance_serve max_batch_size 4 (its example "
-                                            "configuration; a placeholder for other deployments)")
+        return SchedulerConfig(4, 4096, 1, "KTransformers balance_serve max_batch_size 4 (its example "
+                                           "configuration; a placeholder for other deployments)")
     if engine in ("llama.cpp", "ik_llama.cpp"):
-        return SchedulerConfig(1, 2048, 256, "llama-server with one slot (--parallel 1) and its 2048-token batch "
-                                             "(--batch-size); more slots split the context")
+        return SchedulerConfig(1, 2048, 1, "llama-server with one slot (--parallel 1) and its 2048-token batch "
+                                           "(--batch-size); more slots split the context")
     return SchedulerConfig(4096, 16384, 1, "no engine limits (the ideal engine)")
