@@ -18,7 +18,7 @@ from harness.serving.eras import era_of
 
 
 def validate_serving(path: Path | None = None) -> dict[str, Any]:
-    """Score every usable serving row (each run capped at MAX_REQUESTS requests, as in the fit)."""
+    """Score every usable serving row (each with the row's own request count, as in the fit)."""
     engines, k = default_engines(), default_serving_constants()
     cases = load_serving_cases(path)
     rows, skipped = [], [case_record(c) for c in cases if not c.usable]
