@@ -15,8 +15,8 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.hardware.machine import Machine
-from harness.perf.capacity import GPU_RESERVE_FRAC, HOST_RESERVE_FRAC, HOST_RESERVE_MIN_GB, memory_breakdown
-from harness.perf.devices import GB, Devices, devices_for
+from harness.perf.capacity import kv_room_bytes, memory_breakdown
+from harness.perf.devices import Devices, devices_for
 from harness.perf.engines import EngineProfile, EngineSet, auto_engine
 from harness.perf.overheads import engine_overhead
 from harness.perf.placement import resolve_placement, tensor_parallel_size
@@ -101,14 +101,7 @@ class StepModel:
 
 def _capacity_tokens(sc: Scenario, placement: str, dev: Devices) -> int:
     """KV-cache tokens that fit where the cache lives, after the weights and the reserves."""
-    mem = memory_breakdown(replace(sc, context=0, batch=1), placement, dev.unified)
-    weights = sum(v for d in mem.values() for k, v in d.items() if k != "kv_cache")
-    kv_dev = "host" if dev.unified else device_of("attention", placement, dev.unified)
-    if kv_dev == "host":
-        usable = dev.host_capacity - max(HOST_RESERVE_MIN_GB * GB, HOST_RESERVE_FRAC * dev.host_capacity)
-        room = usable - weights
-    else:
-        room = dev.gpu_capacity * (1 - GPU_RESERVE_FRAC) - sum(v for k, v in mem["gpu"].items() if k != "kv_cache")
+    room = kv_room_bytes(placement, dev, memory_breakdown(replace(sc, context=0, batch=1), placement, dev.unified))
     per_token = sc.model.kv_bytes_per_token(sc.kv_dtype_bytes)
     if per_token <= 0:
         return 10 ** 9

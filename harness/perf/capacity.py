@@ -76,17 +76,22 @@ def fits_on(mem: dict[str, dict[str, float]], dev: Devices, placement: str) -> t
     return ok_host and ok_gpu, info
 
 
-def capacity_limits(sc: Scenario, placement: str, dev: Devices, mem: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """Largest context (at this batch) and largest batch (at this context) that fit."""
+def kv_room_bytes(placement: str, dev: Devices, mem: dict[str, dict[str, float]]) -> float:
+    """Bytes left for the KV cache where it lives, after the weights there and the reserves."""
     kv_dev = "host" if dev.unified else device_of("attention", placement, dev.unified)
     weights = sum(v for d in mem.values() for k, v in d.items() if k != "kv_cache") if dev.unified else \
         sum(v for k, v in mem[kv_dev].items() if k != "kv_cache")
-    if kv_dev == "host" or dev.unified:
+    if kv_dev == "host":
         usable = dev.host_capacity - max(HOST_RESERVE_MIN_GB * GB, HOST_RESERVE_FRAC * dev.host_capacity)
     else:
         usable = dev.gpu_capacity * (1 - GPU_RESERVE_FRAC)
+    return usable - weights
+
+
+def capacity_limits(sc: Scenario, placement: str, dev: Devices, mem: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Largest context (at this batch) and largest batch (at this context) that fit."""
     per_token = sc.model.kv_bytes_per_token(sc.kv_dtype_bytes)
-    room = usable - weights
+    room = kv_room_bytes(placement, dev, mem)
     if room <= 0:
         return {"max_context": 0, "max_batch": 0, "kv_bytes_per_token": per_token}
     if per_token <= 0:  # every layer linear attention: no cache grows with the context

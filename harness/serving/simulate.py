@@ -65,7 +65,6 @@ class Trace:
     preemptions: int
     iterations: int
     max_kv_tokens: int
-    busy_s: float  # time some request was running
 
 
 def _pages(tokens: int, block: int) -> int:
@@ -140,7 +139,7 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
     waiting: deque[_Seq] = deque()
     running: list[_Seq] = []
     done: dict[int, _Seq] = {}
-    t, free, order, preemptions, iterations, busy, max_kv = 0.0, total_pages, 0, 0, 0, 0.0, 0
+    t, free, order, preemptions, iterations, max_kv = 0.0, total_pages, 0, 0, 0, 0
     while True:
         finished = [s for s in running if s.generated >= s.req.output_len]
         if finished:
@@ -173,7 +172,6 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
                     seq.pages = _pages(seq.kv, cfg.block_size)
                 free -= used
                 t += float(dts[-1])
-                busy += float(dts[-1])
                 iterations += len(dts)
                 max_kv = max(max_kv, (total_pages - free) * cfg.block_size)
                 continue
@@ -231,7 +229,6 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
         p_ctx = sum((s.kv + n / 2) * n for s, n in chunks) / p_tokens if p_tokens else 0.0
         dt = step_time(n_dec * (2 if mtp_acceptance else 1), ctx, p_tokens, p_ctx)
         t += dt
-        busy += dt
         iterations += 1
         if iterations > MAX_ITERATIONS:
             raise HarnessError("the simulation ran past 20 million iterations — fewer --requests or shorter outputs")
@@ -253,4 +250,4 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
                  finishes=tuple(s.token_times[-1] for s in seqs), input_lens=tuple(s.req.input_len for s in seqs),
                  output_lens=tuple(s.req.output_len for s in seqs),
                  token_times=tuple(tuple(s.token_times) for s in seqs), preemptions=preemptions,
-                 iterations=iterations, max_kv_tokens=max_kv, busy_s=busy)
+                 iterations=iterations, max_kv_tokens=max_kv)
