@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.app.api import predict_on  # noqa: E402
 from harness.app.serve import serve_on  # noqa: E402
+from harness.hardware.machine import GpuSpec, Machine  # noqa: E402
 from harness.app.validate import validate  # noqa: E402
 from harness.calibration.fitfile import default_engines, load_fit, serving_tp_scale  # noqa: E402
 from harness.calibration.rows import holdout_path  # noqa: E402
@@ -102,14 +103,54 @@ def serving() -> str:
                    input_len=512, output_len=512, requests=16)
     users = ", ".join(f"{p['concurrency']} users: {1000 / p['median_tpot_ms']:.1f} tok/s each"
                       for p in box["sweep"])
+    day6 = deepseek_day6()
     return "\n".join([
         "```", "$ moebench " + " ".join(args), *table, "```", "",
-        f"- **An 8-GPU box against the ~4k tok/s vendors claim**: 8×H20 (141 GB) serving DeepSeek-V3 FP8 to 64 "
+        day6,
+        f"- **An 8-GPU box against the ~4k tok/s vendors claim**: 8×H20 (96 GB) serving DeepSeek-V3 FP8 to 64 "
         f"users (1,024 in / 1,024 out): {h20['total_token_throughput']:,.0f} tok/s input + output, "
-        f"{h20['output_throughput']:,.0f} output, {1000 / h20['median_tpot_ms']:.1f} tok/s per user.",
+        f"{h20['output_throughput']:,.0f} output, {1000 / h20['median_tpot_ms']:.1f} tok/s per user, bound by "
+        f"{h20['bottleneck']}: the FP8 weights leave room for {h20['kv_capacity_tokens']:,} tokens of KV cache, "
+        f"which tensor parallelism keeps on every GPU (MLA), so requests queue and are preempted.",
         f"- **The appliance's concurrency** (dual EPYC 9355 + RTX 5090D, its own engine, Q4_K_M, 512 in / 512 out): "
         f"{users}; its engine's batching beyond one user is a placeholder (no published multi-user figure).",
     ]) + "\n"
+
+
+# DeepSeek's day-6 overview (harness/data/calibration/serving.csv row DSK-DAY6-01): a serving unit
+# of 4 prefill + 18 decode H800 nodes; 56.3% of input tokens hit the KV cache on disk; ~73.7k input
+# tok/s per prefill node (cache hits included) and ~14.8k output tok/s per decode node, so prompts
+# carry about 1.1 input tokens per output token; the average KV length per output token is 4,989:
+# input + output/2 = 4,989 with input = 1.1 × output gives 3,430 in / 3,118 out.
+DAY6_IN, DAY6_OUT, DAY6_HIT = 3430, 3118, 0.563
+DAY6_PER_RANK = (16, 32, 48, 64, 96, 128, 192, 256)
+DAY6_TTFT_MS = 5000  # a chat service's first token within seconds: the load stops where prefill queues
+
+
+def deepseek_day6() -> str:
+    """The largest load at which the simulated unit still gives each user ≥ 20 tok/s (DeepSeek: 20-22)
+    with a median TTFT under DAY6_TTFT_MS."""
+    unit = Machine(name="4 + 18 nodes x 8 H800", source="DeepSeek day 6", nodes=22, interconnect_gbs=400,
+                   gpus=(GpuSpec(model="H800", count=8, memory_gb=80, bandwidth_gbs=3350, bf16_tflops=989.0),))
+    best = None
+    for per in DAY6_PER_RANK:
+        r = serve_on(unit, engine="sglang", concurrency=per * 144, input_len=DAY6_IN, output_len=DAY6_OUT,
+                     disaggregate="4:18", prefix_hit=DAY6_HIT, requests=per * 144 * 2)
+        if 1000 / r["median_tpot_ms"] < 20 or r["median_ttft_ms"] > DAY6_TTFT_MS:
+            break
+        best = (per, r)
+    if best is None:
+        return "- **DeepSeek's day-6 serving unit**: no load gives each user 20 tok/s in the simulation.\n"
+    per, r = best
+    decode_node = r["output_throughput"] / 18
+    prefill_node = r["request_throughput"] * DAY6_IN / 4
+    return (f"- **DeepSeek's day-6 serving unit** (4 prefill + 18 decode nodes of 8×H800, expert parallel, "
+            f"{DAY6_IN:,} in / {DAY6_OUT:,} out, {DAY6_HIT:.1%} prefix-cache hits, as the overview states), at the "
+            f"most users that keep ≥ 20 tok/s each and a median TTFT under {DAY6_TTFT_MS / 1000:g} s: at "
+            f"{per} users per decode GPU each gets {1000 / r['median_tpot_ms']:.1f} tok/s (DeepSeek: 20-22); "
+            f"{decode_node:,.0f} output tok/s per decode node (DeepSeek: ~14.8k) and {prefill_node:,.0f} input "
+            f"tok/s per prefill node, cache hits included (DeepSeek: ~73.7k); median TTFT "
+            f"{r['median_ttft_ms'] / 1000:.1f} s.")
 
 
 GENERATORS: dict[str, Callable[[], str]] = {"predict-example": predict_example, "accuracy": accuracy,

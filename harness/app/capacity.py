@@ -16,7 +16,8 @@ from harness.workload.scenario import Scenario
 
 def simulated_users(machine: Machine, sc: Scenario, engines: EngineSet, target_tps: float) -> dict[str, Any] | None:
     """Users served at ``target_tps`` each, from the simulator (prompt ``sc.prompt`` tokens, answers
-    filling the context); None where the simulator does not apply (multi-node) or nothing fits."""
+    filling the context); None where the simulator does not apply or nothing fits. A cluster is
+    simulated as one expert-parallel group (one rank, its share of the users)."""
     try:
         setup = serving_setup(machine, sc, engines)
     except HarnessError:
@@ -31,7 +32,7 @@ def simulated_users(machine: Machine, sc: Scenario, engines: EngineSet, target_t
 def with_simulated_users(machine: Machine, sc: Scenario, engines: EngineSet, prediction: dict[str, Any],
                          target_tps: float) -> dict[str, Any]:
     """The prediction with ``users_at_target`` from the simulator where it applies."""
-    if not prediction.get("fits") or prediction.get("placement") == "multi-node":
+    if not prediction.get("fits"):
         return prediction
     fixed = replace(sc, placement=prediction["placement"], engine=prediction["engine"])
     users = simulated_users(machine, fixed, engines, target_tps)

@@ -15,7 +15,8 @@ from harness.perf.prediction import MTP_ACCEPTANCE
 from harness.perf.engines import EngineSet
 from harness.serving.eras import EARLY, parse_version
 from harness.serving.point import serve_point
-from harness.serving.workload import Load
+from harness.serving.deployment import parse_disaggregate
+from harness.serving.workload import Load, parse_len_shape
 from harness.workload.quant import parse_quant
 from harness.workload.scenario import Scenario
 
@@ -37,11 +38,22 @@ def parse_engine(text: str, engines: EngineSet) -> tuple[str, str | None]:
 
 def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str = "fp8", engine: str = "auto",
              placement: str = "auto", concurrency: int | None = None, rate: float | None = None,
-             input_len: int = 1024, output_len: int = 1024, len_ratio: float = 1.0, requests: int | None = None,
+             input_len: int = 1024, output_len: int = 1024, len_ratio: float = 1.0, len_dist: str | None = None,
+             requests: int | None = None,
              kv_dtype_bytes: float = 2.0, seed: int = 0, slo_ttft_ms: float | None = None,
              slo_tpot_ms: float | None = None, sweep: Sequence[int] = (), max_running: int | None = None,
-             token_budget: int | None = None, tensor_parallel: int | None = None, mtp: bool = False) -> dict[str, Any]:
-    """Simulate serving; with ``sweep``, one point per concurrency (closed loop)."""
+             token_budget: int | None = None, tensor_parallel: int | None = None, mtp: bool = False,
+             expert_parallel: bool = False, disaggregate: str | None = None,
+             prefix_hit: float = 0.0) -> dict[str, Any]:
+    """Simulate serving; with ``sweep``, one point per concurrency (closed loop). ``len_dist`` (fixed,
+    uniform:R, lognormal:S, sharegpt) overrides ``len_ratio``."""
+    len_sigma = 0.0
+    if len_dist is not None:
+        len_ratio, len_sigma = parse_len_shape(len_dist)
+    pd = parse_disaggregate(disaggregate)
+    if expert_parallel and tensor_parallel:
+        raise HarnessError("--expert-parallel spreads the model over every GPU as data-parallel attention ranks: "
+                           "give it without --tensor-parallel")
     engines = default_engines()
     name, version = parse_engine(engine, engines)
     check_scenario_numbers(context=input_len + output_len, prompt=input_len, batch=1, kv_dtype_bytes=kv_dtype_bytes)
@@ -58,10 +70,13 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
     m = load_machine(machine) if isinstance(machine, str) else machine
     sc = Scenario(model=load_model_arg(model), quant=parse_quant(quant), engine=name, placement=placement,
                   context=input_len + output_len, prompt=input_len, kv_dtype_bytes=kv_dtype_bytes)
+    mtp_ok = mtp and bool(sc.model.params.get("mtp"))
     setup = serving_setup(m, sc, engines, version=version, tensor_parallel=tensor_parallel, max_running=max_running,
-                          token_budget=token_budget)
+                          token_budget=token_budget, expert_parallel=expert_parallel, disaggregate=pd,
+                          speculative=mtp_ok)
     step, cfg, latency, era, k = setup.step, setup.scheduler, setup.request_latency_s, setup.era, setup.constants
-    mtp_ok = mtp and step.engine.mtp and bool(sc.model.params.get("mtp"))
+    dep = setup.deployment
+    mtp_ok = mtp_ok and step.engine.mtp
     acceptance = MTP_ACCEPTANCE if mtp_ok else 0.0
     batch1 = 1 / step.time(1, input_len)
     if slo_tpot_ms is not None and slo_tpot_ms < 1000 / batch1 * 0.999:
@@ -72,28 +87,44 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
     for c in points:
         n = requests or max(100, 4 * (c or 0))
         load = Load(input_len=input_len, output_len=output_len, concurrency=c, rate=rate if c is None else None,
-                    requests=n, len_ratio=len_ratio, seed=seed)
-        results.append(serve_point(step, load.check(), cfg, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms,
-                                   request_latency_s=latency, mtp_acceptance=acceptance))
+                    requests=n, len_ratio=len_ratio, len_sigma=len_sigma, prefix_hit=prefix_hit, seed=seed)
+        point = serve_point(step, load.check(), cfg, slo_ttft_ms=slo_ttft_ms, slo_tpot_ms=slo_tpot_ms,
+                            request_latency_s=latency, mtp_acceptance=acceptance, prefill_pool=dep.prefill_pool())
+        nodes = dep.prefill_nodes + dep.decode_nodes
+        point["output_throughput_per_node"] = point["output_throughput"] / nodes
+        point["output_throughput_per_gpu"] = point["output_throughput"] / (nodes * dep.gpus_per_node)
+        results.append(point)
     constants = (f"serving constants fitted on the published serving rows (harness/data/serving_fit.json): "
                  f"{k.request_latency_s * 1000:.0f} ms from send to scheduler, prefill compute ×{k.prefill_scale:g}, "
                  + (f"the whole step ×{k.early_step_scale:g} for an early-2025 build" if era == EARLY else
                     f"the tensor-parallel floor ×{k.current_tp_scale:g} for a current SGLang build (in the engine "
-                    "profile, as predict uses it)")) if k else ""
+                    "profile, as predict uses it)")
+                 + f", {k.seq_overhead_us:g} µs per step for each request beyond the first"
+                 + (f", {k.ep_overlap:.0%} of the shorter of computation and all-to-all hidden"
+                    if step.placement == "expert-parallel" else "")) if k else ""
     assumptions = [
         f"placement {step.placement}, engine {step.engine.name}, {era} era" + (
             f" (version {version})" if version else " (no version given: a current build assumed)"),
         constants or "no serving constants for this engine: the step-time model as predict uses it",
         f"scheduler: {cfg.source}",
         *([f"{step.replicas} replicas of tensor parallel {m.gpu_count // step.replicas} behind a router, the load split "
-           "evenly; throughputs are the node's"] if step.replicas > 1 else []),
+           "evenly; throughputs are the node's"] if step.replicas > 1 and step.placement != "expert-parallel" else []),
+        *([f"layout: {dep.layout}; {step.replicas} data-parallel attention ranks share the load evenly; throughputs are "
+           "the whole deployment's (per node and per GPU beside them)"] if step.placement == "expert-parallel" else []),
+        *([f"prefill/decode disaggregated: prompts prefilled in arrival order on {dep.prefill_nodes} node(s), the KV "
+           f"cache sent to the decode pool at {dep.transfer_s_per_token * 1e6:.1f} µs per prompt token"]
+          if dep.prefill else []),
+        *([f"prefix cache: {prefix_hit:.0%} of each prompt is cached and not prefilled (its KV pages still held)"]
+          if prefix_hit else []),
+        *([f"lengths log-normal (sigma {len_sigma:g}) around means of {input_len} in / {output_len} out, cut at 8× "
+           "the mean (the shape is a placeholder: no dataset histogram ships)"] if len_sigma else []),
         f"KV cache: {step.kv_capacity_tokens:,} tokens fit beside the weights; a full cache preempts the latest "
         "request, which is prefilled again (vLLM's recompute)",
         "closed loop: each client sends its next request when its last completes (benchmark_serving "
         "--max-concurrency)" if rate is None else "open loop: Poisson arrivals (request_rate)",
         "step time: the batch-1 decode model evaluated for each iteration's batch (experts touched by its tokens, "
-        "KV read at its contexts, prefill chunks at the GEMM rate); small-batch expert GEMM efficiency, scheduler "
-        "overhead between steps and engine eras are not modelled yet",
+        "KV read at its contexts, prefill chunks at the GEMM rate, a fitted cost per request in the batch); "
+        "small-batch expert GEMM efficiency and expert load imbalance are not modelled",
         *([f"multi-token prediction: each step verifies two tokens per request and keeps 1 + {acceptance} on "
             "average (DeepSeek-V3 report §5.4.3)"] if mtp_ok else
           [f"--mtp ignored: {step.engine.name} or {sc.model.id} has no multi-token prediction"] if mtp else []),
@@ -101,7 +132,7 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
     ]
     base = {"machine": m.name, "model": sc.model.id, "quant": sc.quant.name, "engine": step.engine.name,
             "engine_version": version, "placement": step.placement, "input_len": input_len, "output_len": output_len,
-            "batch1_tokens_per_s": batch1, "kv_capacity_tokens": step.kv_capacity_tokens,
+            "batch1_tokens_per_s": batch1, "layout": dep.layout, "nodes": dep.prefill_nodes + dep.decode_nodes, "kv_capacity_tokens": step.kv_capacity_tokens,
             "max_running": cfg.max_running, "token_budget": cfg.token_budget, "assumptions": assumptions}
     if sweep:
         return base | {"sweep": results}

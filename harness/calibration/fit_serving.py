@@ -2,7 +2,7 @@
 
     python -m harness.calibration.fit_serving
 
-Four constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
+Six constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
 on log(simulated / measured) of output throughput, TPOT and TTFT over every usable row):
 - ``request_latency_s``: time from a request's send to the scheduler (HTTP, tokenising, queues);
 - ``prefill_scale``: prefill compute time of a tensor-parallel node relative to the GEMM share the
@@ -10,7 +10,11 @@ on log(simulated / measured) of output throughput, TPOT and TTFT over every usab
 - ``early_step_scale``: the whole step of an early-2025 build relative to the model;
 - ``current_tp_scale``: the tensor-parallel floor of current SGLang builds relative to the one
   derived from vLLM's July 2025 figure (every usable current-era row is SGLang); the engine profiles
-  carry it (``fitfile.default_engines``), so ``predict`` and ``serve`` agree.
+  carry it (``fitfile.default_engines``), so ``predict`` and ``serve`` agree;
+- ``ep_overlap``: the share of the shorter of an expert-parallel rank's computation and its
+  all-to-all that two micro-batches hide;
+- ``seq_overhead_us``: per decoding request beyond the first, per step (scheduling, sampling and
+  output processing the GPU waits on; one request's share is in the batch-1 floors already).
 Leave-one-source-out: each source group's rows are predicted by constants fitted without them.
 """
 
@@ -18,8 +22,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -29,24 +35,27 @@ from harness.calibration.fitfile import raw_engines, serving_fit_path, with_tp_s
 from harness.calibration.serving_rows import ServingCase, load_serving_cases
 from harness.errors import HarnessError
 from harness.fsutil import atomic_write_text
-from harness.perf.batch import StepModel, step_model
+
+from harness.perf.ep_batch import EpStepModel
+from harness.serving.deployment import Deployment, Step, deployment
 from harness.perf.engines import EngineSet
 from harness.serving.eras import EARLY, era_of
 from harness.hardware.machine import Machine
-from harness.serving.metrics import serving_metrics
-from harness.serving.scheduler import SchedulerConfig, scheduler_for
-from harness.serving.simulate import simulate
+from harness.serving.scheduler import SchedulerConfig, per_rank, scheduler_for
+from harness.serving.point import serve_point
+from harness.serving.simulate import PrefillPool
 from harness.serving.workload import Load
 from harness.workload import load_model
 from harness.workload.quant import parse_quant
 from harness.workload.scenario import Scenario
 
 SCHEMA_VERSION = 1
-MAX_REQUESTS = 2000  # per row (every row states fewer), in fitting and in scoring alike
+MAX_REQUESTS = 2000  # per simulated instance (every row states fewer), in fitting and in scoring alike
 HUBER = math.log(1.5)
 BOUNDS = {"request_latency_s": (0.0, 0.5), "prefill_scale": (0.5, 20.0), "early_step_scale": (0.5, 5.0),
-          "current_tp_scale": (0.05, 2.0)}
-NEUTRAL = {"request_latency_s": 0.0, "prefill_scale": 1.0, "early_step_scale": 1.0, "current_tp_scale": 1.0}
+          "current_tp_scale": (0.05, 2.0), "ep_overlap": (0.0, 1.0), "seq_overhead_us": (0.0, 500.0)}
+NEUTRAL = {"request_latency_s": 0.0, "prefill_scale": 1.0, "early_step_scale": 1.0, "current_tp_scale": 1.0,
+           "ep_overlap": 1.0, "seq_overhead_us": 0.0}
 
 
 @dataclass(frozen=True)
@@ -55,10 +64,16 @@ class ServingConstants:
     prefill_scale: float = 1.0
     early_step_scale: float = 1.0
     current_tp_scale: float = 1.0
+    ep_overlap: float = 1.0
+    seq_overhead_us: float = 0.0
 
-    def apply(self, step: StepModel, era: str) -> StepModel:
+    def apply(self, step: Step, era: str) -> Step:
         """The step model of a build of this era with the constants in (the tensor-parallel scale is
         already in the engine profiles the step was built from)."""
+        step = replace(step, seq_overhead_s=self.seq_overhead_us * 1e-6)
+        if isinstance(step, EpStepModel):  # its GEMM share is the expert-parallel one: no prefill scale
+            step = replace(step, overlap=self.ep_overlap)
+            return replace(step, step_scale=self.early_step_scale) if era == EARLY else step
         if era == EARLY:
             return replace(step, prefill_scale=self.prefill_scale, step_scale=self.early_step_scale)
         return replace(step, prefill_scale=self.prefill_scale)
@@ -79,46 +94,73 @@ def default_serving_constants() -> ServingConstants:
                            "`python -m harness.calibration.fit_serving`") from None
 
 
-SERVING_ENGINES = ("vllm", "sglang")  # the engines the serving constants apply to
+SERVING_ENGINES = ("vllm", "sglang", "tensorrt-llm")  # the engines the serving constants apply to
 
 
 @dataclass(frozen=True)
 class ServingSetup:
     """Everything a simulation of one machine and scenario needs besides the load."""
 
-    step: StepModel
+    deployment: Deployment
     scheduler: SchedulerConfig
     request_latency_s: float
     era: str
     constants: ServingConstants | None  # None: the engine has no serving constants
 
+    @property
+    def step(self) -> Step:
+        """The decode instance the simulator iterates."""
+        return self.deployment.decode
+
 
 def serving_setup(machine: Machine, sc: Scenario, engines: EngineSet, *, version: str | None = None,
                   tensor_parallel: int | None = None, max_running: int | None = None,
-                  token_budget: int | None = None) -> ServingSetup:
-    """The step model with the shipped serving constants of its engine and era, and the engine's
-    scheduler limits on this machine."""
-    step = step_model(machine, sc, engines, tensor_parallel=tensor_parallel)
+                  token_budget: int | None = None, expert_parallel: bool = False,
+                  disaggregate: tuple[int, int] | None = None, speculative: bool = False) -> ServingSetup:
+    """The deployment's step models with the shipped serving constants of its engine and era, and the
+    engine's scheduler limits on this machine."""
+    dep = deployment(machine, sc, engines, tensor_parallel=tensor_parallel, expert_parallel=expert_parallel,
+                     disaggregate=disaggregate)
+    step = dep.decode
     era = era_of(step.engine.name, version)
     k = default_serving_constants() if step.engine.name in SERVING_ENGINES else None
     gpu_mem = machine.gpus[0].memory_gb if machine.gpus and step.placement != "cpu" else None
-    cfg = scheduler_for(step.engine.name, gpu_mem, max_running=max_running, token_budget=token_budget)
-    return ServingSetup(k.apply(step, era) if k else step, cfg, k.request_latency_s if k else 0.0, era, k)
+    cfg = scheduler_for(step.engine.name, gpu_mem, max_running=max_running, token_budget=token_budget,
+                        speculative=speculative)
+    if isinstance(step, EpStepModel):
+        cfg = per_rank(cfg, step.engine.name, step.ranks, explicit=speculative or max_running is not None)
+    if k:
+        dep = dep.with_steps(lambda s: k.apply(s, era))
+    return ServingSetup(dep, cfg, k.request_latency_s if k else 0.0, era, k)
 
 
-def case_step(case: ServingCase, engines: EngineSet) -> StepModel:
+def case_step(case: ServingCase, engines: EngineSet) -> Deployment:
+    """The row's deployment: every GPU it names tensor-parallel, or its expert-parallel and
+    disaggregated layout."""
     sc = Scenario(model=load_model(case.model_id), quant=parse_quant(case.quant), engine=case.engine, placement="gpu",
                   context=case.input_len + case.output_len, prompt=case.input_len)
-    return step_model(case.machine, sc, engines, tensor_parallel=case.machine.gpu_count)
+    return deployment(case.machine, sc, engines, tensor_parallel=case.machine.gpu_count,
+                      expert_parallel=case.expert_parallel, disaggregate=case.disaggregate)
 
 
-def run_case(case: ServingCase, step: StepModel, k: ServingConstants) -> dict[str, Any]:
-    """The simulated benchmark of one row with the constants applied."""
-    st = k.apply(step, era_of(case.engine, case.engine_version))
-    cfg = scheduler_for(st.engine.name, case.machine.gpus[0].memory_gb)
+def run_case(case: ServingCase, dep: Deployment, k: ServingConstants) -> dict[str, Any]:
+    """The simulated benchmark of one row with the constants applied: a decode-only test has its
+    prompts arrive prefilled; speculative decoding verifies the row's draft tokens."""
+    era = era_of(case.engine, case.engine_version)
+    dep = dep.with_steps(lambda s: k.apply(s, era))
+    cfg = scheduler_for(dep.decode.engine.name, case.machine.gpus[0].memory_gb, speculative=case.draft_tokens > 0)
+    if isinstance(dep.decode, EpStepModel):
+        cfg = per_rank(cfg, dep.decode.engine.name, dep.decode.ranks, explicit=case.draft_tokens > 0)
+    if case.max_running:
+        cfg = replace(cfg, max_running=case.max_running)
+    elif case.prefill_free and case.concurrency:  # a decode test at a stated batch per GPU ran that batch
+        cfg = replace(cfg, max_running=max(cfg.max_running, -(-case.concurrency // dep.decode.replicas)))
     load = Load(input_len=case.input_len, output_len=case.output_len, concurrency=case.concurrency, rate=case.rate,
-                requests=min(case.requests, MAX_REQUESTS), len_ratio=case.len_ratio)
-    return serving_metrics(simulate(st.time, load, cfg, st.kv_capacity_tokens, request_latency_s=k.request_latency_s))
+                requests=min(case.requests, MAX_REQUESTS * dep.decode.replicas), len_ratio=case.len_ratio,
+                len_sigma=case.len_sigma)
+    pool = PrefillPool(lambda n: 0.0, 0.0, 0.0) if case.prefill_free else dep.prefill_pool()
+    return serve_point(dep.decode, load, cfg, request_latency_s=0.0 if case.prefill_free else k.request_latency_s,
+                       mtp_acceptance=case.accepted, draft_tokens=max(1, case.draft_tokens), prefill_pool=pool)
 
 
 def ratios(case: ServingCase, sim: dict[str, Any]) -> dict[str, float]:
@@ -141,13 +183,13 @@ Cases = Sequence[ServingCase]
 
 
 @lru_cache(maxsize=64)
-def _steps(scale: float, ids: tuple[str, ...]) -> tuple[StepModel, ...]:
+def _steps(scale: float, ids: tuple[str, ...]) -> tuple[Deployment, ...]:
     engines = with_tp_scale(raw_engines(), scale)
     by_id = {c.id: c for c in _usable_cases()}
     return tuple(case_step(by_id[i], engines) for i in ids)
 
 
-def _pairs(values: dict[str, float], cases: Cases) -> list[tuple[ServingCase, StepModel]]:
+def _pairs(values: dict[str, float], cases: Cases) -> list[tuple[ServingCase, Deployment]]:
     return list(zip(cases, _steps(values["current_tp_scale"], tuple(c.id for c in cases))))
 
 
@@ -173,6 +215,8 @@ def fit(cases: Cases, start: dict[str, float] | None = None,
                 trial = dict(values)
                 if name == "request_latency_s":
                     trial[name] = min(hi, max(lo, values[name] + direction * 0.1 * steps[name]))
+                elif name == "seq_overhead_us":  # from zero: linear steps of up to 50 µs
+                    trial[name] = min(hi, max(lo, values[name] + direction * 100 * steps[name]))
                 else:
                     trial[name] = min(hi, max(lo, values[name] * math.exp(direction * steps[name])))
                 val = loss(trial, cases)
@@ -222,16 +266,24 @@ def _usable_cases() -> tuple[ServingCase, ...]:
     return tuple(out)
 
 
+def _fold(source: str, start: dict[str, float]) -> list[dict[str, Any]]:
+    """One leave-one-source-out fold: the source's rows scored by constants fitted on the others."""
+    cases = list(_usable_cases())
+    return scores([c for c in cases if c.source == source],
+                  fit([c for c in cases if c.source != source], start=start, sweeps=4))
+
+
 def main(argv: list[str] | None = None) -> int:
     cases = list(_usable_cases())
     print(f"{len(cases)} usable rows; fitting", file=sys.stderr)
     values = fit(cases)
     loso: list[dict[str, Any]] = []
-    for source in sorted({c.source for c in cases}):
-        train = [c for c in cases if c.source != source]
-        test = [c for c in cases if c.source == source]
-        print(f"leave out {source} ({len(test)} rows)", file=sys.stderr)
-        loso += scores(test, fit(train, start=values))
+    sources = sorted({c.source for c in cases})
+    workers = max(1, min(len(sources), os.cpu_count() or 1))
+    with ProcessPoolExecutor(workers) as pool:  # the folds are independent: one per core
+        for source, rows in zip(sources, pool.map(_fold, sources, [values] * len(sources))):
+            print(f"left out {source} ({len(rows)} rows)", file=sys.stderr)
+            loso += rows
     doc = {
         "schema_version": SCHEMA_VERSION, "generated_by": "python -m harness.calibration.fit_serving",
         "parameters": {name: {"value": v, "status": "fitted", "bounds": list(BOUNDS[name])} for name, v in values.items()},

@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 GGML = ("llama.cpp", "ik_llama.cpp")
-GPU_ENGINES = ("llama.cpp", "ik_llama.cpp", "vllm", "sglang", "ktransformers", "xingyun")
+GPU_ENGINES = ("llama.cpp", "ik_llama.cpp", "vllm", "sglang", "tensorrt-llm", "ktransformers", "xingyun")
 KT = ("ktransformers", "xingyun")
-VLLM = ("vllm", "sglang")
+# the datacenter serving engines: CUDA-graph decode over tensor/expert-parallel GPUs with the same
+# kernel families (FlashMLA/FlashInfer attention, DeepGEMM/CUTLASS grouped GEMMs); no batch-1
+# calibration row runs SGLang or TensorRT-LLM, so they share vLLM's fitted decode terms
+VLLM = ("vllm", "sglang", "tensorrt-llm")
 
 
 @dataclass(frozen=True)
@@ -191,5 +194,9 @@ TRAITS: dict[str, Traits] = {
     "sglang": Traits("tensor", True, (
         "SGLang: expert parallel (DeepEP), MTP; decode GPU terms taken from the vLLM fit (no batch-1 SGLang "
         "row); prefill GEMMs at {gpu_flops_frac:g} of rated BF16 FLOP/s (row sglang_96xh100_ep)")),
+    "tensorrt-llm": Traits("tensor", True, (
+        "TensorRT-LLM (PyTorch backend, trtllm-serve): tensor/expert parallel, attention DP, MTP; decode GPU terms "
+        "and the tensor-parallel floor taken from the vLLM fit (no batch-1 TensorRT-LLM row: a placeholder "
+        "by kinship); prefill GEMMs at {gpu_flops_frac:g} of rated BF16 FLOP/s (row sglang_96xh100_ep)")),
 }
 ENGINE_ORDER = tuple(TRAITS)

@@ -20,15 +20,19 @@ from harness.errors import HarnessError
 from harness.fsutil import read_bounded_bytes
 from harness.hardware.gpu_sheet import sheet_for
 from harness.hardware.machine import GpuSpec, Machine
+from harness.serving.workload import SHAREGPT_INPUT_MEAN, SHAREGPT_OUTPUT_MEAN, SHAREGPT_SIGMA
 
 MAX_BYTES = 16 * 1024 * 1024
 _QUANTS = (("nvfp4", "nvfp4"), ("mxfp4", "mxfp4"), ("fp8", "fp8"), ("bf16", "bf16"), ("int4", "int4"))
-_ENGINES = (("sglang", "sglang"), ("vllm", "vllm"))
-_SKIP = (("pd-disagg", "prefill/decode disaggregation is not simulated yet"),
-         ("1p1d", "prefill/decode disaggregation is not simulated yet"),
-         ("decode-only", "a decode-only test (prefill assumed free) is not simulated yet"),
-         ("eagle", "speculative decoding (EAGLE) is not simulated yet"), ("mtp", "MTP is not simulated yet"),
+_ENGINES = (("sglang", "sglang"), ("vllm", "vllm"), ("tensorrt-llm", "tensorrt-llm"), ("trt-llm", "tensorrt-llm"),
+            ("trtllm", "tensorrt-llm"))
+_SKIP = (("prefill-only", "a prefill-only test: output throughput and TPOT are not measured"),
+         ("simulated mtp", "MTP simulated by slowing attention: not a configuration an engine runs"),
          ("hybrid", "CPU/GPU hybrid serving rows give no lengths or load to simulate"))
+# DeepSeek-V3 report §5.4.3: the second token's acceptance rate is 85-90%; a chain of n MTP steps is
+# taken as accepting each next token with the same probability, independently (a derived figure:
+# rows that state their accept length use theirs).
+MTP_STEP_ACCEPTANCE = 0.85
 
 
 @dataclass(frozen=True)
@@ -42,9 +46,16 @@ class ServingCase:
     quant: str = ""
     engine: str = ""
     engine_version: str | None = None
+    expert_parallel: bool = False  # data-parallel attention + expert parallelism
+    disaggregate: tuple[int, int] | None = None  # (prefill nodes, decode nodes)
+    prefill_free: bool = False  # a decode-only test: prompts arrive prefilled
+    max_running: int | None = None  # a running-request limit the row states (per rank)
+    draft_tokens: int = 0  # speculative decoding: tokens drafted and verified per step
+    accepted: float = 0.0  # of which accepted on average
     input_len: int = 0
     output_len: int = 0
     len_ratio: float = 1.0
+    len_sigma: float = 0.0
     concurrency: int | None = None
     rate: float | None = None
     requests: int = 0
@@ -56,8 +67,11 @@ class ServingCase:
 
 
 def _lead(text: str) -> float | None:
-    m = re.match(r"\s*~?([0-9][0-9,]*(?:\.[0-9]+)?)", text or "")
-    return float(m.group(1).replace(",", "")) if m else None
+    """The number a cell starts with; ``1K`` is 1024 (benchmark lengths are powers of two)."""
+    m = re.match(r"\s*~?([0-9][0-9,]*(?:\.[0-9]+)?)(\s*[kK]\b)?", text or "")
+    if not m:
+        return None
+    return float(m.group(1).replace(",", "")) * (1024 if m.group(2) else 1)
 
 
 def _stat(text: str, metric: str = "") -> tuple[float | None, str]:
@@ -85,12 +99,18 @@ def to_case(row: dict[str, str]) -> ServingCase:
         if key in text:
             return _not(row, why)
     hw = row.get("hardware", "").split(";")[0]
+    par = row.get("parallelism", "").lower()
+    layout = _layout(row, hw, par)
+    if isinstance(layout, str):
+        return _not(row, layout)
+    nodes, per_node, gpu_name, ep, pd, prefill_free = layout
     count = re.match(r"\s*(\d+)\s*x\s+(.*)", hw)
-    tp = re.search(r"\btp(\d+)", row.get("parallelism", "").lower())
-    if re.search(r"nodes?\s*x|cluster", hw.lower()):
-        return _not(row, "several nodes: multi-node serving is not simulated yet")
-    gpus = int(tp.group(1)) if tp else (int(count.group(1)) if count else 1)
-    sheet = sheet_for(count.group(2) if count else hw)
+    tp = re.search(r"\btp(\d+)", par)
+    if nodes == 1 and not ep:
+        gpus = int(tp.group(1)) if tp else (int(count.group(1)) if count else 1)
+    else:
+        gpus = per_node
+    sheet = sheet_for(gpu_name)
     if sheet is None:
         return _not(row, f"GPU {hw!r} is not in the GPU sheet")
     engine = _lookup(row.get("engine_and_version", "").lower(), _ENGINES)
@@ -101,36 +121,121 @@ def to_case(row: dict[str, str]) -> ServingCase:
     inp, out = _lead(row.get("input_len", "")), _lead(row.get("output_len", ""))
     if not model or not quant:
         return _not(row, "model or quant not in the catalog")
+    sigma = 0.0
+    if "sharegpt" in (row.get("input_len", "") + row.get("output_len", "")).lower():
+        inp, out, sigma = _sharegpt_means(row)
     if not inp or not out:
-        return _not(row, "lengths follow a dataset (ShareGPT, tool calls) whose distribution is not in the row")
+        return _not(row, "lengths follow a dataset (tool calls, production traffic) whose distribution is not in the row")
     conc_text = row.get("concurrency", "")
     burst = re.match(r"\s*unbounded:\s*(\d+)", conc_text)
     prompts = re.search(r"(\d+)\s*(?:prompts|requests)", conc_text + " " + row.get("quote", ""))
     concurrency = None if burst else _lead(conc_text)
     if not burst and not concurrency:
         return _not(row, "no concurrency stated")
+    decode_nodes = pd[1] if pd else nodes
+    per_gpu_load = re.search(r"per (?:gpu|device)", conc_text.lower())
+    if concurrency and per_gpu_load:
+        concurrency *= per_node * decode_nodes if ep or nodes > 1 else per_node
     measured = _lead(row.get("output_tok_s_aggregate", ""))
     per_gpu = _lead(row.get("output_tok_s_per_gpu", ""))
+    per_node_tps = _lead(row.get("output_tok_s_per_node", ""))
     if measured is None and per_gpu is not None:
-        measured = per_gpu * (int(count.group(1)) if count else gpus)
+        measured = per_gpu * (per_node * decode_nodes if nodes > 1 or ep else (int(count.group(1)) if count else gpus))
+    if measured is None and per_node_tps is not None:
+        measured = per_node_tps * decode_nodes
     tpot, tpot_stat = _stat(row.get("per_user_latency_ms", ""), "TPOT")
     ttft, ttft_stat = _stat(row.get("ttft_ms", ""))
     if measured is None and tpot is None:
         return _not(row, "no output throughput or TPOT figure")
     version = re.search(r"v?(\d+\.\d+(?:\.\d+)?)", row.get("engine_and_version", ""))
-    machine = Machine(name=f"{gpus}x {sheet.pattern}", source=f"serving row {row.get('id')}",
-                      gpus=(GpuSpec(model=count.group(2).strip() if count else hw.strip(), count=gpus,
-                                    memory_gb=sheet.memory_gb, bandwidth_gbs=sheet.bandwidth_gbs,
-                                    bf16_tflops=sheet.bf16_tflops),))
+    all_nodes = sum(pd) if pd else nodes
+    machine = Machine(name=f"{all_nodes} x {gpus}x {sheet.pattern}", source=f"serving row {row.get('id')}",
+                      nodes=all_nodes, gpus=(GpuSpec(model=gpu_name.strip(), count=gpus, memory_gb=sheet.memory_gb,
+                                                     bandwidth_gbs=sheet.bandwidth_gbs, bf16_tflops=sheet.bf16_tflops),))
+    draft, accepted = _speculation(row)
     n = int(burst.group(1)) if burst else (int(prompts.group(1)) if prompts else max(100, 4 * int(concurrency)))
     return ServingCase(
         id=row["id"], source=row.get("source_group", ""), usable=True, machine=machine, model_id=model, quant=quant,
-        engine=engine, engine_version=version.group(1) if version else None, input_len=int(inp), output_len=int(out),
+        engine=engine, engine_version=version.group(1) if version else None, expert_parallel=ep, disaggregate=pd,
+        prefill_free=prefill_free, draft_tokens=draft, accepted=accepted, max_running=_max_running(par), input_len=int(inp), output_len=int(out),
         # SGLang's random dataset without --random-range-ratio 1 draws lengths up to the nominal one, about
         # half of it on average (SERVING.md, "Columns"): uniform from 2% of the nominal length to all of it
-        len_ratio=0.02 if "random" in row.get("input_len", "").lower() else 1.0,
-        concurrency=None if burst else int(concurrency), rate=float("inf") if burst else None, requests=min(n, 2000),
+        len_ratio=0.02 if "random" in row.get("input_len", "").lower() else 1.0, len_sigma=sigma,
+        concurrency=None if burst else int(concurrency), rate=float("inf") if burst else None, requests=n,
         output_throughput=measured, tpot_ms=tpot, tpot_stat=tpot_stat, ttft_ms=ttft, ttft_stat=ttft_stat)
+
+
+def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool, tuple[int, int] | None, bool] | str:
+    """(nodes, GPUs per node, GPU name, expert parallel, (prefill, decode nodes) or None, prefill free),
+    or why the row's layout cannot be simulated."""
+    nodes_m = re.match(r"\s*(\d+)\s*nodes?\s*x\s*(\d+)\s*x?\s*(.*)", hw, re.IGNORECASE)
+    count = re.match(r"\s*(\d+)\s*x\s+(.*)", hw)
+    if nodes_m:
+        nodes, per_node, name = int(nodes_m.group(1)), int(nodes_m.group(2)), nodes_m.group(3)
+    elif count:
+        nodes, per_node, name = 1, int(count.group(1)), count.group(2)
+    else:
+        tp = re.search(r"\btp(\d+)", par)
+        nodes, per_node, name = 1, int(tp.group(1)) if tp else 1, hw
+    name = re.sub(r"\(.*", "", name)
+    text = par + " " + row.get("output_len", "").lower() + " " + row.get("confidence", "").lower()
+    # data-parallel attention (SGLang --enable-dp-attention, TensorRT-LLM attention DP) is the expert-parallel
+    # layout; "TP8 EP8" alone is tensor-parallel attention with the experts split, simulated as tensor parallel
+    ep = bool(re.search(r"dp[- ]?attention|attention[- ]?dp|dp\d+ attention|wide[- ]?ep", par)) or nodes > 1
+    decode_only = "decode-only" in text or "prefill assumed unlimited" in text
+    pd = None
+    if re.search(r"pd[- ]disagg|\d+p\d+d|disaggregat", par):
+        m = re.search(r"(\d+)p(\d+)d", par)
+        if decode_only or "decode instance" in hw.lower() or "decode nodes" in hw.lower():
+            # only the decode pool is measured: it alone is simulated, its prompts arriving prefilled
+            return nodes, per_node, name, True, None, True
+        if m and nodes == 1 and int(m.group(1)) + int(m.group(2)) == 2 and re.search(r"2 nodes", hw.lower()):
+            pd = (1, 1)
+        elif nodes > 1 and m:
+            pd = (int(m.group(1)), int(m.group(2))) if int(m.group(1)) + int(m.group(2)) == nodes else None
+        if pd is None:
+            nm = re.search(r"(\d+)\s*prefill nodes?\s*/\s*(\d+)\s*decode", par)
+            pd = (int(nm.group(1)), int(nm.group(2))) if nm else None
+        if pd is None and re.search(r"2 nodes", hw.lower()) and "1p1d" in par:
+            pd = (1, 1)
+        if pd is None:
+            return "prefill/decode disaggregation without its pool sizes"
+    if pd and not decode_only and pd == (1, 1) and nodes == 1:
+        nodes = 2
+    return nodes, per_node, name, ep, pd, decode_only
+
+
+def _sharegpt_means(row: dict[str, str]) -> tuple[float, float, float]:
+    """Mean prompt and output tokens of a ShareGPT run: the prompt tokens the row states per request,
+    else ShareGPT's usual mean; the output from the row's output and total throughputs, else the usual."""
+    stated = re.search(r"([0-9][0-9,]*)\s*in tokens\s*/\s*([0-9][0-9,]*)\s*req", row.get("input_len", ""))
+    inp = (float(stated.group(1).replace(",", "")) / float(stated.group(2).replace(",", "")) if stated
+           else float(SHAREGPT_INPUT_MEAN))
+    out_tps, total_tps = _lead(row.get("output_tok_s_aggregate", "")), _lead(row.get("total_tok_s", ""))
+    out = inp * out_tps / (total_tps - out_tps) if out_tps and total_tps and total_tps > out_tps else SHAREGPT_OUTPUT_MEAN
+    return round(inp), round(out), SHAREGPT_SIGMA
+
+
+def _max_running(par: str) -> int | None:
+    """``max_batch_size 128/rank`` (TensorRT-LLM) or ``max-running-requests 64`` → the per-rank limit."""
+    m = re.search(r"max[_-](?:batch[_-]size|running[_-]requests)\s*(\d+)", par)
+    return int(m.group(1)) if m else None
+
+
+def _speculation(row: dict[str, str]) -> tuple[int, float]:
+    """(tokens drafted per step, accepted of them on average) of a row with MTP or EAGLE, else (0, 0)."""
+    text = " ".join(row.get(k, "") for k in ("engine_and_version", "parallelism", "quant")).lower()
+    if not re.search(r"\bmtp\b|eagle", text):
+        return 0, 0.0
+    steps = re.search(r"(\d+)\s*steps?\b|mtp\s*(\d+)\s*layers?|draft-tokens=(\d+)", text + " " + row.get("quote", "").lower())
+    n = 1
+    if steps:
+        n = int(next(g for g in steps.groups() if g))
+        n = n - 1 if steps.group(3) else n  # draft-tokens counts the verified token too
+    accept = re.search(r"accept length:?\s*([0-9.]+)", row.get("quote", "").lower())
+    if accept:
+        return n, float(accept.group(1)) - 1
+    return n, sum(MTP_STEP_ACCEPTANCE ** i for i in range(1, n + 1))
 
 
 def serving_path() -> Path:

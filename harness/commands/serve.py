@@ -10,7 +10,6 @@ from rich.table import Table
 from harness.app.serve import serve_on
 from harness.commands._common import console, print_json
 from harness.errors import HarnessError
-from harness.serving.workload import parse_len_dist
 
 
 def register(app: typer.Typer) -> None:
@@ -48,7 +47,8 @@ def serve_cmd(
     rate: Optional[str] = typer.Option(None, "--rate", help="Open loop: Poisson arrivals, requests per second (inf: all at once)."),
     input_len: int = typer.Option(1024, "--input-len", help="Prompt tokens per request."),
     output_len: int = typer.Option(1024, "--output-len", help="Output tokens per request."),
-    len_dist: str = typer.Option("fixed", "--len-dist", help="fixed, or uniform:RATIO (lengths drawn from RATIO×len to len)."),
+    len_dist: str = typer.Option("fixed", "--len-dist", help="fixed; uniform:RATIO (lengths drawn from RATIO×len to len); lognormal:SIGMA or sharegpt (heavy-tailed around the given lengths as means; ShareGPT's are about 217 in / 200 out)."),
+    prefix_hit: float = typer.Option(0.0, "--prefix-hit", help="Share of each prompt found in the prefix cache (0 to <1): not prefilled."),
     requests: Optional[int] = typer.Option(None, "--requests", help="Requests per point (default: 4 × concurrency, at least 100)."),
     kv_bytes: float = typer.Option(2.0, "--kv-bytes", help="Bytes per KV-cache element."),
     seed: int = typer.Option(0, "--seed", help="Seed for lengths and arrivals."),
@@ -59,6 +59,8 @@ def serve_cmd(
     token_budget: Optional[int] = typer.Option(None, "--token-budget", help="Override the engine's tokens per iteration."),
     tensor_parallel: Optional[int] = typer.Option(None, "--tensor-parallel", help="GPUs per replica (default: the fastest that fits, as predict chooses; the node holds GPUs ÷ this replicas)."),
     mtp: bool = typer.Option(False, "--mtp", help="Multi-token prediction where the engine and model have it (DeepSeek MTP)."),
+    expert_parallel: bool = typer.Option(False, "--expert-parallel", help="Data-parallel attention + expert parallelism over every GPU (SGLang --enable-dp-attention --ep N); a cluster always serves this way."),
+    disaggregate: Optional[str] = typer.Option(None, "--disaggregate", help="PREFILL:DECODE nodes of the cluster: separate prefill and decode pools, the KV cache sent between them."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON (benchmark_serving key names)."),
 ) -> None:
     """Simulate many users: throughput, TTFT/TPOT/ITL/E2E percentiles, goodput, bottleneck."""
@@ -66,10 +68,11 @@ def serve_cmd(
     if not points and (concurrency is None) == (rate is None):
         raise HarnessError("give exactly one of --concurrency (closed loop) and --rate (open loop), or --sweep")
     out = serve_on(machine, model=model, quant=quant, engine=engine, placement=placement, concurrency=concurrency,
-                   rate=_rate(rate), input_len=input_len, output_len=output_len, len_ratio=parse_len_dist(len_dist),
+                   rate=_rate(rate), input_len=input_len, output_len=output_len, len_dist=len_dist,
                    requests=requests, kv_dtype_bytes=kv_bytes, seed=seed, slo_ttft_ms=slo_ttft_ms,
                    slo_tpot_ms=slo_tpot_ms, sweep=points, max_running=max_running, token_budget=token_budget,
-                   tensor_parallel=tensor_parallel, mtp=mtp)
+                   tensor_parallel=tensor_parallel, mtp=mtp, expert_parallel=expert_parallel,
+                   disaggregate=disaggregate, prefix_hit=prefix_hit)
     if json_out:
         print_json(out)
         return

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.hardware.machine import Machine
-from harness.perf.capacity import kv_room_bytes, memory_breakdown
+from harness.perf.capacity import kv_copies, kv_room_bytes, memory_breakdown
 from harness.perf.devices import Devices, devices_for
 from harness.perf.engines import EngineProfile, EngineSet, auto_engine
 from harness.perf.overheads import engine_overhead
@@ -27,8 +27,24 @@ from harness.workload.scenario import Scenario
 DEVICES = ("host", "gpu")
 
 
+class IterationTime:
+    """``time`` from ``parts``: the sum of where an iteration's time goes, times the era's scale."""
+
+    step_scale: float
+
+    def parts(self, n_decode: int, decode_ctx: float, prefill_tokens: int = 0,
+              prefill_ctx: float = 0.0) -> dict[str, float]:
+        raise NotImplementedError
+
+    def time(self, n_decode: int, decode_ctx: float, prefill_tokens: int = 0, prefill_ctx: float = 0.0) -> float:
+        """Seconds of one iteration: ``n_decode`` sequences decoding one token each at a mean context
+        of ``decode_ctx`` tokens, plus ``prefill_tokens`` prompt tokens whose attention spans
+        ``prefill_ctx`` positions on average."""
+        return sum(self.parts(n_decode, decode_ctx, prefill_tokens, prefill_ctx).values()) * self.step_scale
+
+
 @dataclass(frozen=True)
-class StepModel:
+class StepModel(IterationTime):
     """Per-device coefficients of one iteration's time (see ``time``)."""
 
     model: Any  # ModelShape: KV and attention as functions of context length
@@ -48,13 +64,8 @@ class StepModel:
     prefill_scale: float = 1.0  # prefill compute time relative to the GEMM rate (serving fit)
     step_scale: float = 1.0  # the whole step relative to the model (an engine era's slowdown; serving fit)
     replicas: int = 1  # copies of this replica the node holds (GPUs // tensor-parallel size)
+    seq_overhead_s: float = 0.0  # per decoding request beyond the first, per step (serving fit)
     notes: tuple[str, ...] = ()
-
-    def time(self, n_decode: int, decode_ctx: float, prefill_tokens: int = 0, prefill_ctx: float = 0.0) -> float:
-        """Seconds of one iteration: ``n_decode`` sequences decoding one token each at a mean context
-        of ``decode_ctx`` tokens, plus ``prefill_tokens`` prompt tokens whose attention spans
-        ``prefill_ctx`` positions on average."""
-        return sum(self.parts(n_decode, decode_ctx, prefill_tokens, prefill_ctx).values()) * self.step_scale
 
     def parts(self, n_decode: int, decode_ctx: float, prefill_tokens: int = 0,
               prefill_ctx: float = 0.0) -> dict[str, float]:
@@ -95,14 +106,16 @@ class StepModel:
                 if self.placement == "hybrid" and self.engine.overlaps_shared_experts and host_t and mem_t >= cmp_t:
                     gpu_t -= min(self.shared_bytes_gpu / dev.gpu_bw if dev.gpu_bw else 0.0, host_t)
                 out["GPU memory" if mem_t >= cmp_t else "GPU compute"] = gpu_t
-        out["engine overhead"] = self.overhead_s
+        out["engine overhead"] = self.overhead_s + self.seq_overhead_s * max(0, n_decode - 1)
         return out
 
 
 def _capacity_tokens(sc: Scenario, placement: str, dev: Devices) -> int:
-    """KV-cache tokens that fit where the cache lives, after the weights and the reserves."""
+    """KV-cache tokens that fit where the cache lives, after the weights and the reserves (each GPU of a
+    tensor-parallel group holding its copy where attention heads cannot be split further)."""
     room = kv_room_bytes(placement, dev, memory_breakdown(replace(sc, context=0, batch=1), placement, dev.unified))
-    per_token = sc.model.kv_bytes_per_token(sc.kv_dtype_bytes)
+    copies = kv_copies(sc.model, dev.tensor_parallel) if placement == "gpu" and not dev.unified else 1
+    per_token = sc.model.kv_bytes_per_token(sc.kv_dtype_bytes) * copies
     if per_token <= 0:
         return 10 ** 9
     return max(0, int(room / per_token))

@@ -88,6 +88,17 @@ def kv_room_bytes(placement: str, dev: Devices, mem: dict[str, dict[str, float]]
     return usable - weights
 
 
+def kv_copies(model: Any, tensor_parallel: int) -> int:
+    """Copies of each token's KV cache a tensor-parallel group keeps: attention heads are split over the
+    GPUs, so GPUs that share a KV head each hold it — with MLA (one latent per token, no KV heads to
+    split) every GPU holds all of it, which is why SGLang runs DeepSeek with data-parallel attention
+    (SGLang v0.4 release blog, "Data Parallelism Attention")."""
+    if tensor_parallel <= 1:
+        return 1
+    heads = 1 if model.attention_kind == "mla" else max(1, model.n_kv_heads)
+    return max(1, tensor_parallel // min(tensor_parallel, heads))
+
+
 def capacity_limits(sc: Scenario, placement: str, dev: Devices, mem: dict[str, dict[str, float]]) -> dict[str, Any]:
     """Largest context (at this batch) and largest batch (at this context) that fit."""
     per_token = sc.model.kv_bytes_per_token(sc.kv_dtype_bytes)

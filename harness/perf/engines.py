@@ -73,7 +73,8 @@ class EngineProfile:
 
 
 _ALIASES = {"llama_cpp": "llama.cpp", "llamacpp": "llama.cpp", "ik_llama": "ik_llama.cpp",
-            "ik-llama.cpp": "ik_llama.cpp", "kt": "ktransformers", "hy90": "xingyun"}
+            "ik-llama.cpp": "ik_llama.cpp", "kt": "ktransformers", "hy90": "xingyun",
+            "trtllm": "tensorrt-llm", "trt-llm": "tensorrt-llm", "tensorrt_llm": "tensorrt-llm"}
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,20 @@ StepTime = Callable[[int, float, int, float], float]  # (n_decode, mean ctx, pre
 MAX_ITERATIONS = 20_000_000
 
 
+@dataclass(frozen=True)
+class PrefillPool:
+    """A separate prefill pool in front of the simulated decode instance (prefill/decode
+    disaggregation): prompts are prefilled there in arrival order, their KV cache moves over the
+    interconnect, and the request joins the decode instance with its first token. The decode
+    instance's share of the pool is one server whose time per prompt is ``share`` × the prompt's
+    prefill time (``share`` = decode instances per prefill replica), while one prompt still takes
+    its own prefill time."""
+
+    prefill_s: Callable[[int], float]  # seconds one prefill replica takes for a prompt of n tokens
+    share: float
+    transfer_s_per_token: float  # KV cache of one prompt token over the interconnect
+
+
 @dataclass
 class _Seq:
     req: Request
@@ -112,12 +126,15 @@ def _fast_forward(step_time: StepTime, running: list[_Seq], cfg: SchedulerConfig
 
 
 def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_tokens: int, *,
-             request_latency_s: float = 0.0, mtp_acceptance: float = 0.0, fast_forward: bool = True) -> Trace:
+             request_latency_s: float = 0.0, mtp_acceptance: float = 0.0, draft_tokens: int = 1,
+             fast_forward: bool = True, prefill_pool: PrefillPool | None = None) -> Trace:
     """Run every request of ``load`` to completion; deterministic for a seed. ``fast_forward`` computes
     runs of decode-only steps in one go (the same times; off only to check that). A request reaches the
     scheduler ``request_latency_s`` after it is sent (HTTP, tokenising, the server's own queue). With
-    ``mtp_acceptance`` a > 0 (multi-token prediction), each decode step verifies two tokens per
-    sequence (the step costs 2 tokens each) and emits 1 + a of them on average."""
+    ``mtp_acceptance`` a > 0 (multi-token prediction, EAGLE), each decode step verifies 1 +
+    ``draft_tokens`` tokens per sequence (the step costs that many tokens each) and emits 1 + a of
+    them on average. With ``prefill_pool``
+    prompts are prefilled there (``PrefillPool``) and this instance only decodes."""
     fast_forward = fast_forward and not mtp_acceptance
     load = load.check()
     requests = make_requests(load)
@@ -126,15 +143,26 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
     if _pages(longest, cfg.block_size) > total_pages:
         raise HarnessError(f"one request of {longest:,} tokens needs more KV cache than fits beside the weights "
                            f"({kv_capacity_tokens:,} tokens): shorten --input-len/--output-len or use a bigger machine")
-    pending: list[tuple[float, int, Request]] = []  # (arrival, index, request): not yet sent
+    pending: list[tuple[float, int, Request, float]] = []  # (reaches the instance, index, request, sent)
+    pool_free = 0.0
+
+    def send(r: Request, at: float) -> None:
+        nonlocal pool_free
+        enter = at + request_latency_s
+        if prefill_pool is not None:  # FIFO through the prefill pool, then the KV transfer
+            one = prefill_pool.prefill_s(r.input_len - int(r.input_len * load.prefix_hit))
+            start = max(enter, pool_free)
+            pool_free = start + one * prefill_pool.share
+            enter = start + one + r.input_len * prefill_pool.transfer_s_per_token
+        heapq.heappush(pending, (enter, r.index, r, at))
+
     clients_next = deque(requests)
     if load.concurrency is not None:
         for _ in range(min(load.concurrency, len(requests))):
-            r = clients_next.popleft()
-            heapq.heappush(pending, (0.0, r.index, r))
+            send(clients_next.popleft(), 0.0)
     else:
         for r in requests:
-            heapq.heappush(pending, (r.arrival or 0.0, r.index, r))
+            send(r, r.arrival or 0.0)
         clients_next.clear()
     waiting: deque[_Seq] = deque()
     running: list[_Seq] = []
@@ -148,20 +176,23 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
                 free += seq.pages
                 done[seq.req.index] = seq
                 if clients_next:
-                    nxt = clients_next.popleft()
-                    heapq.heappush(pending, (t, nxt.index, nxt))
+                    send(clients_next.popleft(), t)
         if len(done) == len(requests):
             break
-        while pending and pending[0][0] + request_latency_s <= t + 1e-12:
-            arrival, _, r = heapq.heappop(pending)
-            waiting.append(_Seq(r, arrival))
+        while pending and pending[0][0] <= t + 1e-12:
+            enter, _, r, arrival = heapq.heappop(pending)
+            seq = _Seq(r, arrival)
+            seq.kv = int(r.input_len * load.prefix_hit)  # the cached prefix: its pages held, not computed
+            if prefill_pool is not None:  # arrives prefilled, its first token sampled by the pool
+                seq.kv, seq.generated, seq.first_token = r.input_len, 1, enter
+                seq.token_times.append(enter)
+            waiting.append(seq)
         if not running and not waiting:
-            t = pending[0][0] + request_latency_s
+            t = pending[0][0]
             continue
         if fast_forward and running and (not waiting or len(running) >= cfg.max_running) and len(running) <= cfg.token_budget \
                 and not any(seq.prefilling for seq in running):
-            steps = _fast_forward(step_time, running, cfg, free, t,
-                                  pending[0][0] + request_latency_s if pending else None)
+            steps = _fast_forward(step_time, running, cfg, free, t, pending[0][0] if pending else None)
             if steps:
                 dts, used = steps
                 times = (t + dts).tolist()
@@ -207,8 +238,8 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
                     budget -= n
         while waiting and len(running) < cfg.max_running and budget > 0:
             seq = waiting[0]
-            n = min(budget, seq.target)
-            need = _pages(n, cfg.block_size)
+            n = min(budget, seq.target - seq.kv)
+            need = _pages(seq.kv + n + (0 if n else 1), cfg.block_size)
             if need > free:
                 break
             waiting.popleft()
@@ -216,18 +247,24 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
             seq.admitted, seq.pages = order, need
             free -= need
             running.append(seq)
-            chunks.append((seq, n))
-            budget -= n
+            if n:
+                chunks.append((seq, n))
+                budget -= n
+            elif seq.generated < seq.req.output_len and budget > 0:  # prefilled elsewhere: decodes now
+                decode.append(seq)
+                budget -= 1
         if not decode and not chunks:
+            if any(seq.generated >= seq.req.output_len for seq in running):
+                continue  # admitted already complete (a one-token output prefilled elsewhere)
             if not pending:
                 raise HarnessError("the scheduler cannot make progress: a request needs more KV cache than is free")
-            t = max(t, pending[0][0] + request_latency_s)
+            t = max(t, pending[0][0])
             continue
         n_dec = len(decode)
         ctx = sum(s.kv for s in decode) / n_dec if n_dec else 0.0
         p_tokens = sum(n for _, n in chunks)
         p_ctx = sum((s.kv + n / 2) * n for s, n in chunks) / p_tokens if p_tokens else 0.0
-        dt = step_time(n_dec * (2 if mtp_acceptance else 1), ctx, p_tokens, p_ctx)
+        dt = step_time(n_dec * (1 + draft_tokens if mtp_acceptance else 1), ctx, p_tokens, p_ctx)
         t += dt
         iterations += 1
         if iterations > MAX_ITERATIONS:

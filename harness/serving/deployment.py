@@ -1,0 +1,102 @@
+"""How a machine or cluster is laid out to serve: tensor-parallel replicas on one node, one
+expert-parallel group with data-parallel attention (SGLang ``--enable-dp-attention``, DeepSeek's
+layout) over one node or several, and optionally prefill/decode disaggregation — separate prefill
+and decode pools, the KV cache moved between them over the network.
+
+The simulator runs one decode instance (a tensor-parallel replica or one expert-parallel rank) with
+its share of the load; a disaggregated deployment puts its share of the prefill pool in front."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Union
+
+from harness.errors import HarnessError
+from harness.hardware.machine import Machine
+from harness.perf.batch import StepModel, step_model
+from harness.perf.devices import GB
+from harness.perf.engines import EngineSet, auto_engine
+from harness.perf.ep_batch import DEFAULT_NIC_GBS, EpStepModel, ep_step_model
+from harness.serving.simulate import PrefillPool
+from harness.workload.scenario import Scenario
+
+Step = Union[StepModel, EpStepModel]
+
+
+@dataclass(frozen=True)
+class Deployment:
+    decode: Step  # one decode instance: what the simulator iterates
+    prefill: Step | None = None  # one replica (or rank) of the prefill pool when disaggregated
+    prefill_nodes: int = 0
+    decode_nodes: int = 1
+    gpus_per_node: int = 1
+    transfer_s_per_token: float = 0.0
+
+    @property
+    def layout(self) -> str:
+        kind = "expert-parallel" if isinstance(self.decode, EpStepModel) else self.decode.placement
+        return f"disaggregated ({self.prefill_nodes} prefill + {self.decode_nodes} decode nodes), {kind}" \
+            if self.prefill else kind
+
+    def prefill_pool(self) -> PrefillPool | None:
+        if self.prefill is None:
+            return None
+        p = self.prefill
+        return PrefillPool(prefill_s=lambda n: p.time(0, 0.0, n, n / 2), share=self.decode.replicas / p.replicas,
+                           transfer_s_per_token=self.transfer_s_per_token)
+
+    def with_steps(self, fn) -> Deployment:  # noqa: ANN001 - a StepModel -> StepModel map
+        """The same deployment with ``fn`` applied to each step model (the serving constants)."""
+        return replace(self, decode=fn(self.decode), prefill=fn(self.prefill) if self.prefill else None)
+
+
+def parse_disaggregate(text: str | None) -> tuple[int, int] | None:
+    """``"1:3"`` → (1, 3): prefill nodes and decode nodes."""
+    if not text:
+        return None
+    try:
+        p, d = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise HarnessError(f"--disaggregate {text!r}: write PREFILL:DECODE node counts, e.g. 1:1 or 4:18") from None
+    if p < 1 or d < 1:
+        raise HarnessError(f"--disaggregate {text!r}: each pool needs at least one node")
+    return p, d
+
+
+def _pool(machine: Machine, sc: Scenario, engines: EngineSet, nodes: int, expert_parallel: bool,
+          tensor_parallel: int | None) -> Step:
+    if expert_parallel or nodes > 1:
+        eng_name = sc.engine if sc.engine != "auto" else auto_engine("multi-node", machine.gpu_count, nodes)
+        return ep_step_model(replace(machine, nodes=nodes), sc, engines.resolve(eng_name), nodes=nodes)
+    return step_model(replace(machine, nodes=1), replace(sc, placement="gpu"), engines, tensor_parallel=tensor_parallel)
+
+
+def deployment(machine: Machine, sc: Scenario, engines: EngineSet, *, tensor_parallel: int | None = None,
+               expert_parallel: bool = False, disaggregate: tuple[int, int] | None = None) -> Deployment:
+    """The layout serving ``sc`` on ``machine``: one node's placement as ``predict`` picks it, expert
+    parallelism over every GPU where asked or where the machine is a cluster, and separate prefill and
+    decode pools with ``disaggregate`` = (prefill nodes, decode nodes)."""
+    if disaggregate is None:
+        if machine.nodes > 1 or expert_parallel:
+            if sc.placement not in ("auto", "gpu", "multi-node"):
+                raise HarnessError(f"placement {sc.placement!r} on a cluster: serving spreads the model over the GPUs")
+            if not machine.gpus:
+                raise HarnessError("expert parallelism needs GPUs in the machine spec")
+            step = _pool(machine, sc, engines, machine.nodes, True, None)
+            return Deployment(decode=step, decode_nodes=machine.nodes, gpus_per_node=machine.gpu_count)
+        return Deployment(decode=step_model(machine, sc, engines, tensor_parallel=tensor_parallel),
+                          gpus_per_node=max(1, machine.gpu_count))
+    p_nodes, d_nodes = disaggregate
+    if not machine.gpus:
+        raise HarnessError("--disaggregate needs GPUs in the machine spec")
+    if machine.nodes != p_nodes + d_nodes:
+        raise HarnessError(f"--disaggregate {p_nodes}:{d_nodes} needs a cluster of {p_nodes + d_nodes} nodes; the "
+                           f"machine spec has {machine.nodes} (set [cluster] nodes)")
+    prefill = _pool(machine, sc, engines, p_nodes, expert_parallel, tensor_parallel)
+    decode = _pool(machine, sc, engines, d_nodes, expert_parallel, tensor_parallel)
+    per_node = machine.gpu_count
+    link = (machine.interconnect_gbs or DEFAULT_NIC_GBS * per_node) * GB / per_node
+    gpus_per_prefill = 1 if isinstance(prefill, EpStepModel) else per_node // max(1, prefill.replicas)
+    transfer = sc.model.kv_bytes_per_token(sc.kv_dtype_bytes) / (link * gpus_per_prefill)
+    return Deployment(decode=decode, prefill=prefill, prefill_nodes=p_nodes, decode_nodes=d_nodes,
+                      gpus_per_node=per_node, transfer_s_per_token=transfer)

@@ -1,0 +1,222 @@
+"""Serving layouts beyond one tensor-parallel node: expert parallelism with data-parallel attention
+(one node or a cluster), prefill/decode disaggregation, prefix caching, heavy-tailed lengths, and
+the published rows that use them."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import replace
+
+import pytest
+from typer.testing import CliRunner
+
+from harness.app.serve import serve_on
+from harness.calibration.fitfile import default_engines
+from harness.calibration.serving_rows import _speculation, load_serving_cases
+from harness.cli import app
+from harness.documents.machines import load_machine
+from harness.errors import HarnessError
+from harness.hardware.machine import GpuSpec, Machine
+from harness.perf import Scenario
+from harness.perf.ep_batch import ep_step_model
+from harness.serving.deployment import deployment, parse_disaggregate
+from harness.serving.metrics import serving_metrics
+from harness.serving.point import replica_load, serve_point
+from harness.serving.scheduler import per_rank, scheduler_for
+from harness.serving.simulate import PrefillPool, simulate
+from harness.serving.workload import Load, make_requests, parse_len_shape
+from harness.workload import load_model
+from harness.workload.quant import parse_quant
+
+ENGINES = default_engines()
+SGLANG = ENGINES.resolve("sglang")
+DSV3 = load_model("deepseek-v3")
+SC = Scenario(model=DSV3, quant=parse_quant("fp8"), placement="gpu", engine="sglang", context=3000, prompt=2000)
+
+
+def cluster(nodes: int, gpu: str = "H800", memory: float = 80, bw: float = 3350, tflops: float = 989,
+            link: float | None = 400.0) -> Machine:
+    return Machine(name=f"{nodes} x 8 {gpu}", source="test", nodes=nodes, interconnect_gbs=link,
+                   gpus=(GpuSpec(model=gpu, count=8, memory_gb=memory, bandwidth_gbs=bw, bf16_tflops=tflops),))
+
+
+def test_expert_parallel_rank_reads_its_share_of_the_experts():
+    small, big = ep_step_model(cluster(4), SC, SGLANG), ep_step_model(cluster(16), SC, SGLANG)
+    assert (small.ranks, big.ranks) == (32, 128)
+    # more ranks: fewer experts per GPU, so more room for KV and fewer expert bytes at the same per-rank batch
+    assert big.kv_capacity_tokens > small.kv_capacity_tokens
+    one = {k: v for k, v in big.parts(8, 3000).items() if k != "interconnect"}
+    assert sum(one.values()) <= sum(v for k, v in small.parts(8, 3000).items() if k != "interconnect") + 1e-12
+    # the rank's time grows with its batch, and a bigger batch never takes less time
+    times = [big.time(b, 3000) for b in (1, 8, 64, 256)]
+    assert times == sorted(times)
+
+
+def test_all_to_all_shows_only_where_it_is_not_hidden():
+    st = ep_step_model(cluster(18), SC, SGLANG)
+    hidden, exposed = replace(st, overlap=1.0), replace(st, overlap=0.0)
+    for b in (4, 64, 256):
+        assert exposed.time(b, 4000) >= hidden.time(b, 4000)
+    one_node = ep_step_model(cluster(1, "H200", 141, 4800), SC, SGLANG)
+    # one node: the all-to-all stays on NVLink; only DeepEP's per-layer latency is left
+    assert one_node.parts(64, 4000)["interconnect"] <= st.parts(64, 4000)["interconnect"] + 1e-12
+
+
+def test_a_model_that_does_not_fit_expert_parallel_says_so():
+    with pytest.raises(HarnessError, match="does not fit expert-parallel over 8"):
+        ep_step_model(cluster(1), SC, SGLANG)
+
+
+def test_disaggregate_parses_and_checks_the_cluster():
+    assert parse_disaggregate("4:18") == (4, 18)
+    for bad in ("4", "a:b", "0:3", "1:2:3"):
+        with pytest.raises(HarnessError):
+            parse_disaggregate(bad)
+    with pytest.raises(HarnessError, match="needs a cluster of 22 nodes"):
+        deployment(cluster(20), SC, ENGINES, disaggregate=(4, 18))
+    dep = deployment(cluster(22), SC, ENGINES, disaggregate=(4, 18))
+    assert dep.prefill.ranks == 32 and dep.decode.ranks == 144
+    assert dep.prefill_pool().share == pytest.approx(144 / 32)
+
+
+def test_prefill_pool_sets_ttft_and_keeps_prefill_out_of_the_decode_steps():
+    calls = []
+
+    def step(n, ctx, p, pctx):
+        calls.append(p)
+        return 0.01 + 0.001 * n
+
+    pool = PrefillPool(prefill_s=lambda n: 0.5, share=1.0, transfer_s_per_token=1e-4)
+    cfg = scheduler_for("sglang", 141)
+    load = Load(input_len=1000, output_len=50, rate=0.05, requests=20, seed=3)
+    r = serving_metrics(simulate(step, load, cfg, 10 ** 6, prefill_pool=pool))
+    # a lone request: its prompt's prefill time plus the KV transfer, then decode steps of one
+    assert r["median_ttft_ms"] == pytest.approx(500 + 100, rel=1e-6)
+    assert r["median_tpot_ms"] == pytest.approx(11, rel=1e-3)
+    assert not any(calls)  # the decode instance never prefilled
+    assert r["total_output_tokens"] == 20 * 50
+
+
+def test_a_busy_prefill_pool_queues_prompts_like_a_single_server():
+    # one prefill server of 1 s per prompt under Poisson arrivals at 0.5/s: M/D/1 wait = rho/(2 mu (1-rho)) = 0.5 s
+    pool = PrefillPool(prefill_s=lambda n: 1.0, share=1.0, transfer_s_per_token=0.0)
+    load = Load(input_len=100, output_len=2, rate=0.5, requests=4000, seed=5)
+    tr = simulate(lambda n, c, p, pc: 1e-4, load, scheduler_for("sglang", 141), 10 ** 7, prefill_pool=pool)
+    waits = [f - a - 1.0 for a, f in zip(tr.arrivals, tr.first_tokens)]
+    assert statistics.fmean(waits) == pytest.approx(0.5, rel=0.12)
+
+
+def test_prefix_hits_shorten_prefill():
+    step = lambda n, c, p, pc: 0.01 + 1e-4 * p  # noqa: E731
+    cfg = scheduler_for("vllm", 80)
+    cold = serving_metrics(simulate(step, Load(input_len=4000, output_len=20, rate=0.01, requests=10), cfg, 10 ** 6))
+    warm = serving_metrics(simulate(step, Load(input_len=4000, output_len=20, rate=0.01, requests=10, prefix_hit=0.75),
+                                    cfg, 10 ** 6))
+    assert warm["median_ttft_ms"] < 0.6 * cold["median_ttft_ms"]
+    with pytest.raises(HarnessError, match="prefix-hit"):
+        Load(input_len=10, output_len=10, rate=1, prefix_hit=1.0).check()
+
+
+def test_sharegpt_lengths_are_heavy_tailed_around_the_given_means():
+    assert parse_len_shape("sharegpt")[1] > 0 and parse_len_shape("lognormal:0.5") == (1.0, 0.5)
+    with pytest.raises(HarnessError):
+        parse_len_shape("lognormal:9")
+    reqs = make_requests(Load(input_len=217, output_len=200, rate=1, requests=5000, len_sigma=1.0, seed=1))
+    ins = [r.input_len for r in reqs]
+    assert statistics.fmean(ins) == pytest.approx(217, rel=0.08)
+    assert statistics.median(ins) < 0.8 * statistics.fmean(ins)  # a long tail: the median below the mean
+
+
+def test_fewer_clients_than_replicas_load_only_that_many():
+    share, carrying = replica_load(Load(input_len=10, output_len=10, concurrency=3, requests=30), 8)
+    assert share.concurrency == 1 and carrying == pytest.approx(3)
+    share, carrying = replica_load(Load(input_len=10, output_len=10, concurrency=100, requests=400), 8)
+    assert share.concurrency * carrying == pytest.approx(100)
+
+
+def test_one_user_on_a_cluster_gets_one_ranks_speed():
+    dep = deployment(cluster(18), SC, ENGINES)
+    cfg = scheduler_for("sglang", 80)
+    one = serve_point(dep.decode, Load(input_len=2000, output_len=100, concurrency=1, requests=4), cfg)
+    assert one["output_throughput"] == pytest.approx(1000 / one["mean_tpot_ms"], rel=0.1)
+
+
+def test_sglang_speculative_decoding_limits_running_requests():
+    cfg = scheduler_for("sglang", 141, speculative=True)
+    assert cfg.max_running == 48
+    assert per_rank(cfg, "sglang", 8, explicit=True).max_running == 6
+    assert per_rank(scheduler_for("sglang", 141), "sglang", 8, explicit=False).max_running == 4096
+    assert per_rank(scheduler_for("vllm", 141), "vllm", 8, explicit=True).max_running == 1024
+
+
+def test_speculation_reads_draft_tokens_and_accept_length():
+    assert _speculation({"engine_and_version": "SGLang 0.5.7", "parallelism": "EAGLE MTP (3 steps, 4 draft tokens)",
+                         "quote": "Accept length: 2.61"}) == (3, pytest.approx(1.61))
+    n, a = _speculation({"engine_and_version": "SGLang + MTP", "parallelism": "", "quote": ""})
+    assert n == 1 and 0 < a < 1
+    assert _speculation({"engine_and_version": "vLLM 0.11", "parallelism": "TP8", "quote": ""}) == (0, 0.0)
+
+
+def test_published_expert_parallel_rows_are_read_as_their_layouts():
+    cases = {c.id: c for c in load_serving_cases()}
+    lep = cases["LMSYS-LEP-01"]
+    assert lep.usable and lep.expert_parallel and lep.prefill_free
+    assert lep.machine.nodes == 9 and lep.concurrency == 256 * 72
+    pd = cases["SGL5490-H200-1P1D-c128"]
+    assert pd.usable and pd.disaggregate == (1, 1) and pd.input_len == 1024
+    assert not cases["LMSYS-LEP-04"].usable  # prefill-only: nothing to score
+
+
+def test_serve_on_a_cluster_disaggregated(tmp_path):
+    spec = tmp_path / "c.toml"
+    spec.write_text('name = "c"\n[[gpus]]\nmodel = "H800"\ncount = 8\nmemory_gb = 80\nbandwidth_gbs = 3350\n'
+                    'bf16_tflops = 989\n[cluster]\nnodes = 6\ninterconnect_gbs = 400\n')
+    out = serve_on(str(spec), concurrency=256, input_len=1000, output_len=100, disaggregate="2:4", prefix_hit=0.5)
+    assert out["layout"].startswith("disaggregated (2 prefill + 4 decode nodes)")
+    assert out["output_throughput_per_node"] == pytest.approx(out["output_throughput"] / 6)
+    assert out["completed"] >= 256
+    res = CliRunner().invoke(app, ["serve", "--machine", str(spec), "-c", "8", "--disaggregate", "1:1"])
+    assert res.exit_code == 2 and "needs a cluster of 2 nodes" in res.output
+    res = CliRunner().invoke(app, ["serve", "--machine", str(spec), "-c", "8", "--len-dist", "zipf", "--json"])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
+    res = CliRunner().invoke(app, ["serve", "--machine", "8x-h200", "-c", "16", "--expert-parallel", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["layout"] == "expert-parallel"
+
+
+def test_single_node_serving_is_unchanged_by_the_layout_machinery():
+    m = load_machine("8x-h200")
+    dep = deployment(m, SC, ENGINES)
+    assert dep.prefill is None and dep.decode.placement == "gpu"
+
+
+def test_a_clusters_users_at_target_come_from_the_simulator(tmp_path):
+    from harness.app.api import predict_on
+    spec = tmp_path / "c.toml"
+    spec.write_text('name = "c"\n[[gpus]]\nmodel = "H800"\ncount = 8\nmemory_gb = 80\nbandwidth_gbs = 3350\n'
+                    'bf16_tflops = 989\n[cluster]\nnodes = 4\ninterconnect_gbs = 400\n')
+    users = predict_on(str(spec), target_tps=20.0)["users_at_target"]
+    assert users["simulated"] and users["replicas"] == 32
+    assert users["max_users"] % 32 == 0 and 1000 / users["median_tpot_ms"] >= users["target_tokens_per_s"]
+
+
+def test_tensor_parallel_kv_copies_follow_the_kv_heads():
+    from harness.perf.capacity import kv_copies
+    assert kv_copies(DSV3, 8) == 8  # MLA: one latent per token, held by every GPU
+    assert kv_copies(DSV3, 1) == 1
+    qwen = load_model("qwen3-235b-a22b")  # 4 KV heads
+    assert kv_copies(qwen, 8) == 2 and kv_copies(qwen, 4) == 1
+    m = load_machine("8x-h200")
+    tp8 = deployment(m, SC, ENGINES, tensor_parallel=8).decode
+    ep8 = deployment(m, SC, ENGINES, expert_parallel=True).decode
+    # data-parallel attention keeps one copy per request: far more tokens fit on the node
+    assert ep8.kv_capacity_tokens * ep8.ranks > 4 * tp8.kv_capacity_tokens
+
+
+def test_tensorrt_llm_is_an_engine_with_its_own_limits():
+    assert ENGINES.resolve("trtllm").name == "tensorrt-llm"
+    cfg = scheduler_for("tensorrt-llm", 141)
+    assert (cfg.max_running, cfg.token_budget, cfg.block_size) == (2048, 8192, 32)
+    out = serve_on("8x-h200", engine="tensorrt-llm", concurrency=8, input_len=512, output_len=64, requests=16)
+    assert out["engine"] == "tensorrt-llm" and out["completed"] == 16
