@@ -127,8 +127,8 @@ def step_model(machine: Machine, sc: Scenario, engines: EngineSet, *, tensor_par
     node of N GPUs then holds ``replicas`` = N // tp of them."""
     placement = auto_placement(machine, sc, engines) if sc.placement == "auto" else resolve_placement(machine, sc.placement)
     if placement == "multi-node":
-        raise HarnessError("serving simulation covers one node (cpu, hybrid, gpu placements); multi-node expert "
-                           "parallelism is not simulated yet — use `moebench predict --placement multi-node`")
+        raise HarnessError("a step model covers one node (cpu, hybrid, gpu placements); a cluster is served expert "
+                           "parallel (harness.perf.ep_batch, through harness.serving.deployment)")
     eng = engines.resolve(auto_engine(placement, machine.gpu_count, machine.nodes) if sc.engine == "auto" else sc.engine)
     replicas = 1
     if placement == "gpu":

@@ -100,8 +100,10 @@ def kv_copies(model: Any, tensor_parallel: int) -> int:
 
 
 def capacity_limits(sc: Scenario, placement: str, dev: Devices, mem: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """Largest context (at this batch) and largest batch (at this context) that fit."""
-    per_token = sc.model.kv_bytes_per_token(sc.kv_dtype_bytes)
+    """Largest context (at this batch) and largest batch (at this context) that fit (a tensor-parallel
+    group holding ``kv_copies`` of each token's cache)."""
+    copies = kv_copies(sc.model, dev.tensor_parallel) if placement == "gpu" and not dev.unified else 1
+    per_token = sc.model.kv_bytes_per_token(sc.kv_dtype_bytes) * copies
     room = kv_room_bytes(placement, dev, mem)
     if room <= 0:
         return {"max_context": 0, "max_batch": 0, "kv_bytes_per_token": per_token}
@@ -110,6 +112,6 @@ def capacity_limits(sc: Scenario, placement: str, dev: Devices, mem: dict[str, d
         return {"max_context": None, "max_batch": int(room / state) if state else None, "kv_bytes_per_token": 0.0}
     # linear-attention state (Qwen3-Next) is fixed per sequence: only the rest grows with the context
     max_ctx = int(max(0.0, room - sc.model.linear_state_bytes * sc.batch) / (per_token * sc.batch))
-    kv_seq = sc.model.kv_cache_bytes(sc.context, sc.kv_dtype_bytes)
+    kv_seq = sc.model.kv_cache_bytes(sc.context, sc.kv_dtype_bytes) * copies
     max_batch = int(room / kv_seq) if kv_seq > 0 else None
     return {"max_context": max_ctx, "max_batch": max_batch, "kv_bytes_per_token": per_token}

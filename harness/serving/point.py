@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from harness.perf.batch import StepModel
+from harness.perf.ep_batch import EpStepModel
 from harness.serving.metrics import serving_metrics
 from harness.serving.scheduler import SchedulerConfig
 from harness.serving.simulate import PrefillPool, simulate
@@ -38,7 +39,7 @@ def serve_point(step: StepModel, load: Load, cfg: SchedulerConfig, *, slo_ttft_m
     (GPUs // tensor-parallel size, or expert-parallel ranks) splits the load evenly; its throughputs
     are the sum over the replicas that have clients."""
     share, carrying = replica_load(load, step.replicas)
-    if hasattr(step, "with_active"):  # an expert-parallel rank: the experts the loaded ranks touch
+    if isinstance(step, EpStepModel):  # an expert-parallel rank: the experts the loaded ranks touch
         step = step.with_active(round(carrying))
     trace = simulate(step.time, share, cfg, step.kv_capacity_tokens, request_latency_s=request_latency_s,
                      mtp_acceptance=mtp_acceptance, draft_tokens=draft_tokens, prefill_pool=prefill_pool)
