@@ -59,9 +59,9 @@ def _defaults(engine: str, mem: float) -> SchedulerConfig:
 def per_rank(cfg: SchedulerConfig, engine: str, ranks: int, *, explicit: bool) -> SchedulerConfig:
     """One data-parallel attention rank's limits. SGLang divides a max_running_requests that is set
     (on the command line, or by speculative decoding's default) among its DP ranks
-    (sglang/srt/managers/scheduler.py: ``max_running_requests // dp_size`` under
-    --enable-dp-attention); unset, each rank is limited by its own KV pool. vLLM's data-parallel
-    engines each keep max_num_seqs."""
+    (sglang/srt/model_executor/model_runner.py: ``server_args.max_running_requests // dp_size``);
+    unset, each rank is limited by its own KV pool (``max_total_num_tokens // 2``). vLLM's
+    data-parallel engines each keep max_num_seqs."""
     if engine != "sglang" or ranks <= 1 or not explicit:
         return cfg
     return SchedulerConfig(max(1, cfg.max_running // ranks), cfg.token_budget, cfg.block_size,
