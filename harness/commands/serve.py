@@ -93,6 +93,10 @@ def print_serving(out: dict) -> None:
                       f"{p['median_ttft_ms']:,.0f} / {p['p99_ttft_ms']:,.0f}",
                       f"{p['median_tpot_ms']:.1f} / {p['p99_tpot_ms']:.1f}", f"{user:.1f}", p["bottleneck"])
     console.print(table)
+    if out.get("nodes", 1) > 1:
+        console.print(f"{out['layout']}: " + ", ".join(
+            f"{p['output_throughput_per_node']:,.0f} output tok/s per node ({p['output_throughput_per_gpu']:,.0f} per GPU)"
+            for p in points))
     if points[0].get("goodput") is not None:
         console.print("goodput (req/s meeting the SLO): " + ", ".join(f"{p['goodput']:.2f}" for p in points))
     for a in out["assumptions"]:
