@@ -185,23 +185,17 @@ def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool
     decode_only = "decode-only" in text or "prefill assumed unlimited" in text
     pd = None
     if re.search(r"pd[- ]disagg|\d+p\d+d|disaggregat", par):
-        m = re.search(r"(\d+)p(\d+)d", par)
         if decode_only or "decode instance" in hw.lower() or "decode nodes" in hw.lower():
             # only the decode pool is measured: it alone is simulated, its prompts arriving prefilled
             return nodes, per_node, name, True, None, True
-        if m and nodes == 1 and int(m.group(1)) + int(m.group(2)) == 2 and re.search(r"2 nodes", hw.lower()):
-            pd = (1, 1)
-        elif nodes > 1 and m:
-            pd = (int(m.group(1)), int(m.group(2))) if int(m.group(1)) + int(m.group(2)) == nodes else None
-        if pd is None:
+        m = re.search(r"(\d+)p(\d+)d", par)
+        if nodes > 1 and m and int(m.group(1)) + int(m.group(2)) == nodes:
+            pd = (int(m.group(1)), int(m.group(2)))
+        else:
             nm = re.search(r"(\d+)\s*prefill nodes?\s*/\s*(\d+)\s*decode", par)
             pd = (int(nm.group(1)), int(nm.group(2))) if nm else None
-        if pd is None and re.search(r"2 nodes", hw.lower()) and "1p1d" in par:
-            pd = (1, 1)
         if pd is None:
             return "prefill/decode disaggregation without its pool sizes"
-    if pd and not decode_only and pd == (1, 1) and nodes == 1:
-        nodes = 2
     return nodes, per_node, name, ep, pd, decode_only
 
 

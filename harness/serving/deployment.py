@@ -9,7 +9,7 @@ its share of the load; a disaggregated deployment puts its share of the prefill 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Union
+from typing import Callable, Union
 
 from harness.errors import HarnessError
 from harness.hardware.machine import Machine
@@ -45,7 +45,7 @@ class Deployment:
         return PrefillPool(prefill_s=lambda n: p.time(0, 0.0, n, n / 2), share=self.decode.replicas / p.replicas,
                            transfer_s_per_token=self.transfer_s_per_token)
 
-    def with_steps(self, fn) -> Deployment:  # noqa: ANN001 - a StepModel -> StepModel map
+    def with_steps(self, fn: Callable[[Step], Step]) -> Deployment:
         """The same deployment with ``fn`` applied to each step model (the serving constants)."""
         return replace(self, decode=fn(self.decode), prefill=fn(self.prefill) if self.prefill else None)
 
