@@ -5,8 +5,9 @@
 Six constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
 on log(simulated / measured) of output throughput, TPOT and TTFT over every usable row):
 - ``request_latency_s``: time from a request's send to the scheduler (HTTP, tokenising, queues);
-- ``prefill_scale``: prefill compute time of a tensor-parallel node relative to the GEMM share the
-  engine profile gives (that share is derived from an expert-parallel cluster);
+- ``prefill_scale``: prefill compute time of one node (tensor parallel, or data-parallel attention
+  within the node) relative to the GEMM share the engine profile gives (that share is derived from
+  DeepSeek's multi-node expert-parallel cluster, whose steps keep it);
 - ``early_step_scale``: the whole step of an early-2025 build relative to the model;
 - ``current_tp_scale``: the tensor-parallel floor of current SGLang builds relative to the one
   derived from vLLM's July 2025 figure (every usable current-era row is SGLang); the engine profiles
@@ -71,8 +72,11 @@ class ServingConstants:
         """The step model of a build of this era with the constants in (the tensor-parallel scale is
         already in the engine profiles the step was built from)."""
         step = replace(step, seq_overhead_s=self.seq_overhead_us * 1e-6)
-        if isinstance(step, EpStepModel):  # its GEMM share is the expert-parallel one: no prefill scale
+        if isinstance(step, EpStepModel):
             step = replace(step, overlap=self.ep_overlap)
+            if step.ranks <= step.gpus_per_node:  # one node's DP attention prefills as a tensor-parallel node
+                step = replace(step, prefill_scale=self.prefill_scale)
+            # a multi-node group keeps the GEMM share derived from DeepSeek's expert-parallel cluster
             return replace(step, step_scale=self.early_step_scale) if era == EARLY else step
         if era == EARLY:
             return replace(step, prefill_scale=self.prefill_scale, step_scale=self.early_step_scale)
@@ -126,12 +130,19 @@ def serving_setup(machine: Machine, sc: Scenario, engines: EngineSet, *, version
     k = default_serving_constants() if step.engine.name in SERVING_ENGINES else None
     gpu_mem = machine.gpus[0].memory_gb if machine.gpus and step.placement != "cpu" else None
     cfg = scheduler_for(step.engine.name, gpu_mem, max_running=max_running, token_budget=token_budget,
-                        speculative=speculative)
+                        speculative=speculative, era=era, mla=sc.model.attention_kind == "mla",
+                        world_size=_world_size(step))
     if isinstance(step, EpStepModel):
         cfg = per_rank(cfg, step.engine.name, step.ranks, explicit=speculative or max_running is not None)
+    dep = dep.with_memory_fraction(cfg.memory_fraction, gpu_mem or 0.0)
     if k:
         dep = dep.with_steps(lambda s: k.apply(s, era))
     return ServingSetup(dep, cfg, k.request_latency_s if k else 0.0, era, k)
+
+
+def _world_size(step: Step) -> int:
+    """GPUs one engine instance spans (its tensor-parallel size; every rank of an expert-parallel group)."""
+    return step.ranks if isinstance(step, EpStepModel) else max(1, step.devices.tensor_parallel)
 
 
 def case_step(case: ServingCase, engines: EngineSet) -> Deployment:
@@ -148,7 +159,10 @@ def run_case(case: ServingCase, dep: Deployment, k: ServingConstants) -> dict[st
     prompts arrive prefilled; speculative decoding verifies the row's draft tokens."""
     era = era_of(case.engine, case.engine_version)
     dep = dep.with_steps(lambda s: k.apply(s, era))
-    cfg = scheduler_for(dep.decode.engine.name, case.machine.gpus[0].memory_gb, speculative=case.draft_tokens > 0)
+    cfg = scheduler_for(dep.decode.engine.name, case.machine.gpus[0].memory_gb, speculative=case.draft_tokens > 0,
+                        era=era, mla=load_model(case.model_id).attention_kind == "mla",
+                        world_size=_world_size(dep.decode))
+    dep = dep.with_memory_fraction(cfg.memory_fraction, case.machine.gpus[0].memory_gb)
     if isinstance(dep.decode, EpStepModel):
         cfg = per_rank(cfg, dep.decode.engine.name, dep.decode.ranks, explicit=case.draft_tokens > 0)
     if case.max_running:

@@ -14,6 +14,7 @@ from typing import Callable, Union
 from harness.errors import HarnessError
 from harness.hardware.machine import Machine
 from harness.perf.batch import StepModel, step_model
+from harness.perf.capacity import GPU_RESERVE_FRAC, kv_copies
 from harness.perf.devices import GB
 from harness.perf.engines import EngineSet, auto_engine
 from harness.perf.ep_batch import DEFAULT_NIC_GBS, EpStepModel, ep_step_model
@@ -45,9 +46,31 @@ class Deployment:
         return PrefillPool(prefill_s=lambda n: p.time(0, 0.0, n, n / 2), share=self.decode.replicas / p.replicas,
                            transfer_s_per_token=self.transfer_s_per_token)
 
+    def with_memory_fraction(self, fraction: float | None, gpu_memory_gb: float) -> Deployment:
+        """The same deployment with each GPU giving ``fraction`` of its memory to weights and KV cache
+        instead of the step models' 0.9 (an engine's own default, e.g. SGLang's mem_fraction_static)."""
+        if fraction is None or not gpu_memory_gb:
+            return self
+        return self.with_steps(lambda s: _kv_at_fraction(s, fraction, gpu_memory_gb))
+
     def with_steps(self, fn: Callable[[Step], Step]) -> Deployment:
         """The same deployment with ``fn`` applied to each step model (the serving constants)."""
         return replace(self, decode=fn(self.decode), prefill=fn(self.prefill) if self.prefill else None)
+
+
+def _kv_at_fraction(step: Step, fraction: float, gpu_memory_gb: float) -> Step:
+    if step.placement not in ("gpu", "expert-parallel"):
+        return step
+    delta = (1 - GPU_RESERVE_FRAC - fraction) * gpu_memory_gb * GB  # bytes per GPU given up (or gained)
+    per_token = step.model.kv_bytes_per_token(step.kv_dtype_bytes)
+    if per_token <= 0:
+        return step
+    if isinstance(step, EpStepModel):  # a rank keeps only its own requests' cache
+        tokens = delta / per_token
+    else:  # a tensor-parallel group: every GPU gives it up, each holding kv_copies / tp of a token
+        tp = max(1, step.devices.tensor_parallel)
+        tokens = delta * tp / (per_token * kv_copies(step.model, tp))
+    return replace(step, kv_capacity_tokens=max(0, int(step.kv_capacity_tokens - tokens)))
 
 
 def parse_disaggregate(text: str | None) -> tuple[int, int] | None:

@@ -3,7 +3,9 @@ how many tokens one iteration may carry (chunked prefill's budget), and the KV p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from harness.serving.eras import CURRENT, EARLY
 
 
 @dataclass(frozen=True)
@@ -12,35 +14,79 @@ class SchedulerConfig:
     token_budget: int  # tokens per iteration (decode tokens + prefill chunk)
     block_size: int  # KV-cache page size in tokens
     source: str  # where the defaults come from
+    # prefill first: a step that can prefill runs prompts only and the running requests' decode waits
+    # (SGLang without --enable-mixed-chunk, vLLM's V0 engine without chunked prefill); otherwise each
+    # step decodes every running request and fills the rest of the budget with prompt chunks (vLLM V1)
+    prefill_first: bool = False
+    # share of each GPU's memory the engine takes for weights and KV cache (None: 0.9, vLLM's
+    # gpu_memory_utilization, which the step models assume)
+    memory_fraction: float | None = None
 
 
 def scheduler_for(engine: str, gpu_memory_gb: float | None, *, max_running: int | None = None,
-                  token_budget: int | None = None, speculative: bool = False) -> SchedulerConfig:
-    """The engine's default limits on a GPU of ``gpu_memory_gb`` (None: no GPU), with overrides."""
-    cfg = _defaults(engine, gpu_memory_gb or 0.0)
+                  token_budget: int | None = None, speculative: bool = False, era: str = CURRENT,
+                  mla: bool = False, world_size: int = 1) -> SchedulerConfig:
+    """The engine's default limits on a GPU of ``gpu_memory_gb`` (None: no GPU), for a build of
+    ``era`` serving a model with (``mla``) or without multi-head latent attention on ``world_size``
+    GPUs per instance, with overrides."""
+    cfg = _defaults(engine, gpu_memory_gb or 0.0, era, mla, world_size)
     if speculative and engine == "sglang":
         # sglang/srt/server_args.py: EAGLE and NEXTN (DeepSeek MTP) reset max_running_requests to 48
         # unless it is set, for the CUDA graphs of the draft steps
-        cfg = SchedulerConfig(48, cfg.token_budget, cfg.block_size, cfg.source + "; speculative decoding: "
-                              "max_running_requests 48 (server_args: EAGLE/NEXTN default)")
-    return SchedulerConfig(max_running or cfg.max_running, token_budget or cfg.token_budget, cfg.block_size,
-                           cfg.source + ("; overridden on the command line" if max_running or token_budget else ""))
+        cfg = replace(cfg, max_running=48, source=cfg.source + "; speculative decoding: max_running_requests 48 "
+                      "(server_args: EAGLE/NEXTN default)")
+    return replace(cfg, max_running=max_running or cfg.max_running, token_budget=token_budget or cfg.token_budget,
+                   source=cfg.source + ("; overridden on the command line" if max_running or token_budget else ""))
 
 
-def _defaults(engine: str, mem: float) -> SchedulerConfig:
+# vLLM's V0 engine (before 0.8) without chunked prefill takes max_num_batched_tokens =
+# max(max_model_len, 2048): whole prompts in one step. DeepSeek-V3/R1's max_model_len is its
+# config's max_position_embeddings, 163,840.
+V0_WHOLE_PROMPTS = 163_840
+
+
+def _sglang_early_fraction(world_size: int) -> float:
+    """SGLang 0.4.x's mem_fraction_static by tensor-parallel size (server_args.py __post_init__:
+    0.79 from 16 GPUs, 0.81 from 8, 0.85 from 4, 0.87 from 2, else 0.88)."""
+    return 0.79 if world_size >= 16 else 0.81 if world_size >= 8 else 0.85 if world_size >= 4 else \
+        0.87 if world_size >= 2 else 0.88
+
+
+def _defaults(engine: str, mem: float, era: str, mla: bool, world_size: int) -> SchedulerConfig:
+    if engine == "vllm" and era == EARLY:
+        if mla:  # vllm/config.py (PR 12642, v0.7.1): "MLA is enabled; forcing chunked prefill ... disabled"
+            return SchedulerConfig(256, V0_WHOLE_PROMPTS, 16,
+                                   "vLLM V0 (before 0.8) with an MLA model: chunked prefill forced off (vllm/config.py, "
+                                   "PR 12642), so waiting prompts are prefilled whole, before any decode "
+                                   "(_schedule_default); max_num_seqs 256, block_size 16", prefill_first=True)
+        return SchedulerConfig(256, 2048, 16, "vLLM V0 (before 0.8): chunked prefill on for the OpenAI server with "
+                                              "max_num_batched_tokens 2048, max_num_seqs 256, block_size 16")
     if engine == "vllm":
         big = mem >= 70  # vllm/engine/arg_utils.py EngineArgs.get_batch_defaults (OpenAI server; A100 excepted)
         return SchedulerConfig(1024 if big else 256, 8192 if big else 2048, 16,
                                f"vLLM's OpenAI-server defaults for a {'≥' if big else '<'} 70 GiB GPU: max_num_seqs "
                                f"{1024 if big else 256}, max_num_batched_tokens {8192 if big else 2048}, block_size 16 "
                                "(vllm/engine/arg_utils.py get_batch_defaults)")
+    if engine == "sglang" and era == EARLY:
+        # 0.4.x server_args: chunked_prefill_size 2048 below 25 GB, else 8192; mem_fraction_static by TP
+        budget = 2048 if mem < 25 else 8192
+        frac = _sglang_early_fraction(world_size)
+        return SchedulerConfig(4096, budget, 1,
+                               f"SGLang 0.4.x: chunked_prefill_size {budget}, mem_fraction_static {frac} for "
+                               f"{world_size} GPUs (server_args), running requests limited by the KV pool, page "
+                               "size 1; prefill batches run before decode (scheduler.get_next_batch_to_run, no mixed "
+                               "chunk)", prefill_first=True, memory_fraction=frac)
     if engine == "sglang":
         # sglang/srt/server_args.py: chunked_prefill_size 2048 below 35 GB (A10, L40, 4090), 8192 below
         # 160 GB (H100, H200, A100, H20), 16384 above (B200, MI300); page_size 1
+        # managers/scheduler.py get_next_batch_to_run: "Run prefill first if possible" — a new prefill
+        # batch runs alone and the running batch decodes only when no prompt can be admitted
+        # (mixing needs --enable-mixed-chunk, off by default)
         budget = 2048 if mem < 35 else 8192 if mem < 160 else 16384
         return SchedulerConfig(4096, budget, 1,
                                f"SGLang's chunked_prefill_size {budget} for a {mem:.0f} GB GPU (server_args memory "
-                               "tiers), running requests limited by the KV pool, page size 1")
+                               "tiers), running requests limited by the KV pool, page size 1; prefill batches run "
+                               "before decode (scheduler.get_next_batch_to_run, no mixed chunk)", prefill_first=True)
     if engine == "tensorrt-llm":
         # trtllm-serve's defaults are BuildConfig's: max_batch_size 2048, max_num_tokens 8192
         # (tensorrt_llm/commands/serve.py click options); KvCacheConfig tokens_per_block 32
@@ -57,12 +103,17 @@ def _defaults(engine: str, mem: float) -> SchedulerConfig:
 
 
 def per_rank(cfg: SchedulerConfig, engine: str, ranks: int, *, explicit: bool) -> SchedulerConfig:
-    """One data-parallel attention rank's limits. SGLang divides a max_running_requests that is set
-    (on the command line, or by speculative decoding's default) among its DP ranks
-    (sglang/srt/model_executor/model_runner.py: ``server_args.max_running_requests // dp_size``);
-    unset, each rank is limited by its own KV pool (``max_total_num_tokens // 2``). vLLM's
-    data-parallel engines each keep max_num_seqs."""
-    if engine != "sglang" or ranks <= 1 or not explicit:
+    """One data-parallel attention rank's limits. SGLang divides its chunked_prefill_size among the DP
+    ranks ("DP attention is enabled. The chunked prefill size is adjusted to ...", server_args.py),
+    and a max_running_requests that is set (on the command line, or by speculative decoding's
+    default) too (sglang/srt/model_executor/model_runner.py: ``server_args.max_running_requests //
+    dp_size``); unset, each rank is limited by its own KV pool (``max_total_num_tokens // 2``).
+    vLLM's data-parallel engines each keep max_num_seqs and max_num_batched_tokens."""
+    if engine != "sglang" or ranks <= 1:
         return cfg
-    return SchedulerConfig(max(1, cfg.max_running // ranks), cfg.token_budget, cfg.block_size,
-                           cfg.source + f"; divided among {ranks} DP-attention ranks")
+    cfg = replace(cfg, token_budget=max(1, cfg.token_budget // ranks),
+                  source=cfg.source + f"; chunked prefill size divided among {ranks} DP-attention ranks")
+    if not explicit:
+        return cfg
+    return replace(cfg, max_running=max(1, cfg.max_running // ranks),
+                   source=cfg.source + f"; running requests divided among {ranks} DP-attention ranks")

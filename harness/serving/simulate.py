@@ -1,8 +1,10 @@
 """Continuous batching, one iteration at a time, as vLLM's and SGLang's schedulers run it.
 
-Each iteration: running requests first (one decode token each, or the next chunk of an unfinished
-prompt), then waiting requests in arrival order while the request limit, the token budget and free
-KV pages allow; the step's time comes from the step-time model for exactly that batch; a request
+Each iteration (vLLM V1, mixed): running requests first (one decode token each, or the next chunk of
+an unfinished prompt), then waiting requests in arrival order while the request limit, the token
+budget and free KV pages allow. Prefill first (SGLang, vLLM V0 with MLA): when any prompt can run,
+the step carries prompts only and the running requests' decode waits for a step without one. The
+step's time comes from the step-time model for exactly that batch; a request
 whose prompt completes in the step gets its first token at the step's end. A decode that needs a
 KV page when none is free preempts the most recently admitted request, which frees its pages and
 waits again from scratch (recompute, vLLM's default). A plain loop: an event library would add
@@ -125,6 +127,68 @@ def _fast_forward(step_time: StepTime, running: list[_Seq], cfg: SchedulerConfig
     return dts, sum(_pages(s.kv + len(dts), cfg.block_size) - s.pages for s in running)
 
 
+def _decode(running: list[_Seq], waiting: deque[_Seq], decode: list[_Seq], budget: int, free: int,
+            preemptions: int, block: int) -> tuple[int, int, int]:
+    """One decode token for each running request whose prompt is done, in admission order; a request
+    that needs a page when none is free preempts the latest admitted. Returns (budget, preemptions,
+    free pages) after it."""
+    i = 0
+    while i < len(running):
+        seq = running[i]
+        i += 1
+        if seq.prefilling:
+            continue
+        need = _pages(seq.kv + 1, block) - seq.pages
+        while need > free and running[-1] is not seq:  # preempt the latest admitted (not yet visited)
+            victim = running.pop()
+            free += victim.pages
+            waiting.appendleft(victim.preempted())
+            preemptions += 1
+        if need > free or budget < 1:
+            continue
+        seq.pages += need
+        free -= need
+        decode.append(seq)
+        budget -= 1
+    return budget, preemptions, free
+
+
+def _prefill(running: list[_Seq], waiting: deque[_Seq], chunks: list[tuple[_Seq, int]], decode: list[_Seq],
+             cfg: SchedulerConfig, budget: int, free: int, order: int, *,
+             decode_admitted: bool) -> tuple[int, int, int]:
+    """The next chunk of each running request's unfinished prompt, then waiting requests in arrival
+    order while the request limit, the budget and free pages allow. A request that arrives prefilled
+    (disaggregation) decodes in this step with ``decode_admitted``, else in the next decode step.
+    Returns (budget, free pages, admission counter) after it."""
+    for seq in running:
+        if seq.prefilling and budget > 0:
+            n = min(budget, seq.target - seq.kv)
+            need = _pages(seq.kv + n, cfg.block_size) - seq.pages
+            if need <= free:
+                seq.pages += need
+                free -= need
+                chunks.append((seq, n))
+                budget -= n
+    while waiting and len(running) < cfg.max_running and budget > 0:
+        seq = waiting[0]
+        n = min(budget, seq.target - seq.kv)
+        need = _pages(seq.kv + n + (0 if n else 1), cfg.block_size)
+        if need > free:
+            break
+        waiting.popleft()
+        order += 1
+        seq.admitted, seq.pages = order, need
+        free -= need
+        running.append(seq)
+        if n:
+            chunks.append((seq, n))
+            budget -= n
+        elif decode_admitted and seq.generated < seq.req.output_len and budget > 0:  # prefilled elsewhere
+            decode.append(seq)
+            budget -= 1
+    return budget, free, order
+
+
 def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_tokens: int, *,
              request_latency_s: float = 0.0, mtp_acceptance: float = 0.0, draft_tokens: int = 1,
              fast_forward: bool = True, prefill_pool: PrefillPool | None = None) -> Trace:
@@ -190,8 +254,8 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
         if not running and not waiting:
             t = pending[0][0]
             continue
-        if fast_forward and running and (not waiting or len(running) >= cfg.max_running) and len(running) <= cfg.token_budget \
-                and not any(seq.prefilling for seq in running):
+        if fast_forward and running and (not waiting or len(running) >= cfg.max_running) \
+                and (cfg.prefill_first or len(running) <= cfg.token_budget) and not any(s.prefilling for s in running):
             steps = _fast_forward(step_time, running, cfg, free, t, pending[0][0] if pending else None)
             if steps:
                 dts, used = steps
@@ -209,50 +273,16 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
         budget = cfg.token_budget
         decode: list[_Seq] = []
         chunks: list[tuple[_Seq, int]] = []
-        i = 0
-        while i < len(running):  # running first, in admission order: one decode token each
-            seq = running[i]
-            i += 1
-            if seq.prefilling:
-                continue
-            need = _pages(seq.kv + 1, cfg.block_size) - seq.pages
-            while need > free and running[-1] is not seq:  # preempt the latest admitted (not yet visited)
-                victim = running.pop()
-                free += victim.pages
-                waiting.appendleft(victim.preempted())
-                preemptions += 1
-            if need > free or budget < 1:
-                continue
-            seq.pages += need
-            free -= need
-            decode.append(seq)
-            budget -= 1
-        for seq in running:  # then the unfinished prompts of running requests, a chunk each
-            if seq.prefilling and budget > 0:
-                n = min(budget, seq.target - seq.kv)
-                need = _pages(seq.kv + n, cfg.block_size) - seq.pages
-                if need <= free:
-                    seq.pages += need
-                    free -= need
-                    chunks.append((seq, n))
-                    budget -= n
-        while waiting and len(running) < cfg.max_running and budget > 0:
-            seq = waiting[0]
-            n = min(budget, seq.target - seq.kv)
-            need = _pages(seq.kv + n + (0 if n else 1), cfg.block_size)
-            if need > free:
-                break
-            waiting.popleft()
-            order += 1
-            seq.admitted, seq.pages = order, need
-            free -= need
-            running.append(seq)
-            if n:
-                chunks.append((seq, n))
-                budget -= n
-            elif seq.generated < seq.req.output_len and budget > 0:  # prefilled elsewhere: decodes now
-                decode.append(seq)
-                budget -= 1
+        if cfg.prefill_first:  # prompts alone when any can run; the running batch decodes otherwise
+            budget, free, order = _prefill(running, waiting, chunks, decode, cfg, budget, free, order,
+                                           decode_admitted=False)
+            if not chunks:  # a decode batch is bounded by the request limit, not the prefill budget
+                budget, preemptions, free = _decode(running, waiting, decode, len(running), free, preemptions,
+                                                    cfg.block_size)
+        else:  # running requests decode first, then prompt chunks fill the budget
+            budget, preemptions, free = _decode(running, waiting, decode, budget, free, preemptions, cfg.block_size)
+            budget, free, order = _prefill(running, waiting, chunks, decode, cfg, budget, free, order,
+                                           decode_admitted=True)
         if not decode and not chunks:
             if any(seq.generated >= seq.req.output_len for seq in running):
                 continue  # admitted already complete (a one-token output prefilled elsewhere)
