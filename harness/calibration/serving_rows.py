@@ -33,6 +33,9 @@ _SKIP = (("prefill-only", "a prefill-only test: output throughput and TPOT are n
 # taken as accepting each next token with the same probability, independently (a derived figure:
 # rows that state their accept length use theirs).
 MTP_STEP_ACCEPTANCE = 0.85
+# InferenceX (SemiAnalysis, formerly InferenceMAX) benchmark client: --random-range-ratio 0.8 (input
+# and output lengths uniform from 0.8 of the nominal length to all of it), --num-prompts CONC x 10
+INFERENCEX_RANGE_RATIO = 0.8
 
 
 @dataclass(frozen=True)
@@ -154,13 +157,18 @@ def to_case(row: dict[str, str]) -> ServingCase:
                                                      bandwidth_gbs=sheet.bandwidth_gbs, bf16_tflops=sheet.bf16_tflops),))
     draft, accepted = _speculation(row)
     n = int(burst.group(1)) if burst else (int(prompts.group(1)) if prompts else max(100, 4 * int(concurrency)))
+    len_ratio = 0.02 if "random" in row.get("input_len", "").lower() else 1.0
+    if row.get("source_group", "").startswith("InferenceX") and concurrency and not prompts:
+        # InferenceX (InferenceMAX) runs benchmark_serving with --random-range-ratio 0.8 and
+        # --num-prompts CONC x 10 (its README's benchmark client configuration)
+        n, len_ratio = 10 * int(concurrency), INFERENCEX_RANGE_RATIO
     return ServingCase(
         id=row["id"], source=row.get("source_group", ""), usable=True, machine=machine, model_id=model, quant=quant,
         engine=engine, engine_version=version.group(1) if version else None, expert_parallel=ep, disaggregate=pd,
         prefill_free=prefill_free, draft_tokens=draft, accepted=accepted, max_running=_max_running(par), input_len=int(inp), output_len=int(out),
         # SGLang's random dataset without --random-range-ratio 1 draws lengths up to the nominal one, about
         # half of it on average (SERVING.md, "Columns"): uniform from 2% of the nominal length to all of it
-        len_ratio=0.02 if "random" in row.get("input_len", "").lower() else 1.0, len_sigma=sigma,
+        len_ratio=len_ratio, len_sigma=sigma,
         concurrency=None if burst else int(concurrency), rate=float("inf") if burst else None, requests=n,
         output_throughput=measured, tpot_ms=tpot, tpot_stat=tpot_stat, ttft_ms=ttft, ttft_stat=ttft_stat)
 
