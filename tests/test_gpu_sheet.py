@@ -154,3 +154,9 @@ def test_radeon_ai_pro_r9700_is_rated_dense():
     sparse -> 194.7 dense); halving it again would slow its predicted GPU floors."""
     sheet = sheet_for("AMD Radeon AI PRO R9700")
     assert sheet is not None and sheet.bf16_tflops == 191.0
+
+
+def test_a_capacity_in_the_name_is_the_cards_own():
+    assert sheet_for("NVIDIA H20 141GB").memory_gb == 141  # the HBM3e variant of the 96 GB part
+    assert sheet_for("NVIDIA H20").memory_gb == 96
+    assert sheet_for("NVIDIA GH200 480GB").memory_gb == 96  # 480 counts the Grace LPDDR5X

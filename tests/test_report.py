@@ -473,11 +473,11 @@ def test_report_files_is_the_command_as_a_function(tmp_path):
 def test_identical_gpus_are_grouped(fake_probe):
     from harness.app.run import run_benchmark
 
-    gpu = fake_probe["gpu"]["gpus"][0] | {"name": "NVIDIA H200", "memory_total_bytes": 141 * 10**9,
+    gpu = fake_probe["gpu"]["gpus"][0] | {"name": "NVIDIA H200", "memory_total_bytes": 143771 * 2**20,
                                           "theoretical_bandwidth_gbs": 4800.0, "bf16_tflops": 989.0}
     fake_probe["gpu"]["gpus"] = [gpu | {"index": i} for i in range(8)]
     result = run_benchmark(quick=True, probe_fn=lambda **_: fake_probe)
     ctx = report.build_context(result, predict_fn=fake_predict, upgrade_fn=None)
     assert [v for k, v in ctx["hardware"] if k == "GPU"] == [
-        "8 × NVIDIA H200 · 141.0 GB · 4,800 GB/s · 989 TFLOP/s BF16 · PCIe 5.0 ×16"]
+        "8 × NVIDIA H200 · 140.4 GB · 4,800 GB/s · 989 TFLOP/s BF16 · PCIe 5.0 ×16"]
     assert [b.label for b in ctx["charts"][0].bars if "H200" in b.label] == ["NVIDIA H200 (rated)"]

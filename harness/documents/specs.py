@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.fsutil import read_bounded_bytes
-from harness.hardware.machine import GpuSpec, Machine
+from harness.hardware.machine import GPU_GB, GpuSpec, Machine
 from harness.hardware.gpu_sheet import sheet_for
 from harness.hardware.cpu_catalog import rating_for
 from harness.hardware.machine import machine_from_dict
@@ -257,7 +257,7 @@ def _gpu_from_probe(g: Any, i: int) -> GpuSpec:
     g = _fields(g, _PROBE_GPU, f"gpu.gpus[{i}]")
     return GpuSpec(
         model=g.get("name") or "NVIDIA GPU", count=1,
-        memory_gb=g.get("memory_total_bytes", 0.0) / 1e9,
+        memory_gb=g.get("memory_total_bytes", 0.0) / GPU_GB,  # GiB, as vendors label GPU memory
         bandwidth_gbs=g.get("theoretical_bandwidth_gbs"), bf16_tflops=g.get("bf16_tflops"),
         pcie_gen=g.get("pcie_gen_max"), pcie_width=g.get("pcie_width_max"),
         measured_bandwidth_gbs=g.get("measured_bandwidth_gbs"),

@@ -20,7 +20,7 @@ tensor rate (V100, T4), the FP16 rate of the shader cores (P100), FP32 (P40, who
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["GPU_SHEETS", "GpuSheet", "sheet_for"]
 
@@ -233,4 +233,12 @@ def sheet_for(name: str | None) -> GpuSheet | None:
     """The rated figures for a GPU name, or None when moebench does not know it."""
     if not name or (_MOBILE.search(name) and not _DESKTOP_MAX_Q.search(name)):
         return None
-    return next((s for s in GPU_SHEETS if re.search(s.pattern, name, re.IGNORECASE)), None)
+    sheet = next((s for s in GPU_SHEETS if re.search(s.pattern, name, re.IGNORECASE)), None)
+    stated = re.search(r"(\d+(?:\.\d+)?)\s*GB\b", name, re.IGNORECASE)
+    if sheet is not None and stated and not sheet.unified and sheet.memory_gb:
+        # a capacity in the name is the card's own (an H20 "141GB" is the HBM3e variant of the 96 GB
+        # part); one far from the sheet's is about something else (a GH200 "480GB" counts its LPDDR5X)
+        gb = float(stated.group(1))
+        if gb != sheet.memory_gb and 0.5 <= gb / sheet.memory_gb <= 2.0:
+            return replace(sheet, memory_gb=gb)
+    return sheet

@@ -11,6 +11,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+# A GPU's memory as vendors label it is binary: nvidia-smi shows an H100 SXM "80 GB" as 81,559 MiB and
+# an H100 NVL "94 GB" as 95,830 MiB (the h100-sxm-8gpu and h100-nvl-2gpu host captures), an H20 "96 GB"
+# as 97,871 MiB. Spec and sheet figures in GB are read as GiB; a probe stores NVML's bytes in GiB too.
+GPU_GB = 2 ** 30
+
+
 @dataclass(frozen=True)
 class GpuSpec:
     """One kind of GPU in the machine (``count`` identical cards)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.hardware.machine import Machine
-from harness.perf.devices import GB, Devices
+from harness.perf.devices import GB, GPU_GB, Devices
 from harness.perf.step import device_of
 from harness.workload.scenario import Scenario
 
@@ -54,7 +54,7 @@ def memory_per_gpu_ep(sc: Scenario, machine: Machine) -> dict[str, dict[str, flo
 
 def fit_ep(mem: dict[str, dict[str, float]], machine: Machine) -> tuple[bool, dict[str, Any]]:
     need = sum(mem["gpu (each)"].values())
-    usable = (machine.gpus[0].memory_gb if machine.gpus else 0.0) * GB * (1 - GPU_RESERVE_FRAC)
+    usable = (machine.gpus[0].memory_gb if machine.gpus else 0.0) * GPU_GB * (1 - GPU_RESERVE_FRAC)
     return need <= usable, {"gpu_needed_bytes_each": need, "gpu_usable_bytes_each": usable,
                             "gpus": machine.gpu_count * machine.nodes}
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from harness.hardware.cpu_catalog import rating_for as cpu_rating_for
 from harness.hardware.facts import (ASSUMED_CLOCK_GHZ, DEFAULT_FLOPS_PER_CYCLE, FLOPS_PER_CYCLE, INT8_DOT_FLAGS,
                                     PLATFORM_STREAM_EFF)
-from harness.hardware.machine import GpuSpec, Machine
+from harness.hardware.machine import GPU_GB, GpuSpec, Machine
 from harness.perf.engines import EngineProfile
 from harness.perf.overheads import FLOOR_REF_TFLOPS, gpu_floor_scale, tp_floor_us
 
@@ -129,7 +129,7 @@ def devices_for(machine: Machine, eng: EngineProfile, placement: str) -> Devices
             notes.append(f"GPU per-layer floors x{floor_scale:.2f} for a {g.bf16_tflops or 0:g}-TFLOPS GPU (they shrink "
                          f"with the square root of its rate; engine profiles give them for {FLOOR_REF_TFLOPS:g}); "
                          f"decode attention at {DECODE_ATTN_FRAC} of its rated FLOP/s (FlashMLA)")
-        gpu_cap = host_cap if unified else sum(x.count * x.memory_gb for x in gpus) * GB
+        gpu_cap = host_cap if unified else sum(x.count * x.memory_gb for x in gpus) * GPU_GB
         if n > 1 and placement in ("gpu", "multi-node"):
             notes.append(f"{n} GPUs, {'tensor/expert parallel (stream at once)' if streams_at_once > 1 else 'layer split (one GPU streams at a time)'}")
         if tp > 1 and eng.tp_layer_us:

@@ -19,7 +19,7 @@ from harness.errors import HarnessError
 from harness.hardware.machine import Machine
 from harness.perf.batch import IterationTime
 from harness.perf.capacity import GPU_RESERVE_FRAC
-from harness.perf.devices import GB, Devices, devices_for
+from harness.perf.devices import GB, GPU_GB, Devices, devices_for
 from harness.perf.engines import EngineProfile
 from harness.perf.multinode import COMBINE_BYTES, DISPATCH_BYTES, all_to_all_latency_s
 from harness.perf.overheads import engine_overhead
@@ -118,7 +118,7 @@ def ep_step_model(machine: Machine, sc: Scenario, eng: EngineProfile, *, nodes: 
     weights = sc.quant.weight_bytes(m)
     on_gpu = sum(b / ranks if cls == "routed_experts" else b for cls, b in weights.items()
                  if b and (cls != "mtp" or sc.mtp))
-    room = g.memory_gb * GB * (1 - GPU_RESERVE_FRAC) - on_gpu
+    room = g.memory_gb * GPU_GB * (1 - GPU_RESERVE_FRAC) - on_gpu
     per_token = m.kv_bytes_per_token(sc.kv_dtype_bytes)
     if room <= 0:
         raise HarnessError(f"{m.id} does not fit expert-parallel over {ranks} × {g.model}: each GPU needs "

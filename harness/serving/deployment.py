@@ -15,7 +15,7 @@ from harness.errors import HarnessError
 from harness.hardware.machine import Machine
 from harness.perf.batch import StepModel, step_model
 from harness.perf.capacity import GPU_RESERVE_FRAC, kv_copies
-from harness.perf.devices import GB
+from harness.perf.devices import GB, GPU_GB
 from harness.perf.engines import EngineSet, auto_engine
 from harness.perf.ep_batch import DEFAULT_NIC_GBS, EpStepModel, ep_step_model
 from harness.serving.simulate import PrefillPool
@@ -61,7 +61,7 @@ class Deployment:
 def _kv_at_fraction(step: Step, fraction: float, gpu_memory_gb: float) -> Step:
     if step.placement not in ("gpu", "expert-parallel"):
         return step
-    delta = (1 - GPU_RESERVE_FRAC - fraction) * gpu_memory_gb * GB  # bytes per GPU given up (or gained)
+    delta = (1 - GPU_RESERVE_FRAC - fraction) * gpu_memory_gb * GPU_GB  # bytes per GPU given up (or gained)
     per_token = step.model.kv_bytes_per_token(step.kv_dtype_bytes)
     if per_token <= 0:
         return step
