@@ -247,3 +247,16 @@ def test_sglang_dp_attention_divides_the_chunk_among_ranks():
     assert rank.token_budget == cfg.token_budget // 8 and rank.max_running == cfg.max_running
     assert per_rank(cfg, "sglang", 8, explicit=True).max_running == cfg.max_running // 8
     assert per_rank(cfg, "vllm", 8, explicit=True) == cfg
+
+
+def test_sglang_04_takes_its_memory_fraction_unless_nothing_is_left():
+    from harness.calibration.fit_serving import serving_setup
+    sc = Scenario(model=DSV3, quant=parse_quant("fp8"), engine="sglang", placement="auto", context=2048, prompt=1024)
+    assert scheduler_for("sglang", 141, era="early-2025", world_size=8).memory_fraction == 0.81
+    early = serving_setup(H200, sc, ENGINES, version="0.4.2")
+    current = serving_setup(H200, sc, ENGINES)
+    # 0.81 instead of 0.9 of each GPU's 141 GiB, every GPU holding the whole MLA cache
+    lost = 0.09 * 141 * 2**30 / DSV3.kv_bytes_per_token(2.0)
+    assert current.step.kv_capacity_tokens - early.step.kv_capacity_tokens == pytest.approx(lost, rel=0.01)
+    h20 = serving_setup(load_machine("8x-h20"), sc, ENGINES, version="0.4.2")  # 0.81 x 96 GiB < the weights
+    assert h20.step.kv_capacity_tokens > 16_384 and "0.9 assumed" in h20.scheduler.source

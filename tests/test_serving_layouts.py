@@ -165,7 +165,25 @@ def test_published_expert_parallel_rows_are_read_as_their_layouts():
     assert lep.machine.nodes == 9 and lep.concurrency == 256 * 72
     pd = cases["SGL5490-H200-1P1D-c128"]
     assert pd.usable and pd.disaggregate == (1, 1) and pd.input_len == 1024
-    assert not cases["LMSYS-LEP-04"].usable  # prefill-only: nothing to score
+    prefill = cases["LMSYS-LEP-04"]  # a prefill node's input tokens/s
+    assert prefill.usable and prefill.input_throughput == 54543 and prefill.expert_parallel
+    assert prefill.machine.nodes == 4 and prefill.token_budget == 16384
+    ant = cases["ANT-H20-06"]  # "prefill on separate 8x H20 TP8 nodes"
+    assert ant.usable and ant.input_throughput == 16500 and not ant.expert_parallel and ant.machine.nodes == 1
+
+
+def test_inferencex_rows_run_as_its_client_does():
+    c = {c.id: c for c in load_serving_cases()}["INFX870-H200-FP8-c64"]
+    assert c.requests == 640 and c.len_ratio == 0.8
+
+
+def test_a_node_count_in_parentheses_spreads_the_gpus(tmp_path):
+    from harness.calibration.serving_rows import to_case
+    row = {"id": "x", "model": "DeepSeek-R1", "quant": "FP8", "engine_and_version": "vLLM 0.7.3",
+           "hardware": "16x NVIDIA H100 80GB (2 nodes)", "parallelism": "TP8 PP2", "input_len": "512",
+           "output_len": "512", "concurrency": "1", "output_tok_s_aggregate": "20", "source_group": "t"}
+    case = to_case(row)
+    assert case.usable and case.machine.nodes == 2 and case.machine.gpus[0].count == 8
 
 
 def test_serve_on_a_cluster_disaggregated(tmp_path):

@@ -31,8 +31,15 @@ def validate_serving(path: Path | None = None) -> dict[str, Any]:
             skipped.append({"id": c.id, "source": c.source, "why": str(exc)})
             continue
         r = ratios(c, sim)
-        rows.append({"id": c.id, "source": c.source, "engine": c.engine, "engine_version": c.engine_version,
-                     "era": era_of(c.engine, c.engine_version),
+        common = {"id": c.id, "source": c.source, "engine": c.engine, "engine_version": c.engine_version,
+                  "era": era_of(c.engine, c.engine_version)}
+        if c.input_throughput is not None:  # a prefill node's input tokens/s
+            rows.append(common | {"load": f"prefill of {c.input_len}", "measured_input_throughput": c.input_throughput,
+                                  "predicted_input_throughput": sim["input_throughput"],
+                                  "ratio_input_throughput": r["input_throughput"],
+                                  **{f"ratio_{n}": None for n in ("output_throughput", "tpot_ms", "ttft_ms")}})
+            continue
+        rows.append(common | {
                      "load": f"c={c.concurrency}" if c.concurrency else f"burst of {min(c.requests, MAX_REQUESTS)}",
                      **{f"measured_{n}": m for n, m in (("output_throughput", c.output_throughput),
                                                         ("tpot_ms", c.tpot_ms), ("ttft_ms", c.ttft_ms))},
@@ -42,8 +49,9 @@ def validate_serving(path: Path | None = None) -> dict[str, Any]:
     if not rows:
         raise HarnessError(f"no usable row in {path or serving_path()} (see the skipped reasons with --json)")
     fitted = json.loads(fit_path().read_text("utf-8"))
-    plain = [{"source": r["source"], **{n: r[f"ratio_{n}"] for n in ("output_throughput", "tpot_ms", "ttft_ms")
-                                        if r[f"ratio_{n}"] is not None}} for r in rows]
+    plain = [{"source": r["source"], **{n: r[f"ratio_{n}"] for n in ("output_throughput", "tpot_ms", "ttft_ms",
+                                                                      "input_throughput")
+                                        if r.get(f"ratio_{n}") is not None}} for r in rows]
     return {"rows": rows, "skipped": skipped, "count": len(rows), "in_sample": summary(plain),
             "leave_one_source_out": fitted["mape"]["leave_one_source_out"] | {
                 "note": "each source's rows predicted by constants fitted without them (from the last "

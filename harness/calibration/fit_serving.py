@@ -16,6 +16,7 @@ on log(simulated / measured) of output throughput, TPOT and TTFT over every usab
   all-to-all that two micro-batches hide;
 - ``seq_overhead_us``: per decoding request beyond the first, per step (scheduling, sampling and
   output processing the GPU waits on; one request's share is in the batch-1 floors already).
+Prefill-node rows (input tokens/s of one prefill node) are scored too, on the saturated prefill rate.
 Leave-one-source-out: each source group's rows are predicted by constants fitted without them.
 """
 
@@ -38,7 +39,7 @@ from harness.errors import HarnessError
 from harness.fsutil import atomic_write_text
 
 from harness.perf.ep_batch import EpStepModel
-from harness.serving.deployment import Deployment, Step, deployment
+from harness.serving.deployment import Deployment, Step, deployment, engine_memory
 from harness.perf.engines import EngineSet
 from harness.serving.eras import EARLY, era_of
 from harness.hardware.machine import Machine
@@ -78,9 +79,8 @@ class ServingConstants:
                 step = replace(step, prefill_scale=self.prefill_scale)
             # a multi-node group keeps the GEMM share derived from DeepSeek's expert-parallel cluster
             return replace(step, step_scale=self.early_step_scale) if era == EARLY else step
-        if era == EARLY:
-            return replace(step, prefill_scale=self.prefill_scale, step_scale=self.early_step_scale)
-        return replace(step, prefill_scale=self.prefill_scale)
+        step = replace(step, prefill_scale=self.prefill_scale)
+        return replace(step, step_scale=self.early_step_scale) if era == EARLY else step
 
 
 def fit_path() -> Path:
@@ -134,7 +134,7 @@ def serving_setup(machine: Machine, sc: Scenario, engines: EngineSet, *, version
                         world_size=_world_size(step))
     if isinstance(step, EpStepModel):
         cfg = per_rank(cfg, step.engine.name, step.ranks, explicit=speculative or max_running is not None)
-    dep = dep.with_memory_fraction(cfg.memory_fraction, gpu_mem or 0.0)
+    dep, cfg = engine_memory(dep, cfg, gpu_mem or 0.0)
     if k:
         dep = dep.with_steps(lambda s: k.apply(s, era))
     return ServingSetup(dep, cfg, k.request_latency_s if k else 0.0, era, k)
@@ -162,9 +162,11 @@ def run_case(case: ServingCase, dep: Deployment, k: ServingConstants) -> dict[st
     cfg = scheduler_for(dep.decode.engine.name, case.machine.gpus[0].memory_gb, speculative=case.draft_tokens > 0,
                         era=era, mla=load_model(case.model_id).attention_kind == "mla",
                         world_size=_world_size(dep.decode))
-    dep = dep.with_memory_fraction(cfg.memory_fraction, case.machine.gpus[0].memory_gb)
+    dep, cfg = engine_memory(dep, cfg, case.machine.gpus[0].memory_gb)
     if isinstance(dep.decode, EpStepModel):
         cfg = per_rank(cfg, dep.decode.engine.name, dep.decode.ranks, explicit=case.draft_tokens > 0)
+    if case.input_throughput is not None:
+        return {"input_throughput": prefill_node_rate(dep.decode, case.input_len, case.token_budget or cfg.token_budget)}
     if case.max_running:
         cfg = replace(cfg, max_running=case.max_running)
     elif case.prefill_free and case.concurrency:  # a decode test at a stated batch per GPU ran that batch
@@ -177,8 +179,23 @@ def run_case(case: ServingCase, dep: Deployment, k: ServingConstants) -> dict[st
                        mtp_acceptance=case.accepted, draft_tokens=max(1, case.draft_tokens), prefill_pool=pool)
 
 
+def prefill_node_rate(step: Step, input_len: int, budget: int) -> float:
+    """Input tokens per second one node prefills with every instance busy: each prefill batch packs
+    as many whole prompts as the budget holds (SGLang's PrefillAdder), or a long prompt's chunks."""
+    per_node = step.gpus_per_node if isinstance(step, EpStepModel) else step.replicas
+    if input_len <= budget:
+        n = budget // input_len
+        seconds = step.time(0, 0.0, n * input_len, input_len / 2) / n
+    else:
+        seconds = sum(step.time(0, 0.0, min(budget, input_len - done), done + min(budget, input_len - done) / 2)
+                      for done in range(0, input_len, budget))
+    return per_node * input_len / seconds
+
+
 def ratios(case: ServingCase, sim: dict[str, Any]) -> dict[str, float]:
     out = {}
+    if case.input_throughput:
+        out["input_throughput"] = sim["input_throughput"] / case.input_throughput
     if case.output_throughput:
         out["output_throughput"] = sim["output_throughput"] / case.output_throughput
     if case.tpot_ms:
@@ -261,6 +278,9 @@ def summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     ttft = [r["ttft_ms"] for r in rows if "ttft_ms" in r]
     out["ttft_within_2x"] = sum(1 for x in ttft if 0.5 <= x <= 2)
     out["ttft_count"] = len(ttft)
+    prefill = ape("input_throughput")
+    out["prefill_input_throughput_mape_pct"] = round(100 * statistics.fmean(prefill), 1) if prefill else None
+    out["prefill_count"] = len(prefill)
     out["rows"] = len(rows)
     return out
 

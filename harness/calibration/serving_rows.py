@@ -67,6 +67,11 @@ class ServingCase:
     tpot_stat: str = "median"
     ttft_ms: float | None = None
     ttft_stat: str = "median"
+    # a prefill-node test: prompts of input_len prefilled back to back (no decode), scored on the
+    # input tokens per second one node of the machine delivers; token_budget is the per-GPU (per-rank)
+    # prefill batch the row states, else the engine's default
+    input_throughput: float | None = None
+    token_budget: int | None = None
 
 
 def _lead(text: str) -> float | None:
@@ -94,8 +99,13 @@ def _not(row: dict[str, str], why: str) -> ServingCase:
     return ServingCase(id=row.get("id", "?"), source=row.get("source_group", ""), usable=False, why_not=why)
 
 
+_PREFILL_NODE = re.compile(r"~?([0-9][0-9,]*(?:\.[0-9]+)?)\s*(k)?\s*input tok(?:ens)?/s per node", re.IGNORECASE)
+
+
 def to_case(row: dict[str, str]) -> ServingCase:
     """A row as a simulator run, or the reason it is not one."""
+    if _PREFILL_NODE.search(row.get("total_tok_s", "")):
+        return _prefill_case(row)
     text = " ".join(row.get(k, "") for k in ("parallelism", "engine_and_version", "concurrency", "output_len",
                                              "quant")).lower()
     for key, why in _SKIP:
@@ -173,6 +183,45 @@ def to_case(row: dict[str, str]) -> ServingCase:
         output_throughput=measured, tpot_ms=tpot, tpot_stat=tpot_stat, ttft_ms=ttft, ttft_stat=ttft_stat)
 
 
+def _prefill_case(row: dict[str, str]) -> ServingCase:
+    """A prefill node's input throughput (``54,543 input tok/s per node``): the node the row names, or
+    the separate prefill nodes a disaggregated row describes (``prefill on separate 8x H20 TP8 nodes``),
+    expert parallel where the row says so, at the per-device prefill batch it states."""
+    par = row.get("parallelism", "")
+    hw = row.get("hardware", "").split(";")[0]
+    sep = re.search(r"prefill on separate\s+(\d+)\s*x\s*(\S+)\s+tp(\d+)", par, re.IGNORECASE)
+    nodes_m = re.match(r"\s*(\d+)\s*nodes?\s*x\s*(\d+)\s*x?\s*([^(]*)", hw, re.IGNORECASE)
+    if sep:
+        nodes, per_node, name, ep = 1, int(sep.group(1)), sep.group(2), False
+    elif nodes_m and "prefill" in hw.lower():
+        nodes, per_node, name = int(nodes_m.group(1)), int(nodes_m.group(2)), nodes_m.group(3)
+        ep = bool(re.search(r"\bep\d+|dp[- ]?attention", par, re.IGNORECASE)) or nodes > 1
+    else:
+        return _not(row, "an input-throughput figure whose prefill nodes the row does not describe")
+    name = re.sub(r"-(\d+)G\b", r" \1GB", name.strip())  # "H20-96G" -> "H20 96GB"
+    sheet = sheet_for(name)
+    engine = _lookup(row.get("engine_and_version", "").lower(), _ENGINES)
+    model = _lookup(re.sub(r"[\s_]+", "-", row.get("model", "").lower()), _MODEL_IDS)
+    quant = _lookup(row.get("quant", "").lower(), _QUANTS)
+    inp = _lead(row.get("input_len", ""))
+    if sheet is None or engine is None or not model or not quant or not inp:
+        return _not(row, "a prefill-node row whose GPU, engine, model, quant or prompt length is not known")
+    m = _PREFILL_NODE.search(row.get("total_tok_s", ""))
+    measured = float(m.group(1).replace(",", "")) * (1000 if m.group(2) else 1)
+    budget = re.search(r"([0-9][0-9,]*)\s*tokens per device", row.get("concurrency", ""))
+    version = re.search(r"v?(\d+\.\d+(?:\.\d+)?)", row.get("engine_and_version", ""))
+    machine = Machine(name=f"{nodes} x {per_node}x {sheet.pattern}", source=f"serving row {row.get('id')}",
+                      nodes=nodes, gpus=(GpuSpec(model=name, count=per_node, memory_gb=sheet.memory_gb,
+                                                 bandwidth_gbs=sheet.bandwidth_gbs, bf16_tflops=sheet.bf16_tflops),))
+    random = "random" in row.get("input_len", "").lower()
+    return ServingCase(
+        id=row["id"], source=row.get("source_group", ""), usable=True, machine=machine, model_id=model, quant=quant,
+        engine=engine, engine_version=version.group(1) if version else None, expert_parallel=ep,
+        # SGLang's random prompts average about half the nominal length (see to_case)
+        input_len=int(inp * (0.51 if random else 1.0)), output_len=1, input_throughput=measured,
+        token_budget=int(budget.group(1).replace(",", "")) if budget else None)
+
+
 def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool, tuple[int, int] | None, bool] | str:
     """(nodes, GPUs per node, GPU name, expert parallel, (prefill, decode nodes) or None, prefill free),
     or why the row's layout cannot be simulated."""
@@ -182,6 +231,10 @@ def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool
         nodes, per_node, name = int(nodes_m.group(1)), int(nodes_m.group(2)), nodes_m.group(3)
     elif count:
         nodes, per_node, name = 1, int(count.group(1)), count.group(2)
+        spread = re.search(r"(\d+)\s*nodes?\b", hw, re.IGNORECASE)  # "16x H100 80GB (2 nodes)"
+        if spread and int(spread.group(1)) > 1 and per_node % int(spread.group(1)) == 0:
+            nodes = int(spread.group(1))
+            per_node //= nodes
     else:
         tp = re.search(r"\btp(\d+)", par)
         nodes, per_node, name = 1, int(tp.group(1)) if tp else 1, hw

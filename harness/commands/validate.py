@@ -93,18 +93,22 @@ def print_serving_validation(result: dict) -> None:
     table = Table(title="Serving benchmarks: simulated / measured (ratio)", title_justify="left", box=box.SIMPLE_HEAD,
                   pad_edge=False)
     table.add_column("row", overflow="fold")
-    for col in ("engine", "load", "out tok/s", "TPOT", "TTFT"):
+    for col in ("engine", "load", "tok/s", "TPOT", "TTFT"):
         table.add_column(col, justify="left" if col in ("engine", "load") else "right", no_wrap=True)
     for r in result["rows"]:
+        tput = "output_throughput" if r.get("ratio_input_throughput") is None else "input_throughput"
         table.add_row(r["id"], f"{r['engine']}@{r['engine_version'] or '?'}", r["load"],
-                      *[("—" if r[f"ratio_{n}"] is None else f"×{r[f'ratio_{n}']:.2f}")
-                        for n in ("output_throughput", "tpot_ms", "ttft_ms")])
+                      *[("—" if r.get(f"ratio_{n}") is None else f"×{r[f'ratio_{n}']:.2f}")
+                        for n in (tput, "tpot_ms", "ttft_ms")])
     console.print(table)
+    console.print("tok/s: output tokens/s, or a prefill node's input tokens/s")
     for label, s in (("in sample", result["in_sample"]), ("leave one source out", result["leave_one_source_out"])):
         console.print(f"{label}: output throughput MAPE {_pct(s['output_throughput_mape_pct'])} (median "
                       f"{_pct(s['output_throughput_median_ape_pct'])}, {s['rows']} rows); TPOT MAPE "
                       f"{_pct(s['tpot_ms_mape_pct'])} (median {_pct(s['tpot_ms_median_ape_pct'])}); TTFT within ×2 in "
-                      f"{s['ttft_within_2x']} of {s['ttft_count']} rows")
+                      f"{s['ttft_within_2x']} of {s['ttft_count']} rows"
+                      + (f"; prefill nodes' input throughput MAPE {_pct(s['prefill_input_throughput_mape_pct'])} "
+                         f"({s['prefill_count']} rows)" if s.get("prefill_count") else ""))
     console.print(f"  · {result['leave_one_source_out']['note']}; constants: "
                   + ", ".join(f"{k} {v:g}" for k, v in result["constants"].items()))
     console.print(f"{len(result['skipped'])} rows skipped (reasons with --json)")

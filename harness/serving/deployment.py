@@ -18,6 +18,7 @@ from harness.perf.capacity import GPU_RESERVE_FRAC, kv_copies
 from harness.perf.devices import GB, GPU_GB
 from harness.perf.engines import EngineSet, auto_engine
 from harness.perf.ep_batch import DEFAULT_NIC_GBS, EpStepModel, ep_step_model
+from harness.serving.scheduler import SchedulerConfig
 from harness.serving.simulate import PrefillPool
 from harness.workload.scenario import Scenario
 
@@ -56,6 +57,25 @@ class Deployment:
     def with_steps(self, fn: Callable[[Step], Step]) -> Deployment:
         """The same deployment with ``fn`` applied to each step model (the serving constants)."""
         return replace(self, decode=fn(self.decode), prefill=fn(self.prefill) if self.prefill else None)
+
+
+# Below this many KV-cache tokens an engine's default memory fraction is taken to have been raised by
+# whoever ran it (SGLang 0.4.x's 0.81 on 8x H20 96 GB leaves none beside DeepSeek's FP8 weights): a
+# placeholder floor, about four requests of 4k tokens.
+MIN_KV_TOKENS = 16_384
+
+
+def engine_memory(dep: Deployment, cfg: SchedulerConfig, gpu_memory_gb: float) -> tuple[Deployment, SchedulerConfig]:
+    """The deployment's KV capacity at the engine's own memory fraction, unless that leaves almost no
+    room, in which case the step models' 0.9 stands and the scheduler's source says so."""
+    if cfg.memory_fraction is None:
+        return dep, cfg
+    at = dep.with_memory_fraction(cfg.memory_fraction, gpu_memory_gb)
+    if at.decode.kv_capacity_tokens >= MIN_KV_TOKENS or at.decode.kv_capacity_tokens >= dep.decode.kv_capacity_tokens:
+        return at, cfg
+    return dep, replace(cfg, memory_fraction=None, source=cfg.source + f"; that fraction leaves under "
+                        f"{MIN_KV_TOKENS:,} tokens of KV cache beside these weights, so a deployment raises it: 0.9 "
+                        "assumed")
 
 
 def _kv_at_fraction(step: Step, fraction: float, gpu_memory_gb: float) -> Step:
