@@ -240,3 +240,19 @@ def test_tensorrt_llm_is_an_engine_with_its_own_limits():
     assert (cfg.max_running, cfg.token_budget, cfg.block_size) == (2048, 8192, 32)
     out = serve_on("8x-h200", engine="tensorrt-llm", concurrency=8, input_len=512, output_len=64, requests=16)
     assert out["engine"] == "tensorrt-llm" and out["completed"] == 16
+
+
+@pytest.mark.parametrize("hardware, nodes, per_node, memory", [
+    ("8x NVIDIA H200 141GB", 1, 8, 141), ("8×H200", 1, 8, 141), ("8 x NVIDIA H200", 1, 8, 141),
+    ("8x H20 (96GB)", 1, 8, 96), ("8x H20-141G", 1, 8, 141), ("2x8 H100 80GB", 2, 8, 80),
+    ("2 nodes x 8x H100 80GB", 2, 8, 80)])
+def test_hardware_as_people_write_it(hardware, nodes, per_node, memory):
+    from harness.calibration.serving_rows import to_case
+    row = {"id": "x", "model": "DeepSeek-R1", "quant": "FP8", "engine_and_version": "SGLang v0.4.3",
+           "hardware": hardware, "parallelism": "TP8", "input_len": "1024", "output_len": "1024",
+           "concurrency": "c=64", "output_tok_s_aggregate": "1.5k", "source_group": "t"}
+    case = to_case(row)
+    assert case.usable, case.why_not
+    assert (case.machine.nodes, case.machine.gpus[0].count, case.machine.gpus[0].memory_gb) == (nodes, per_node, memory)
+    assert case.concurrency == 64 and case.output_throughput == 1500  # a throughput's k is 1,000
+    assert to_case(row | {"concurrency": "decode batch size 480"}).why_not == "no concurrency stated"

@@ -74,12 +74,29 @@ class ServingCase:
     token_budget: int | None = None
 
 
-def _lead(text: str) -> float | None:
-    """The number a cell starts with; ``1K`` is 1024 (benchmark lengths are powers of two)."""
+# "2 nodes x 8x H100", "2x8 H100", "8x H200", "8 × H200", "8xH200"
+_NODES = re.compile(r"\s*(\d+)\s*nodes?\s*[x×]\s*(\d+)\s*[x×]?\s*(.*)", re.IGNORECASE)
+_NODES_SHORT = re.compile(r"\s*(\d+)\s*[x×]\s*(\d+)\s+(.*)", re.IGNORECASE)
+_COUNT = re.compile(r"\s*(\d+)\s*[x×]\s*(.*)", re.IGNORECASE)
+
+
+def _concurrency(text: str) -> float | None:
+    """``64``, ``64 (max-concurrency; 500 prompts)``, ``c=64``, ``max_concurrency=64`` (a batch size is
+    not a concurrency: it may be per GPU or offline)."""
+    lead = _lead(text)
+    if lead is not None:
+        return lead
+    m = re.search(r"(?:\bc|concurrency)\s*[=:]?\s*(\d[\d,]*)", text or "", re.IGNORECASE)
+    return float(m.group(1).replace(",", "")) if m else None
+
+
+def _lead(text: str, k: int = 1024) -> float | None:
+    """The number a cell starts with; ``1K`` is 1024 in a length (benchmark lengths are powers of two),
+    ``5.7k`` is 5,700 in a throughput (``k=1000``)."""
     m = re.match(r"\s*~?([0-9][0-9,]*(?:\.[0-9]+)?)(\s*[kK]\b)?", text or "")
     if not m:
         return None
-    return float(m.group(1).replace(",", "")) * (1024 if m.group(2) else 1)
+    return float(m.group(1).replace(",", "")) * (k if m.group(2) else 1)
 
 
 def _stat(text: str, metric: str = "") -> tuple[float | None, str]:
@@ -117,8 +134,8 @@ def to_case(row: dict[str, str]) -> ServingCase:
     if isinstance(layout, str):
         return _not(row, layout)
     nodes, per_node, gpu_name, ep, pd, prefill_free = layout
-    count = re.match(r"\s*(\d+)\s*x\s+(.*)", hw)
-    tp = re.search(r"\btp(\d+)", par)
+    count = _COUNT.match(hw)
+    tp = re.search(r"\btp\s*=?\s*(\d+)", par)
     if nodes == 1 and not ep:
         gpus = int(tp.group(1)) if tp else (int(count.group(1)) if count else 1)
     else:
@@ -142,16 +159,16 @@ def to_case(row: dict[str, str]) -> ServingCase:
     conc_text = row.get("concurrency", "")
     burst = re.match(r"\s*unbounded:\s*(\d+)", conc_text)
     prompts = re.search(r"(\d+)\s*(?:prompts|requests)", conc_text + " " + row.get("quote", ""))
-    concurrency = None if burst else _lead(conc_text)
+    concurrency = None if burst else _concurrency(conc_text)
     if not burst and not concurrency:
         return _not(row, "no concurrency stated")
     decode_nodes = pd[1] if pd else nodes
     per_gpu_load = re.search(r"per (?:gpu|device)", conc_text.lower())
     if concurrency and per_gpu_load:
         concurrency *= per_node * decode_nodes if ep or nodes > 1 else per_node
-    measured = _lead(row.get("output_tok_s_aggregate", ""))
-    per_gpu = _lead(row.get("output_tok_s_per_gpu", ""))
-    per_node_tps = _lead(row.get("output_tok_s_per_node", ""))
+    measured = _lead(row.get("output_tok_s_aggregate", ""), k=1000)
+    per_gpu = _lead(row.get("output_tok_s_per_gpu", ""), k=1000)
+    per_node_tps = _lead(row.get("output_tok_s_per_node", ""), k=1000)
     if measured is None and per_gpu is not None:
         measured = per_gpu * (per_node * decode_nodes if nodes > 1 or ep else (int(count.group(1)) if count else gpus))
     if measured is None and per_node_tps is not None:
@@ -225,8 +242,8 @@ def _prefill_case(row: dict[str, str]) -> ServingCase:
 def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool, tuple[int, int] | None, bool] | str:
     """(nodes, GPUs per node, GPU name, expert parallel, (prefill, decode nodes) or None, prefill free),
     or why the row's layout cannot be simulated."""
-    nodes_m = re.match(r"\s*(\d+)\s*nodes?\s*x\s*(\d+)\s*x?\s*(.*)", hw, re.IGNORECASE)
-    count = re.match(r"\s*(\d+)\s*x\s+(.*)", hw)
+    nodes_m = _NODES.match(hw) or _NODES_SHORT.match(hw)
+    count = _COUNT.match(hw)
     if nodes_m:
         nodes, per_node, name = int(nodes_m.group(1)), int(nodes_m.group(2)), nodes_m.group(3)
     elif count:
@@ -236,7 +253,7 @@ def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool
             nodes = int(spread.group(1))
             per_node //= nodes
     else:
-        tp = re.search(r"\btp(\d+)", par)
+        tp = re.search(r"\btp\s*=?\s*(\d+)", par)
         nodes, per_node, name = 1, int(tp.group(1)) if tp else 1, hw
     name = re.sub(r"\(.*", "", name)
     text = par + " " + row.get("output_len", "").lower() + " " + row.get("confidence", "").lower()
@@ -266,7 +283,7 @@ def _sharegpt_means(row: dict[str, str]) -> tuple[float, float, float]:
     stated = re.search(r"([0-9][0-9,]*)\s*in tokens\s*/\s*([0-9][0-9,]*)\s*req", row.get("input_len", ""))
     inp = (float(stated.group(1).replace(",", "")) / float(stated.group(2).replace(",", "")) if stated
            else float(SHAREGPT_INPUT_MEAN))
-    out_tps, total_tps = _lead(row.get("output_tok_s_aggregate", "")), _lead(row.get("total_tok_s", ""))
+    out_tps, total_tps = _lead(row.get("output_tok_s_aggregate", ""), k=1000), _lead(row.get("total_tok_s", ""), k=1000)
     out = inp * out_tps / (total_tps - out_tps) if out_tps and total_tps and total_tps > out_tps else SHAREGPT_OUTPUT_MEAN
     return round(inp), round(out), SHAREGPT_SIGMA
 

@@ -234,7 +234,7 @@ def sheet_for(name: str | None) -> GpuSheet | None:
     if not name or (_MOBILE.search(name) and not _DESKTOP_MAX_Q.search(name)):
         return None
     sheet = next((s for s in GPU_SHEETS if re.search(s.pattern, name, re.IGNORECASE)), None)
-    stated = re.search(r"(\d+(?:\.\d+)?)\s*GB\b", name, re.IGNORECASE)
+    stated = re.search(r"(?<![\w.])(\d+(?:\.\d+)?)\s*G(?:B|iB)?\b", name, re.IGNORECASE)  # 141GB, H20-141G
     if sheet is not None and stated and not sheet.unified and sheet.memory_gb:
         # a capacity in the name is the card's own (an H20 "141GB" is the HBM3e variant of the 96 GB
         # part); one far from the sheet's is about something else (a GH200 "480GB" counts its LPDDR5X)
