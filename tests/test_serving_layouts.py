@@ -256,3 +256,14 @@ def test_hardware_as_people_write_it(hardware, nodes, per_node, memory):
     assert (case.machine.nodes, case.machine.gpus[0].count, case.machine.gpus[0].memory_gb) == (nodes, per_node, memory)
     assert case.concurrency == 64 and case.output_throughput == 1500  # a throughput's k is 1,000
     assert to_case(row | {"concurrency": "decode batch size 480"}).why_not == "no concurrency stated"
+
+
+def test_random_lengths_are_full_when_a_first_token_outlasts_a_half_length_run():
+    from harness.calibration.serving_rows import to_case
+    row = {"id": "x", "model": "DeepSeek-R1", "quant": "FP8", "engine_and_version": "vLLM v0.11.0",
+           "hardware": "8x NVIDIA H200 141GB", "parallelism": "TP8", "input_len": "4000 (random)",
+           "output_len": "200", "concurrency": "unbounded: 500 prompts at request_rate=inf", "request_rate": "inf",
+           "output_tok_s_aggregate": "753.67", "source_group": "t"}
+    # 500 x 200 tokens at 754 tok/s last 133 s; at half lengths 66 s, shorter than a 124 s first token
+    assert to_case(row | {"ttft_ms": "mean 63058 / median 61952 / P99 124112"}).len_ratio == 1.0
+    assert to_case(row | {"ttft_ms": "mean 20000 / P99 40000"}).len_ratio == 0.02
