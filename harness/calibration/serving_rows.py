@@ -36,6 +36,9 @@ MTP_STEP_ACCEPTANCE = 0.85
 # InferenceX (SemiAnalysis, formerly InferenceMAX) benchmark client: --random-range-ratio 0.8 (input
 # and output lengths uniform from 0.8 of the nominal length to all of it), --num-prompts CONC x 10
 INFERENCEX_RANGE_RATIO = 0.8
+# SGLang's random dataset without --random-range-ratio 1 draws lengths up to the nominal one, about
+# half of it on average (SERVING.md, "Columns"): uniform from 2% of the nominal length to all of it
+RANDOM_LOW = 0.02
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ def to_case(row: dict[str, str]) -> ServingCase:
                                                      bandwidth_gbs=sheet.bandwidth_gbs, bf16_tflops=sheet.bf16_tflops),))
     draft, accepted = _speculation(row)
     n = int(burst.group(1)) if burst else (int(prompts.group(1)) if prompts else max(100, 4 * int(concurrency)))
-    len_ratio = 0.02 if "random" in row.get("input_len", "").lower() else 1.0
+    len_ratio = RANDOM_LOW if "random" in row.get("input_len", "").lower() else 1.0
     if len_ratio < 1 and measured and _slowest_first_token_s(row) > n * out * (1 + len_ratio) / 2 / measured:
         # a first token later than the whole run would last with lengths averaging half the nominal:
         # the client drew full lengths (vLLM's benchmark_serving: range ratio 0 is a fixed length)
@@ -203,8 +206,6 @@ def to_case(row: dict[str, str]) -> ServingCase:
         id=row["id"], source=row.get("source_group", ""), usable=True, machine=machine, model_id=model, quant=quant,
         engine=engine, engine_version=version.group(1) if version else None, expert_parallel=ep, disaggregate=pd,
         prefill_free=prefill_free, draft_tokens=draft, accepted=accepted, max_running=_max_running(par), input_len=int(inp), output_len=int(out),
-        # SGLang's random dataset without --random-range-ratio 1 draws lengths up to the nominal one, about
-        # half of it on average (SERVING.md, "Columns"): uniform from 2% of the nominal length to all of it
         len_ratio=len_ratio, len_sigma=sigma,
         concurrency=None if burst else int(concurrency), rate=float("inf") if burst else None, requests=n,
         output_throughput=measured, tpot_ms=tpot, tpot_stat=tpot_stat, ttft_ms=ttft, ttft_stat=ttft_stat)
@@ -245,7 +246,7 @@ def _prefill_case(row: dict[str, str]) -> ServingCase:
         id=row["id"], source=row.get("source_group", ""), usable=True, machine=machine, model_id=model, quant=quant,
         engine=engine, engine_version=version.group(1) if version else None, expert_parallel=ep,
         # SGLang's random prompts average about half the nominal length (see to_case)
-        input_len=int(inp * (0.51 if random else 1.0)), output_len=1, input_throughput=measured,
+        input_len=int(inp * ((1 + RANDOM_LOW) / 2 if random else 1.0)), output_len=1, input_throughput=measured,
         token_budget=int(budget.group(1).replace(",", "")) if budget else None)
 
 
