@@ -260,3 +260,33 @@ def test_sglang_04_takes_its_memory_fraction_unless_nothing_is_left():
     assert current.step.kv_capacity_tokens - early.step.kv_capacity_tokens == pytest.approx(lost, rel=0.01)
     h20 = serving_setup(load_machine("8x-h20"), sc, ENGINES, version="0.4.2")  # 0.81 x 96 GiB < the weights
     assert h20.step.kv_capacity_tokens > 16_384 and "0.9 assumed" in h20.scheduler.source
+
+
+def test_slo_capacity_is_the_edge_of_the_slo():
+    """The largest concurrency and request rate whose simulated P90 TTFT and TPOT keep the SLO: one
+    more user, or a tenth more load, breaks it."""
+    from harness.serving.capacity import meets_slo, slo_capacity
+    cfg = SchedulerConfig(max_running=256, token_budget=4096, block_size=16, source="test")
+
+    def step(n, c, p, pc):  # 10 ms, +1 ms per decoding request, 20 µs per prompt token
+        return 0.01 + 0.001 * n + 2e-5 * p
+
+    def run(load):
+        return serving_metrics(simulate(step, load.check(), cfg, 10**7))
+
+    base = Load(input_len=500, output_len=100, concurrency=1, seed=8)
+    cap = slo_capacity(run, base, slo_ttft_ms=400, slo_tpot_ms=40, max_concurrency=512)
+    c, r = cap["max_concurrency"], cap["max_request_rate"]
+    assert 1 < c < 512 and r > 0
+    point = lambda **kw: run(replace(base, requests=max(64, 3 * (kw.get("concurrency") or 0)), **kw))
+    assert meets_slo(point(concurrency=c), 400, 40) and not meets_slo(point(concurrency=c + 1), 400, 40)
+    open_loop = lambda rate: run(replace(base, concurrency=None, rate=rate, requests=max(64, min(2000, int(rate * 120)))))
+    assert meets_slo(open_loop(r), 400, 40) and not meets_slo(open_loop(r * 1.1), 400, 40)
+
+
+def test_serve_with_an_slo_reports_the_load_that_keeps_it():
+    res = CliRunner().invoke(app, ["serve", "--machine", "8x-h200", "-c", "8", "--requests", "32",
+                                   "--slo-ttft-ms", "3000", "--slo-tpot-ms", "60", "--json"])
+    assert res.exit_code == 0, res.output
+    cap = json.loads(res.output)["slo_capacity"]
+    assert cap["statistic"] == "p90" and cap["max_concurrency"] >= 1 and cap["max_request_rate"] > 0

@@ -14,6 +14,7 @@ from harness.hardware.machine import Machine
 from harness.perf.prediction import MTP_ACCEPTANCE
 from harness.perf.engines import EngineSet
 from harness.serving.eras import EARLY, parse_version
+from harness.serving.capacity import slo_capacity
 from harness.serving.point import serve_point
 from harness.serving.deployment import parse_disaggregate
 from harness.serving.workload import Load, parse_len_shape
@@ -130,10 +131,20 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
           [f"--mtp ignored: {step.engine.name} or {sc.model.id} has no multi-token prediction"] if mtp else []),
         *step.notes,
     ]
+    slo = None
+    if slo_ttft_ms is not None or slo_tpot_ms is not None:
+        def run(load: Load) -> dict[str, Any]:
+            return serve_point(step, load.check(), cfg, request_latency_s=latency, mtp_acceptance=acceptance,
+                               prefill_pool=dep.prefill_pool())
+
+        slo = slo_capacity(run, Load(input_len=input_len, output_len=output_len, concurrency=1, len_ratio=len_ratio,
+                                     len_sigma=len_sigma, prefix_hit=prefix_hit, seed=seed),
+                           slo_ttft_ms, slo_tpot_ms)
     base = {"machine": m.name, "model": sc.model.id, "quant": sc.quant.name, "engine": step.engine.name,
             "engine_version": version, "placement": step.placement, "input_len": input_len, "output_len": output_len,
             "batch1_tokens_per_s": batch1, "layout": dep.layout, "nodes": dep.prefill_nodes + dep.decode_nodes, "kv_capacity_tokens": step.kv_capacity_tokens,
-            "max_running": cfg.max_running, "token_budget": cfg.token_budget, "assumptions": assumptions}
+            "max_running": cfg.max_running, "token_budget": cfg.token_budget, "assumptions": assumptions,
+            **({"slo_capacity": slo} if slo else {})}
     if sweep:
         return base | {"sweep": results}
     return base | results[0]

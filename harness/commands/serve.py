@@ -99,5 +99,12 @@ def print_serving(out: dict) -> None:
             for p in points))
     if points[0].get("goodput") is not None:
         console.print("goodput (req/s meeting the SLO): " + ", ".join(f"{p['goodput']:.2f}" for p in points))
+    cap = out.get("slo_capacity")
+    if cap:
+        limits = " and ".join(f"{cap['statistic'].upper()} {name} ≤ {cap[key]:g} ms" for name, key in
+                              (("TTFT", "slo_ttft_ms"), ("TPOT", "slo_tpot_ms")) if cap[key] is not None)
+        console.print(f"within the SLO ({limits}): up to {cap['max_concurrency']:,} concurrent users"
+                      + (" (the search limit)" if cap["capped_at_search_limit"] else "")
+                      + f", or {cap['max_request_rate']:.2f} requests/s arriving at random")
     for a in out["assumptions"]:
         console.print(f"  · {a}")
