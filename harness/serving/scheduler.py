@@ -1,5 +1,6 @@
-"""Each engine's batching limits, as its server starts by default: how many requests run at once,
-how many tokens one iteration may carry (chunked prefill's budget), and the KV page size."""
+"""Each engine's batching, as its server starts by default (and as its build's era did): how many
+requests run at once, how many tokens one iteration may carry (chunked prefill's budget), the KV page
+size, whether prompts run before decode or share its steps, and the share of GPU memory it takes."""
 
 from __future__ import annotations
 
