@@ -129,20 +129,26 @@ def serving_setup(machine: Machine, sc: Scenario, engines: EngineSet, *, version
     era = era_of(step.engine.name, version)
     k = default_serving_constants() if step.engine.name in SERVING_ENGINES else None
     gpu_mem = machine.gpus[0].memory_gb if machine.gpus and step.placement != "cpu" else None
-    cfg = scheduler_for(step.engine.name, gpu_mem, max_running=max_running, token_budget=token_budget,
-                        speculative=speculative, era=era, mla=sc.model.attention_kind == "mla",
-                        world_size=_world_size(step))
-    if isinstance(step, EpStepModel):
-        cfg = per_rank(cfg, step.engine.name, step.ranks, explicit=speculative or max_running is not None)
-    dep, cfg = engine_memory(dep, cfg, gpu_mem or 0.0)
+    dep, cfg = engine_scheduler(dep, gpu_mem, era, speculative=speculative, max_running=max_running,
+                                token_budget=token_budget)
     if k:
         dep = dep.with_steps(lambda s: k.apply(s, era))
     return ServingSetup(dep, cfg, k.request_latency_s if k else 0.0, era, k)
 
 
-def _world_size(step: Step) -> int:
-    """GPUs one engine instance spans (its tensor-parallel size; every rank of an expert-parallel group)."""
-    return step.ranks if isinstance(step, EpStepModel) else max(1, step.devices.tensor_parallel)
+def engine_scheduler(dep: Deployment, gpu_mem: float | None, era: str, *, speculative: bool = False,
+                     max_running: int | None = None, token_budget: int | None = None
+                     ) -> tuple[Deployment, SchedulerConfig]:
+    """The engine's scheduler for the deployment's decode instance (its era, its model's attention, the
+    GPUs it spans, one rank's share under DP attention) and the deployment at the engine's own memory
+    fraction."""
+    step = dep.decode
+    world = step.ranks if isinstance(step, EpStepModel) else max(1, step.devices.tensor_parallel)
+    cfg = scheduler_for(step.engine.name, gpu_mem, max_running=max_running, token_budget=token_budget,
+                        speculative=speculative, era=era, mla=step.model.attention_kind == "mla", world_size=world)
+    if isinstance(step, EpStepModel):
+        cfg = per_rank(cfg, step.engine.name, step.ranks, explicit=speculative or max_running is not None)
+    return engine_memory(dep, cfg, gpu_mem or 0.0)
 
 
 def case_step(case: ServingCase, engines: EngineSet) -> Deployment:
@@ -159,12 +165,7 @@ def run_case(case: ServingCase, dep: Deployment, k: ServingConstants) -> dict[st
     prompts arrive prefilled; speculative decoding verifies the row's draft tokens."""
     era = era_of(case.engine, case.engine_version)
     dep = dep.with_steps(lambda s: k.apply(s, era))
-    cfg = scheduler_for(dep.decode.engine.name, case.machine.gpus[0].memory_gb, speculative=case.draft_tokens > 0,
-                        era=era, mla=load_model(case.model_id).attention_kind == "mla",
-                        world_size=_world_size(dep.decode))
-    dep, cfg = engine_memory(dep, cfg, case.machine.gpus[0].memory_gb)
-    if isinstance(dep.decode, EpStepModel):
-        cfg = per_rank(cfg, dep.decode.engine.name, dep.decode.ranks, explicit=case.draft_tokens > 0)
+    dep, cfg = engine_scheduler(dep, case.machine.gpus[0].memory_gb, era, speculative=case.draft_tokens > 0)
     if case.input_throughput is not None:
         return {"input_throughput": prefill_node_rate(dep.decode, case.input_len, case.token_budget or cfg.token_budget)}
     if case.max_running:
