@@ -2,7 +2,7 @@
 
     python -m harness.calibration.fit_serving
 
-Six constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
+Seven constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
 on log(simulated / measured) of output throughput, TPOT and TTFT over every usable row):
 - ``request_latency_s``: time from a request's send to the scheduler (HTTP, tokenising, queues);
 - ``prefill_scale``: prefill compute time of one node (tensor parallel, or data-parallel attention
@@ -15,7 +15,10 @@ on log(simulated / measured) of output throughput, TPOT and TTFT over every usab
 - ``ep_overlap``: the share of the shorter of an expert-parallel rank's computation and its
   all-to-all that two micro-batches hide;
 - ``seq_overhead_us``: per decoding request beyond the first, per step (scheduling, sampling and
-  output processing the GPU waits on; one request's share is in the batch-1 floors already).
+  output processing the GPU waits on; one request's share is in the batch-1 floors already);
+- ``rocm_floor_scale``: vLLM's and SGLang's per-step GPU floors on AMD GPUs relative to CUDA's (ROCm's
+  kernel launches and collectives; current and early builds alike, so that an early build's slowdown
+  is not read off AMD rows alone); the engine profiles carry it, like the tensor-parallel scale.
 Prefill-node rows (input tokens/s of one prefill node) are scored too, on the saturated prefill rate.
 Leave-one-source-out: each source group's rows are predicted by constants fitted without them.
 """
@@ -33,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
-from harness.calibration.fitfile import raw_engines, serving_fit_path, with_tp_scale
+from harness.calibration.fitfile import raw_engines, serving_fit_path, with_serving_scales
 from harness.calibration.serving_rows import ServingCase, load_serving_cases
 from harness.errors import HarnessError
 from harness.fsutil import atomic_write_text
@@ -55,9 +58,10 @@ SCHEMA_VERSION = 1
 MAX_REQUESTS = 2000  # per simulated instance (every row states fewer), in fitting and in scoring alike
 HUBER = math.log(1.5)
 BOUNDS = {"request_latency_s": (0.0, 0.5), "prefill_scale": (0.5, 20.0), "early_step_scale": (0.5, 5.0),
-          "current_tp_scale": (0.05, 2.0), "ep_overlap": (0.0, 1.0), "seq_overhead_us": (0.0, 500.0)}
+          "current_tp_scale": (0.05, 2.0), "ep_overlap": (0.0, 1.0), "seq_overhead_us": (0.0, 500.0),
+          "rocm_floor_scale": (0.5, 10.0)}
 NEUTRAL = {"request_latency_s": 0.0, "prefill_scale": 1.0, "early_step_scale": 1.0, "current_tp_scale": 1.0,
-           "ep_overlap": 1.0, "seq_overhead_us": 0.0}
+           "ep_overlap": 1.0, "seq_overhead_us": 0.0, "rocm_floor_scale": 1.0}
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class ServingConstants:
     current_tp_scale: float = 1.0
     ep_overlap: float = 1.0
     seq_overhead_us: float = 0.0
+    rocm_floor_scale: float = 1.0  # in the engine profiles (fitfile.default_engines), not applied here
 
     def apply(self, step: Step, era: str) -> Step:
         """The step model of a build of this era with the constants in (the tensor-parallel scale is
@@ -215,14 +220,14 @@ Cases = Sequence[ServingCase]
 
 
 @lru_cache(maxsize=64)
-def _steps(scale: float, ids: tuple[str, ...]) -> tuple[Deployment, ...]:
-    engines = with_tp_scale(raw_engines(), scale)
+def _steps(tp_scale: float, rocm_scale: float, ids: tuple[str, ...]) -> tuple[Deployment, ...]:
+    engines = with_serving_scales(raw_engines(), tp_scale, rocm_scale)
     by_id = {c.id: c for c in _usable_cases()}
     return tuple(case_step(by_id[i], engines) for i in ids)
 
 
 def _pairs(values: dict[str, float], cases: Cases) -> list[tuple[ServingCase, Deployment]]:
-    return list(zip(cases, _steps(values["current_tp_scale"], tuple(c.id for c in cases))))
+    return list(zip(cases, _steps(values["current_tp_scale"], values["rocm_floor_scale"], tuple(c.id for c in cases))))
 
 
 def loss(values: dict[str, float], cases: Cases) -> float:

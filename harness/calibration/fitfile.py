@@ -70,25 +70,39 @@ def serving_fit_path() -> Path:
 # The engines whose tensor-parallel floor the serving fit scales: SGLang only, since every usable
 # current-era serving row is an SGLang run (vLLM keeps the floor derived from its own July 2025 figure).
 SERVING_ENGINES = ("sglang",)
+# The engines whose floors on AMD GPUs the serving fit scales: the two that run on ROCm in its rows.
+ROCM_ENGINES = ("vllm", "sglang")
 
 
-def serving_tp_scale(path: Path | None = None) -> float:
-    """The tensor-parallel floor of current SGLang builds relative to the one derived from vLLM's,
-    fitted on the published serving rows (1 when the serving fit file is absent)."""
+def _serving_parameter(name: str, path: Path | None) -> float:
     p = path or serving_fit_path()
     if not p.is_file():
         return 1.0
     try:
-        return float(json.loads(p.read_text("utf-8"))["parameters"]["current_tp_scale"]["value"])
+        return float(json.loads(p.read_text("utf-8"))["parameters"][name]["value"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise HarnessError(f"cannot read {p}: {exc} — regenerate it with "
                            "`python -m harness.calibration.fit_serving`") from None
 
 
-def with_tp_scale(engines: EngineSet, scale: float) -> EngineSet:
-    """SGLang's tensor-parallel floor times ``scale``."""
-    return engines.replace(*(replace(engines[e], tp_layer_us=engines[e].tp_layer_us * scale)
-                             for e in SERVING_ENGINES))
+def serving_tp_scale(path: Path | None = None) -> float:
+    """The tensor-parallel floor of current SGLang builds relative to the one derived from vLLM's,
+    fitted on the published serving rows (1 when the serving fit file is absent)."""
+    return _serving_parameter("current_tp_scale", path)
+
+
+def serving_rocm_scale(path: Path | None = None) -> float:
+    """vLLM's and SGLang's per-step GPU floors on ROCm relative to CUDA's, fitted on the published
+    serving rows (1 when the serving fit file is absent)."""
+    return _serving_parameter("rocm_floor_scale", path)
+
+
+def with_serving_scales(engines: EngineSet, tp_scale: float, rocm_scale: float = 1.0) -> EngineSet:
+    """SGLang's tensor-parallel floor times ``tp_scale``; vLLM's and SGLang's floors on AMD GPUs times
+    ``rocm_scale``."""
+    out = engines.replace(*(replace(engines[e], tp_layer_us=engines[e].tp_layer_us * tp_scale)
+                            for e in SERVING_ENGINES))
+    return out.replace(*(replace(out[e], rocm_floor_scale=rocm_scale) for e in ROCM_ENGINES))
 
 
 @lru_cache(maxsize=1)
@@ -100,8 +114,8 @@ def raw_engines() -> EngineSet:
 @lru_cache(maxsize=1)
 def default_engines() -> EngineSet:
     """The shipped engine profiles: the engine fit file's, with current SGLang builds' tensor-parallel
-    floor scaled as the serving rows show (read once per process)."""
-    return with_tp_scale(raw_engines(), serving_tp_scale())
+    floor and vLLM's and SGLang's floors on ROCm scaled as the serving rows show (read once per process)."""
+    return with_serving_scales(raw_engines(), serving_tp_scale(), serving_rocm_scale())
 
 
 def save_fit(doc: dict[str, Any], path: Path | None = None) -> Path:

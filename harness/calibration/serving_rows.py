@@ -131,7 +131,13 @@ _PREFILL_NODE = re.compile(r"~?([0-9][0-9,]*(?:\.[0-9]+)?)\s*(k)?\s*input tok(?:
 def to_case(row: dict[str, str]) -> ServingCase:
     """A row as a simulator run, or the reason it is not one."""
     if _PREFILL_NODE.search(row.get("total_tok_s", "")):
-        return _prefill_case(row)
+        if not any(row.get(k, "").strip() for k in ("output_tok_s_aggregate", "output_tok_s_per_gpu",
+                                                     "output_tok_s_per_node")):
+            return _prefill_case(row)
+        # beside an output figure, input tokens per node are the input of the requests those nodes serve
+        # (Ant's decode nodes: 16.5k input and 5.7k output tok/s, about 4096/1536), not a prefill rate
+        if not _concurrency(row.get("concurrency", "")):
+            return _not(row, "a per-node headline of input and output tokens at an unstated concurrency")
     text = " ".join(row.get(k, "") for k in ("parallelism", "engine_and_version", "concurrency", "output_len",
                                              "quant")).lower()
     for key, why in _SKIP:

@@ -222,6 +222,15 @@ GPU_SHEETS: tuple[GpuSheet, ...] = (
 )
 
 
+# AMD GPUs run vLLM and SGLang on ROCm, whose per-step floors differ from CUDA's (harness.perf.overheads)
+_AMD = re.compile(r"\bAMD\b|Instinct|Radeon|\bMI\d{3}|\b(?:7900|9070|R9700|W7900|8060S)\b", re.IGNORECASE)
+
+
+def is_amd(name: str | None) -> bool:
+    """Whether a GPU name is an AMD part (ROCm rather than CUDA)."""
+    return bool(name and _AMD.search(name))
+
+
 # Laptop parts share desktop names but not their memory or clocks: unknown rather than wrong.
 _MOBILE = re.compile(r"Laptop|Mobile|Max-Q", re.IGNORECASE)
 # ... except desktop cards that NVIDIA also calls Max-Q (the RTX PRO 6000 Blackwell Max-Q Workstation

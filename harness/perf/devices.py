@@ -10,6 +10,7 @@ from harness.hardware.cpu_catalog import rating_for as cpu_rating_for
 from harness.hardware.facts import (ASSUMED_CLOCK_GHZ, DEFAULT_FLOPS_PER_CYCLE, FLOPS_PER_CYCLE, INT8_DOT_FLAGS,
                                     PLATFORM_STREAM_EFF)
 from harness.hardware.machine import GPU_GB, GpuSpec, Machine
+from harness.hardware.gpu_sheet import is_amd
 from harness.perf.engines import EngineProfile
 from harness.perf.overheads import FLOOR_REF_TFLOPS, gpu_floor_scale, tp_floor_us
 
@@ -40,6 +41,7 @@ class Devices:
     host_int8_dot: float = 2.0  # int8 dot-product ops per FP32 FLOP of the CPU (harness.hardware.cpu_catalog, the note above CpuRating)
     gpu_attn_flops: float = 0.0  # FLOP/s of decode attention on the GPU side (DECODE_ATTN_FRAC of rated)
     floor_scale: float = 1.0  # GPU per-layer floors relative to a FLOOR_REF_TFLOPS GPU
+    rocm: bool = False  # the GPUs are AMD's: their floors are ROCm's (EngineProfile.rocm_floor_scale)
     notes: tuple[str, ...] = ()  # what the rates rest on, for the prediction's assumptions
 
 
@@ -135,11 +137,15 @@ def devices_for(machine: Machine, eng: EngineProfile, placement: str) -> Devices
         if tp > 1 and eng.tp_layer_us:
             notes.append(f"tensor parallel over {tp} GPUs: {tp_floor_us(eng, tp):.0f} µs per layer of collectives and "
                          f"small kernels ({eng.name} profile; from a published 8-GPU batch-1 figure)")
+        if is_amd(g.model) and placement != "cpu" and eng.rocm_floor_scale != 1.0:
+            notes.append(f"AMD GPU: {eng.name}'s per-step GPU floors x{eng.rocm_floor_scale:g} on ROCm (fitted on the "
+                         f"published ROCm serving rows)")
         if unified:
             notes.append(f"{g.model} shares host memory ({bw or 0:.0f} GB/s, {host_cap / GB:.0f} GB)")
     return Devices(host_bw, flops * eng.cpu_flops_frac, gpu_bw, gpu_flops, host_cap, gpu_cap, unified,
                     cpu_threads(machine), flops * eng.cpu_gemm_frac, tensor_parallel=tp,
-                    host_int8_dot=ratio, gpu_attn_flops=gpu_attn, floor_scale=floor_scale, notes=tuple(notes))
+                    host_int8_dot=ratio, gpu_attn_flops=gpu_attn, floor_scale=floor_scale,
+                    rocm=bool(gpus) and is_amd(gpus[0].model), notes=tuple(notes))
 
 
 def int8_dot_ratio(machine: Machine) -> float:

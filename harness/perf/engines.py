@@ -28,6 +28,8 @@ Terms of the step-time model (``harness.perf``):
   (tensor/expert parallel: the GPUs stream at the same time).
 - ``linear_state_bytes``: bytes per element of a linear-attention state (Qwen3-Next's Gated
   DeltaNet): vLLM/SGLang keep it in the model dtype (BF16), ggml's recurrent cache is F32.
+- ``rocm_floor_scale``: the GPU-side per-step floors on AMD GPUs (ROCm) relative to CUDA's; the
+  serving fit sets it for vLLM and SGLang (every other engine keeps 1).
 - ``overlaps_shared_experts``: in a hybrid, the GPU computes the shared experts while the CPU
   computes the routed ones (KTransformers submits the routed experts asynchronously:
   ``KDeepseekV3MoE.forward``, ``submit_for_one_decode`` in ktransformers/operators/experts.py);
@@ -68,6 +70,9 @@ class EngineProfile:
     tp_layer_us: float = 0.0
     linear_state_bytes: float = 2.0
     overlaps_shared_experts: bool = False
+    # the GPU-side per-step floors (per-layer, MoE and tensor-parallel) on AMD GPUs (ROCm) relative to
+    # CUDA's: set for vLLM and SGLang by the serving fit (harness.calibration.fitfile.default_engines)
+    rocm_floor_scale: float = 1.0
     # fields whose value no calibration row binds (a placeholder); predictions that lean on one say so
     placeholders: tuple[str, ...] = ()
 

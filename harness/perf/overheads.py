@@ -1,5 +1,6 @@
 """Fixed time per decode step that bandwidth and FLOP/s do not explain: per-layer engine floors
-(which shrink on faster GPUs), the CPU thread-pool barrier, tensor-parallel collectives."""
+(which shrink on faster GPUs), the CPU thread-pool barrier, tensor-parallel collectives; on AMD GPUs,
+ROCm's floors (the engine profile's rocm_floor_scale)."""
 
 from __future__ import annotations
 
@@ -42,11 +43,12 @@ def engine_overhead(model: Any, placement: str, dev: Any, eng: EngineProfile) ->
     cpu_layer = (eng.cpu_layer_us + eng.cpu_thread_us * dev.cpu_threads) * 1e-6
     if placement == "cpu":
         return model.n_layers * cpu_layer + model.n_moe_layers * eng.moe_layer_us * 1e-6
-    gpu_layer = eng.gpu_layer_us * dev.floor_scale * 1e-6
-    moe = model.n_moe_layers * eng.moe_layer_us * dev.floor_scale * 1e-6
+    rocm = eng.rocm_floor_scale if dev.rocm else 1.0
+    gpu_layer = eng.gpu_layer_us * dev.floor_scale * rocm * 1e-6
+    moe = model.n_moe_layers * eng.moe_layer_us * dev.floor_scale * rocm * 1e-6
     if placement == "hybrid":
         return model.n_layers * gpu_layer + model.n_moe_layers * cpu_layer + moe
     # collectives over NVLink do not get faster with a GPU's FLOP/s: tp_layer_us is not scaled by it,
     # but by the steps of a ring all-reduce, tp - 1 (tp_layer_us is for TP_REF GPUs)
-    tp_sync = model.n_layers * tp_floor_us(eng, dev.tensor_parallel) * 1e-6
+    tp_sync = model.n_layers * tp_floor_us(eng, dev.tensor_parallel) * rocm * 1e-6
     return model.n_layers * gpu_layer + moe + tp_sync
