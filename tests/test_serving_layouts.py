@@ -255,7 +255,7 @@ def test_hardware_as_people_write_it(hardware, nodes, per_node, memory):
     assert case.usable, case.why_not
     assert (case.machine.nodes, case.machine.gpus[0].count, case.machine.gpus[0].memory_gb) == (nodes, per_node, memory)
     assert case.concurrency == 64 and case.output_throughput == 1500  # a throughput's k is 1,000
-    assert to_case(row | {"concurrency": "decode batch size 480"}).why_not == "no concurrency stated"
+    assert to_case(row | {"concurrency": "decode batch size 480"}).why_not == "no concurrency or request rate stated"
 
 
 def test_random_lengths_are_full_when_a_first_token_outlasts_a_half_length_run():

@@ -2,12 +2,16 @@
 
     python -m harness.calibration.fit_serving
 
-Seven constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
+Eight constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
 on log(simulated / measured) of output throughput, TPOT and TTFT over every usable row):
 - ``request_latency_s``: time from a request's send to the scheduler (HTTP, tokenising, queues);
 - ``prefill_scale``: prefill compute time of one node (tensor parallel, or data-parallel attention
   within the node) relative to the GEMM share the engine profile gives (that share is derived from
   DeepSeek's multi-node expert-parallel cluster, whose steps keep it);
+- ``prefill_token_us``: prefill time per prompt token on one GPU beyond its FLOPs (shared by a
+  tensor-parallel replica's GPUs): the part of prefill that does not speed up with a GPU's FLOP/s
+  (normalisation, routing, permutation, kernel launches, collectives), which keeps a compute-poor GPU
+  such as the H20 from prefilling as slowly as its FLOP/s alone would say;
 - ``early_step_scale``: the whole step of an early-2025 build relative to the model;
 - ``current_tp_scale``: the tensor-parallel floor of current SGLang builds relative to the one
   derived from vLLM's July 2025 figure (every usable current-era row is SGLang); the engine profiles
@@ -59,9 +63,9 @@ MAX_REQUESTS = 2000  # per simulated instance (every row states fewer), in fitti
 HUBER = math.log(1.5)
 BOUNDS = {"request_latency_s": (0.0, 0.5), "prefill_scale": (0.5, 20.0), "early_step_scale": (0.5, 5.0),
           "current_tp_scale": (0.05, 2.0), "ep_overlap": (0.0, 1.0), "seq_overhead_us": (0.0, 500.0),
-          "rocm_floor_scale": (0.5, 10.0)}
+          "rocm_floor_scale": (0.5, 10.0), "prefill_token_us": (0.0, 1000.0)}
 NEUTRAL = {"request_latency_s": 0.0, "prefill_scale": 1.0, "early_step_scale": 1.0, "current_tp_scale": 1.0,
-           "ep_overlap": 1.0, "seq_overhead_us": 0.0, "rocm_floor_scale": 1.0}
+           "ep_overlap": 1.0, "seq_overhead_us": 0.0, "rocm_floor_scale": 1.0, "prefill_token_us": 0.0}
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class ServingConstants:
     ep_overlap: float = 1.0
     seq_overhead_us: float = 0.0
     rocm_floor_scale: float = 1.0  # in the engine profiles (fitfile.default_engines), not applied here
+    prefill_token_us: float = 0.0
 
     def apply(self, step: Step, era: str) -> Step:
         """The step model of a build of this era with the constants in (the tensor-parallel scale is
@@ -81,10 +86,10 @@ class ServingConstants:
         if isinstance(step, EpStepModel):
             step = replace(step, overlap=self.ep_overlap)
             if step.ranks <= step.gpus_per_node:  # one node's DP attention prefills as a tensor-parallel node
-                step = replace(step, prefill_scale=self.prefill_scale)
+                step = replace(step, prefill_scale=self.prefill_scale, prefill_token_s=self.prefill_token_us * 1e-6)
             # a multi-node group keeps the GEMM share derived from DeepSeek's expert-parallel cluster
             return replace(step, step_scale=self.early_step_scale) if era == EARLY else step
-        step = replace(step, prefill_scale=self.prefill_scale)
+        step = replace(step, prefill_scale=self.prefill_scale, prefill_token_s=self.prefill_token_us * 1e-6)
         return replace(step, step_scale=self.early_step_scale) if era == EARLY else step
 
 
@@ -157,11 +162,11 @@ def engine_scheduler(dep: Deployment, gpu_mem: float | None, era: str, *, specul
 
 
 def case_step(case: ServingCase, engines: EngineSet) -> Deployment:
-    """The row's deployment: every GPU it names tensor-parallel, or its expert-parallel and
-    disaggregated layout."""
+    """The row's deployment: every GPU it names tensor-parallel (across nodes where its tensor-parallel
+    size spans them), or its expert-parallel and disaggregated layout."""
     sc = Scenario(model=load_model(case.model_id), quant=parse_quant(case.quant), engine=case.engine, placement="gpu",
                   context=case.input_len + case.output_len, prompt=case.input_len)
-    return deployment(case.machine, sc, engines, tensor_parallel=case.machine.gpu_count,
+    return deployment(case.machine, sc, engines, tensor_parallel=case.tensor_parallel or case.machine.gpu_count,
                       expert_parallel=case.expert_parallel, disaggregate=case.disaggregate)
 
 
@@ -252,7 +257,7 @@ def fit(cases: Cases, start: dict[str, float] | None = None,
                 trial = dict(values)
                 if name == "request_latency_s":
                     trial[name] = min(hi, max(lo, values[name] + direction * 0.1 * steps[name]))
-                elif name == "seq_overhead_us":  # from zero: linear steps of up to 50 µs
+                elif name in ("seq_overhead_us", "prefill_token_us"):  # from zero: linear steps of up to 50 µs
                     trial[name] = min(hi, max(lo, values[name] + direction * 100 * steps[name]))
                 else:
                     trial[name] = min(hi, max(lo, values[name] * math.exp(direction * steps[name])))

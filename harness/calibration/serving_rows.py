@@ -36,6 +36,8 @@ MTP_STEP_ACCEPTANCE = 0.85
 # InferenceX (SemiAnalysis, formerly InferenceMAX) benchmark client: --random-range-ratio 0.8 (input
 # and output lengths uniform from 0.8 of the nominal length to all of it), --num-prompts CONC x 10
 INFERENCEX_RANGE_RATIO = 0.8
+# vLLM's and SGLang's benchmark_serving default --num-prompts (a burst or rate row that states none)
+CLIENT_PROMPTS = 1000
 # SGLang's random dataset without --random-range-ratio 1 draws lengths up to the nominal one, about
 # half of it on average (SERVING.md, "Columns"): uniform from 2% of the nominal length to all of it
 RANDOM_LOW = 0.02
@@ -54,6 +56,7 @@ class ServingCase:
     engine_version: str | None = None
     expert_parallel: bool = False  # data-parallel attention + expert parallelism
     disaggregate: tuple[int, int] | None = None  # (prefill nodes, decode nodes)
+    tensor_parallel: int | None = None  # one replica over more GPUs than a node has (TP across nodes)
     prefill_free: bool = False  # a decode-only test: prompts arrive prefilled
     max_running: int | None = None  # a running-request limit the row states (per rank)
     draft_tokens: int = 0  # speculative decoding: tokens drafted and verified per step
@@ -131,13 +134,7 @@ _PREFILL_NODE = re.compile(r"~?([0-9][0-9,]*(?:\.[0-9]+)?)\s*(k)?\s*input tok(?:
 def to_case(row: dict[str, str]) -> ServingCase:
     """A row as a simulator run, or the reason it is not one."""
     if _PREFILL_NODE.search(row.get("total_tok_s", "")):
-        if not any(row.get(k, "").strip() for k in ("output_tok_s_aggregate", "output_tok_s_per_gpu",
-                                                     "output_tok_s_per_node")):
-            return _prefill_case(row)
-        # beside an output figure, input tokens per node are the input of the requests those nodes serve
-        # (Ant's decode nodes: 16.5k input and 5.7k output tok/s, about 4096/1536), not a prefill rate
-        if not _concurrency(row.get("concurrency", "")):
-            return _not(row, "a per-node headline of input and output tokens at an unstated concurrency")
+        return _prefill_case(row)
     text = " ".join(row.get(k, "") for k in ("parallelism", "engine_and_version", "concurrency", "output_len",
                                              "quant")).lower()
     for key, why in _SKIP:
@@ -175,8 +172,16 @@ def to_case(row: dict[str, str]) -> ServingCase:
     burst = re.match(r"\s*unbounded:\s*(\d+)", conc_text)
     prompts = re.search(r"(\d+)\s*(?:prompts|requests)", conc_text + " " + row.get("quote", ""))
     concurrency = None if burst else _concurrency(conc_text)
-    if not burst and not concurrency:
-        return _not(row, "no concurrency stated")
+    rate_text = row.get("request_rate", "").strip().lower()
+    rate_m = re.match(r"(\d+(?:\.\d+)?|\.\d+)\s*(?:req|rps|/s|$)", rate_text)
+    # an open loop (benchmark_serving --request-rate R): Poisson arrivals, a concurrency cap aside
+    rate = float(rate_m.group(1)) if rate_m and not burst and float(rate_m.group(1)) > 0 else None
+    if rate:
+        concurrency = None
+    elif not burst and not concurrency and rate_text.startswith("inf"):
+        burst = True  # every prompt at once with no cap: a burst of the client's prompts
+    if not burst and not concurrency and not rate:
+        return _not(row, "no concurrency or request rate stated")
     decode_nodes = pd[1] if pd else nodes
     per_gpu_load = re.search(r"per (?:gpu|device)", conc_text.lower())
     if concurrency and per_gpu_load:
@@ -188,6 +193,9 @@ def to_case(row: dict[str, str]) -> ServingCase:
         measured = per_gpu * (per_node * decode_nodes if nodes > 1 or ep else (int(count.group(1)) if count else gpus))
     if measured is None and per_node_tps is not None:
         measured = per_node_tps * decode_nodes
+    total = _lead(row.get("total_tok_s", ""), k=1000)
+    if measured is None and total and sigma == 0 and not _PREFILL_NODE.search(row.get("total_tok_s", "")):
+        measured = total * out / (inp + out)  # input + output tokens/s: the output's share by the lengths
     tpot, tpot_stat = _stat(row.get("per_user_latency_ms", ""), "TPOT")
     ttft, ttft_stat = _stat(row.get("ttft_ms", ""))
     if measured is None and tpot is None:
@@ -198,7 +206,12 @@ def to_case(row: dict[str, str]) -> ServingCase:
                       nodes=all_nodes, gpus=(GpuSpec(model=gpu_name.strip(), count=gpus, memory_gb=sheet.memory_gb,
                                                      bandwidth_gbs=sheet.bandwidth_gbs, bf16_tflops=sheet.bf16_tflops),))
     draft, accepted = _speculation(row)
-    n = int(burst.group(1)) if burst else (int(prompts.group(1)) if prompts else max(100, 4 * int(concurrency)))
+    if isinstance(burst, re.Match):
+        n = int(burst.group(1))
+    elif prompts:
+        n = int(prompts.group(1))
+    else:  # benchmark_serving's default --num-prompts for bursts and rates; a closed loop's four per client
+        n = CLIENT_PROMPTS if not concurrency else max(100, 4 * int(concurrency))
     len_ratio = RANDOM_LOW if "random" in row.get("input_len", "").lower() else 1.0
     if len_ratio < 1 and measured and _slowest_first_token_s(row) > n * out * (1 + len_ratio) / 2 / measured:
         # a first token later than the whole run would last with lengths averaging half the nominal:
@@ -211,9 +224,9 @@ def to_case(row: dict[str, str]) -> ServingCase:
     return ServingCase(
         id=row["id"], source=row.get("source_group", ""), usable=True, machine=machine, model_id=model, quant=quant,
         engine=engine, engine_version=version.group(1) if version else None, expert_parallel=ep, disaggregate=pd,
-        prefill_free=prefill_free, draft_tokens=draft, accepted=accepted, max_running=_max_running(par), input_len=int(inp), output_len=int(out),
+        tensor_parallel=nodes * per_node if nodes > 1 and not ep and not pd else None, prefill_free=prefill_free, draft_tokens=draft, accepted=accepted, max_running=_max_running(par), input_len=int(inp), output_len=int(out),
         len_ratio=len_ratio, len_sigma=sigma,
-        concurrency=None if burst else int(concurrency), rate=float("inf") if burst else None, requests=n,
+        concurrency=int(concurrency) if concurrency else None, rate=float("inf") if burst else rate, requests=n,
         output_throughput=measured, tpot_ms=tpot, tpot_stat=tpot_stat, ttft_ms=ttft, ttft_stat=ttft_stat)
 
 
@@ -276,7 +289,10 @@ def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool
     text = par + " " + row.get("output_len", "").lower() + " " + row.get("confidence", "").lower()
     # data-parallel attention (SGLang --enable-dp-attention, TensorRT-LLM attention DP) is the expert-parallel
     # layout; "TP8 EP8" alone is tensor-parallel attention with the experts split, simulated as tensor parallel
-    ep = bool(re.search(r"dp[- ]?attention|attention[- ]?dp|dp\d+ attention|wide[- ]?ep", par)) or nodes > 1
+    dp_attention = bool(re.search(r"dp[- ]?attention|attention[- ]?dp|dp\d+ attention|wide[- ]?ep", par))
+    # several nodes run expert parallel, unless the row's tensor (times pipeline) parallel size spans them
+    # (early-2025 two-node recipes: SGLang --tp 16 --nnodes 2; vLLM TP8 x PP2)
+    ep = dp_attention or (nodes > 1 and _model_parallel(par) != nodes * per_node)
     decode_only = "decode-only" in text or "prefill assumed unlimited" in text
     pd = None
     if re.search(r"pd[- ]disagg|\d+p\d+d|disaggregat", par):
@@ -292,6 +308,15 @@ def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool
         if pd is None:
             return "prefill/decode disaggregation without its pool sizes"
     return nodes, per_node, name, ep, pd, decode_only
+
+
+def _model_parallel(par: str) -> int | None:
+    """The GPUs one replica spans by the row's tensor and pipeline parallel sizes (``TP16``, ``TP8 PP2``;
+    pipeline stages are simulated as tensor parallel over the same GPUs: the same weights and KV cache
+    per GPU), or None if the row gives no tensor-parallel size."""
+    tp = re.search(r"\btp\s*=?\s*(\d+)", par)
+    pp = re.search(r"\bpp\s*=?\s*(\d+)", par)
+    return int(tp.group(1)) * (int(pp.group(1)) if pp else 1) if tp else None
 
 
 def _sharegpt_means(row: dict[str, str]) -> tuple[float, float, float]:

@@ -65,6 +65,9 @@ class StepModel(IterationTime):
     step_scale: float = 1.0  # the whole step relative to the model (an engine era's slowdown; serving fit)
     replicas: int = 1  # copies of this replica the node holds (GPUs // tensor-parallel size)
     seq_overhead_s: float = 0.0  # per decoding request beyond the first, per step (serving fit)
+    # per prompt token, on one GPU, beyond its FLOPs: prefill work that does not scale with a GPU's FLOP/s
+    # (shared by the GPUs of a tensor-parallel replica; serving fit)
+    prefill_token_s: float = 0.0
     notes: tuple[str, ...] = ()
 
     def parts(self, n_decode: int, decode_ctx: float, prefill_tokens: int = 0,
@@ -102,6 +105,7 @@ class StepModel(IterationTime):
                          if dev.gpu_flops else 0.0)
                 if d == self.kv_device and dev.gpu_flops:
                     cmp_t += attn / dev.gpu_attn_flops + prefill_attn * self.prefill_scale / dev.gpu_flops
+                cmp_t += prefill_tokens * self.prefill_token_s / max(1, dev.tensor_parallel)
                 gpu_t = max(mem_t, cmp_t)
                 if self.placement == "hybrid" and self.engine.overlaps_shared_experts and host_t and mem_t >= cmp_t:
                     gpu_t -= min(self.shared_bytes_gpu / dev.gpu_bw if dev.gpu_bw else 0.0, host_t)

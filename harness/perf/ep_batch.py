@@ -53,6 +53,7 @@ class EpStepModel(IterationTime):
     prefill_scale: float = 1.0
     step_scale: float = 1.0
     seq_overhead_s: float = 0.0  # per decoding request beyond the first, per step (serving fit)
+    prefill_token_s: float = 0.0  # per prompt token a rank prefills, beyond its FLOPs (serving fit)
     placement: str = "expert-parallel"
     notes: tuple[str, ...] = ()
 
@@ -82,6 +83,7 @@ class EpStepModel(IterationTime):
                         if prefill_tokens else 0.0)
         mem_t = mem / dev.gpu_bw if dev.gpu_bw else math.inf
         cmp_t = (flops + prefill_attn) / dev.gpu_flops + attn / dev.gpu_attn_flops if dev.gpu_flops else 0.0
+        cmp_t += prefill_tokens * self.prefill_token_s
         gpu_t = max(mem_t, cmp_t)
         out = {"GPU memory" if mem_t >= cmp_t else "GPU compute": gpu_t}
         if self.ranks > 1:

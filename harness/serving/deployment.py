@@ -1,5 +1,6 @@
-"""How a machine or cluster is laid out to serve: tensor-parallel replicas on one node, one
-expert-parallel group with data-parallel attention (SGLang ``--enable-dp-attention``, DeepSeek's
+"""How a machine or cluster is laid out to serve: tensor-parallel replicas on one node, tensor
+parallelism across the nodes of a cluster (early-2025 two-node recipes: SGLang ``--tp 16 --nnodes 2``),
+one expert-parallel group with data-parallel attention (SGLang ``--enable-dp-attention``, DeepSeek's
 layout) over one node or several, and optionally prefill/decode disaggregation — separate prefill
 and decode pools, the KV cache moved between them over the network.
 
@@ -18,6 +19,7 @@ from harness.perf.capacity import GPU_RESERVE_FRAC, kv_copies
 from harness.perf.devices import GB, GPU_GB
 from harness.perf.engines import EngineSet, auto_engine
 from harness.perf.ep_batch import DEFAULT_NIC_GBS, EpStepModel, ep_step_model
+from harness.perf.overheads import engine_overhead
 from harness.serving.scheduler import SchedulerConfig
 from harness.serving.simulate import PrefillPool
 from harness.workload.scenario import Scenario
@@ -114,11 +116,47 @@ def _pool(machine: Machine, sc: Scenario, engines: EngineSet, nodes: int, expert
     return step_model(replace(machine, nodes=1), replace(sc, placement="gpu"), engines, tensor_parallel=tensor_parallel)
 
 
+# Tensor parallelism across nodes: each layer's two all-reduces (after attention, after the MoE) cross
+# the network once per node boundary. PLACEHOLDER (no serving row binds it): NCCL's small-message
+# all-reduce between two 8-GPU nodes over InfiniBand takes some tens of µs (nccl-tests all_reduce_perf,
+# latency-bound sizes); 30 µs per all-reduce is assumed, beyond the intra-node floor of the engine.
+INTER_NODE_ALLREDUCE_US = 30.0
+ALLREDUCES_PER_LAYER = 2
+
+
+def tensor_across_nodes(machine: Machine, sc: Scenario, engines: EngineSet, tp: int) -> StepModel:
+    """One replica tensor parallel over ``tp`` GPUs of several nodes: the weights, bandwidth and KV
+    cache of all of them, the engine's intra-node floor for one node's GPUs plus an inter-node hop per
+    all-reduce (a placeholder, said so in the notes)."""
+    per_node = machine.gpu_count
+    if len(machine.gpus) != 1 or tp % per_node or not 1 < tp // per_node <= machine.nodes:
+        raise HarnessError(f"--tensor-parallel {tp}: across nodes it must be a multiple of the {per_node} GPUs of "
+                           f"a node, over at most {machine.nodes} nodes")
+    flat = replace(machine, nodes=1, gpus=(replace(machine.gpus[0], count=tp),))
+    step = step_model(flat, replace(sc, placement="gpu"), engines, tensor_parallel=tp)
+    hops = tp // per_node - 1
+    inter = sc.model.n_layers * ALLREDUCES_PER_LAYER * hops * INTER_NODE_ALLREDUCE_US * 1e-6
+    node_dev = replace(step.devices, tensor_parallel=per_node)
+    note = (f"tensor parallel over {tp} GPUs of {tp // per_node} nodes: the engine's floor for {per_node} GPUs plus "
+            f"{INTER_NODE_ALLREDUCE_US:g} µs per all-reduce per node boundary, {ALLREDUCES_PER_LAYER} per layer "
+            f"(a placeholder no published row binds)")
+    return replace(step, overhead_s=engine_overhead(sc.model, "gpu", node_dev, step.engine) + inter,
+                   notes=step.notes + (note,))
+
+
 def deployment(machine: Machine, sc: Scenario, engines: EngineSet, *, tensor_parallel: int | None = None,
                expert_parallel: bool = False, disaggregate: tuple[int, int] | None = None) -> Deployment:
     """The layout serving ``sc`` on ``machine``: one node's placement as ``predict`` picks it, expert
-    parallelism over every GPU where asked or where the machine is a cluster, and separate prefill and
-    decode pools with ``disaggregate`` = (prefill nodes, decode nodes)."""
+    parallelism over every GPU where asked or where the machine is a cluster (unless ``tensor_parallel``
+    spans its nodes: one tensor-parallel replica over them), and separate prefill and decode pools with
+    ``disaggregate`` = (prefill nodes, decode nodes)."""
+    if (disaggregate is None and not expert_parallel and machine.nodes > 1 and tensor_parallel
+            and tensor_parallel > machine.gpu_count):
+        if sc.placement not in ("auto", "gpu", "multi-node"):
+            raise HarnessError(f"placement {sc.placement!r} on a cluster: serving spreads the model over the GPUs")
+        nodes = tensor_parallel // max(1, machine.gpu_count)
+        return Deployment(decode=tensor_across_nodes(machine, sc, engines, tensor_parallel), decode_nodes=nodes,
+                          gpus_per_node=machine.gpu_count)
     if disaggregate is None:
         if machine.nodes > 1 or expert_parallel:
             if sc.placement not in ("auto", "gpu", "multi-node"):
