@@ -9,8 +9,8 @@ import json
 import pytest
 
 from harness.calibration import fit as fitter
-from harness.calibration.fitfile import (SERVING_ENGINES, default_engines, engines_from_fit, fit_path, load_fit,
-                                        raw_engines, serving_tp_scale)
+from harness.calibration.fitfile import (ROCM_ENGINES, SERVING_ENGINES, default_engines, engines_from_fit, fit_path,
+                                        load_fit, raw_engines, serving_rocm_scale, serving_tp_scale)
 from harness.calibration.profiles import DECODE_PARAMS, DERIVED, FIXED, PREFILL_PARAMS
 from harness.calibration.score import usable_cases
 from harness.errors import HarnessError
@@ -93,3 +93,6 @@ def test_shipped_profiles_carry_the_serving_tensor_parallel_scale():
         for fld in NUMERIC_FIELDS:
             expected = getattr(SHIPPED[name], fld) * (scale if name in SERVING_ENGINES and fld == "tp_layer_us" else 1)
             assert getattr(default_engines()[name], fld) == pytest.approx(expected)
+        # vLLM's and SGLang's floors on ROCm are the serving fit's; every other engine keeps CUDA's
+        rocm = serving_rocm_scale() if name in ROCM_ENGINES else 1.0
+        assert default_engines()[name].rocm_floor_scale == rocm

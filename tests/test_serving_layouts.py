@@ -267,3 +267,77 @@ def test_random_lengths_are_full_when_a_first_token_outlasts_a_half_length_run()
     # 500 x 200 tokens at 754 tok/s last 133 s; at half lengths 66 s, shorter than a 124 s first token
     assert to_case(row | {"ttft_ms": "mean 63058 / median 61952 / P99 124112"}).len_ratio == 1.0
     assert to_case(row | {"ttft_ms": "mean 20000 / P99 40000"}).len_ratio == 0.02
+
+
+def test_tensor_parallel_across_nodes_holds_every_gpu_and_pays_the_network_per_all_reduce():
+    """SGLang's early two-node recipe (--tp 16 --nnodes 2): one replica over 16 GPUs has the weights,
+    bandwidth and KV room of all of them; its floor is one node's plus an inter-node hop per all-reduce."""
+    from harness.perf.overheads import engine_overhead
+    from harness.serving.deployment import ALLREDUCES_PER_LAYER, INTER_NODE_ALLREDUCE_US
+    two = deployment(cluster(2), SC, ENGINES, tensor_parallel=16)
+    one = deployment(cluster(1, gpu="H200", memory=141, bw=4800), SC, ENGINES, tensor_parallel=8)
+    st = two.decode
+    assert st.placement == "gpu" and st.devices.tensor_parallel == 16 and st.replicas == 1
+    assert two.decode_nodes == 2 and two.gpus_per_node == 8
+    node = replace(st.devices, tensor_parallel=8)
+    inter = DSV3.n_layers * ALLREDUCES_PER_LAYER * INTER_NODE_ALLREDUCE_US * 1e-6
+    assert st.overhead_s == pytest.approx(engine_overhead(DSV3, "gpu", node, st.engine) + inter)
+    assert any("placeholder" in n for n in st.notes)
+    # sixteen H200s leave more KV room than eight (the weights split 16 ways)
+    h200s = deployment(cluster(2, gpu="H200", memory=141, bw=4800), SC, ENGINES, tensor_parallel=16).decode
+    assert h200s.kv_capacity_tokens > 1.5 * one.decode.kv_capacity_tokens
+    with pytest.raises(HarnessError, match="multiple of the 8 GPUs"):
+        deployment(cluster(2), SC, ENGINES, tensor_parallel=12)
+    # without a tensor-parallel size spanning the nodes, a cluster runs expert parallel
+    assert deployment(cluster(2), SC, ENGINES).layout == "expert-parallel"
+
+
+@pytest.mark.parametrize("par, tp, ep", [("TP16", 16, False), ("TP8 PP2", 16, False), ("TP8", None, True),
+                                         ("TP16 + DP-attention", None, True)])
+def test_a_two_node_row_runs_tensor_parallel_when_its_size_spans_the_nodes(par, tp, ep):
+    from harness.calibration.serving_rows import to_case
+    row = {"id": "x", "model": "DeepSeek-R1", "quant": "FP8", "engine_and_version": "SGLang v0.4.3",
+           "hardware": "2x8 H100 80GB", "parallelism": par, "input_len": "1024", "output_len": "1024",
+           "concurrency": "64", "output_tok_s_aggregate": "500", "source_group": "t"}
+    case = to_case(row)
+    assert case.usable and (case.tensor_parallel, case.expert_parallel) == (tp, ep)
+
+
+def test_rate_rows_run_open_loop_and_total_only_rows_score_their_output_share():
+    from harness.calibration.serving_rows import CLIENT_PROMPTS, to_case
+    row = {"id": "x", "model": "DeepSeek-R1", "quant": "FP8", "engine_and_version": "vLLM 0.7.3",
+           "hardware": "8x H200", "parallelism": "TP8", "input_len": "3000", "output_len": "1000",
+           "concurrency": "", "request_rate": "4", "output_tok_s_aggregate": "500", "source_group": "t"}
+    case = to_case(row)
+    assert (case.rate, case.concurrency, case.requests) == (4.0, None, CLIENT_PROMPTS)
+    burst = to_case(row | {"request_rate": "inf"})
+    assert burst.rate == float("inf") and burst.concurrency is None
+    closed = to_case(row | {"request_rate": "inf", "concurrency": "64"})
+    assert (closed.rate, closed.concurrency) == (None, 64)
+    total = to_case(row | {"output_tok_s_aggregate": "", "total_tok_s": "2000"})
+    assert total.output_throughput == pytest.approx(2000 * 1000 / 4000)
+    assert to_case(row | {"request_rate": "n/a"}).why_not == "no concurrency or request rate stated"
+
+
+def test_amd_gpus_pay_rocm_floors_and_say_so():
+    from harness.perf.devices import devices_for
+    from harness.perf.overheads import engine_overhead
+    mi = Machine(name="8x MI300X", source="test", gpus=(GpuSpec(model="AMD MI300X", count=8, memory_gb=192,
+                                                                bandwidth_gbs=5300, bf16_tflops=1307.4),))
+    nv = replace(mi, gpus=(replace(mi.gpus[0], model="H200"),))
+    vllm = ENGINES.resolve("vllm")
+    slow = replace(vllm, rocm_floor_scale=2.0)
+    dev_mi, dev_nv = devices_for(mi, slow, "gpu"), devices_for(nv, slow, "gpu")
+    assert dev_mi.rocm and not dev_nv.rocm
+    assert any("ROCm" in n for n in dev_mi.notes) and not any("ROCm" in n for n in dev_nv.notes)
+    base = engine_overhead(DSV3, "gpu", dev_mi, replace(vllm, rocm_floor_scale=1.0))
+    assert engine_overhead(DSV3, "gpu", dev_mi, slow) == pytest.approx(2 * base)
+    assert engine_overhead(DSV3, "gpu", dev_nv, slow) == engine_overhead(DSV3, "gpu", dev_nv, vllm)
+
+
+def test_prefill_work_beyond_flops_is_shared_by_a_replicas_gpus():
+    st = deployment(cluster(1, gpu="H200", memory=141, bw=4800), SC, ENGINES, tensor_parallel=8).decode
+    extra = replace(st, prefill_token_s=80e-6)
+    added = extra.time(0, 0.0, 4096, 2048) - st.time(0, 0.0, 4096, 2048)
+    assert added == pytest.approx(4096 * 80e-6 / 8 * st.step_scale)
+    assert extra.time(16, 3000) == st.time(16, 3000)  # decode-only steps do not pay it

@@ -96,11 +96,14 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
         point["output_throughput_per_gpu"] = point["output_throughput"] / (nodes * dep.gpus_per_node)
         results.append(point)
     constants = (f"serving constants fitted on the published serving rows (harness/data/serving_fit.json): "
-                 f"{k.request_latency_s * 1000:.0f} ms from send to scheduler, prefill compute ×{k.prefill_scale:g}, "
+                 f"{k.request_latency_s * 1000:.0f} ms from send to scheduler, prefill compute ×{k.prefill_scale:g} "
+                 f"plus {k.prefill_token_us:g} µs per prompt token on one GPU beyond its FLOPs, "
                  + (f"the whole step ×{k.early_step_scale:g} for an early-2025 build" if era == EARLY else
                     f"the tensor-parallel floor ×{k.current_tp_scale:g} for a current SGLang build (in the engine "
                     "profile, as predict uses it)")
                  + f", {k.seq_overhead_us:g} µs per step for each request beyond the first"
+                 + (f", per-step GPU floors ×{k.rocm_floor_scale:g} on ROCm (in the engine profile)"
+                    if step.devices.rocm else "")
                  + (f", {k.ep_overlap:.0%} of the shorter of computation and all-to-all hidden"
                     if step.placement == "expert-parallel" else "")) if k else ""
     assumptions = [

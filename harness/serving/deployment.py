@@ -140,8 +140,9 @@ def tensor_across_nodes(machine: Machine, sc: Scenario, engines: EngineSet, tp: 
     note = (f"tensor parallel over {tp} GPUs of {tp // per_node} nodes: the engine's floor for {per_node} GPUs plus "
             f"{INTER_NODE_ALLREDUCE_US:g} µs per all-reduce per node boundary, {ALLREDUCES_PER_LAYER} per layer "
             f"(a placeholder no published row binds)")
+    kept = tuple(n for n in step.notes if not n.startswith(f"tensor parallel over {tp} GPUs:"))  # the flat floor's
     return replace(step, overhead_s=engine_overhead(sc.model, "gpu", node_dev, step.engine) + inter,
-                   notes=step.notes + (note,))
+                   notes=kept + (note,))
 
 
 def deployment(machine: Machine, sc: Scenario, engines: EngineSet, *, tensor_parallel: int | None = None,
