@@ -184,7 +184,7 @@ def run_case(case: ServingCase, dep: Deployment, k: ServingConstants) -> dict[st
         cfg = replace(cfg, max_running=max(cfg.max_running, -(-case.concurrency // dep.decode.replicas)))
     load = Load(input_len=case.input_len, output_len=case.output_len, concurrency=case.concurrency, rate=case.rate,
                 requests=min(case.requests, MAX_REQUESTS * dep.decode.replicas), len_ratio=case.len_ratio,
-                len_sigma=case.len_sigma)
+                len_sigma=case.len_sigma, prefix_hit=case.prefix_hit)
     pool = PrefillPool(lambda n: 0.0, 0.0, 0.0) if case.prefill_free else dep.prefill_pool()
     return serve_point(dep.decode, load, cfg, request_latency_s=0.0 if case.prefill_free else k.request_latency_s,
                        mtp_acceptance=case.accepted, draft_tokens=max(1, case.draft_tokens), prefill_pool=pool)

@@ -57,6 +57,7 @@ class ServingCase:
     expert_parallel: bool = False  # data-parallel attention + expert parallelism
     disaggregate: tuple[int, int] | None = None  # (prefill nodes, decode nodes)
     tensor_parallel: int | None = None  # one replica over more GPUs than a node has (TP across nodes)
+    prefix_hit: float = 0.0  # share of each prompt a shared prefix serves from the prefix cache
     prefill_free: bool = False  # a decode-only test: prompts arrive prefilled
     max_running: int | None = None  # a running-request limit the row states (per rank)
     draft_tokens: int = 0  # speculative decoding: tokens drafted and verified per step
@@ -221,8 +222,13 @@ def to_case(row: dict[str, str]) -> ServingCase:
         # InferenceX (InferenceMAX) runs benchmark_serving with --random-range-ratio 0.8 and
         # --num-prompts CONC x 10 (its README's benchmark client configuration)
         n, len_ratio = 10 * int(concurrency), INFERENCEX_RANGE_RATIO
+    # SGLang's generated-shared-prefix dataset: a system prompt shared by every request, cached after its
+    # first prefill (RadixAttention is on by default)
+    shared = re.search(r"([0-9][0-9,]*)\s*-?\s*tokens?\s+shared", row.get("input_len", ""), re.IGNORECASE)
+    prefix_hit = min(0.95, float(shared.group(1).replace(",", "")) / inp) if shared and inp else 0.0
     return ServingCase(
         id=row["id"], source=row.get("source_group", ""), usable=True, machine=machine, model_id=model, quant=quant,
+        prefix_hit=prefix_hit,
         engine=engine, engine_version=version.group(1) if version else None, expert_parallel=ep, disaggregate=pd,
         tensor_parallel=nodes * per_node if nodes > 1 and not ep and not pd else None, prefill_free=prefill_free, draft_tokens=draft, accepted=accepted, max_running=_max_running(par), input_len=int(inp), output_len=int(out),
         len_ratio=len_ratio, len_sigma=sigma,

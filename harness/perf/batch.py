@@ -65,8 +65,9 @@ class StepModel(IterationTime):
     step_scale: float = 1.0  # the whole step relative to the model (an engine era's slowdown; serving fit)
     replicas: int = 1  # copies of this replica the node holds (GPUs // tensor-parallel size)
     seq_overhead_s: float = 0.0  # per decoding request beyond the first, per step (serving fit)
-    # per prompt token, on one GPU, beyond its FLOPs: prefill work that does not scale with a GPU's FLOP/s
-    # (shared by the GPUs of a tensor-parallel replica; serving fit)
+    # per prompt token, on one GPU, beyond its FLOPs, for DeepSeek-V3's activations (other models in
+    # proportion, activation_scale): prefill work that does not scale with a GPU's FLOP/s (shared by the
+    # GPUs of a tensor-parallel replica; serving fit)
     prefill_token_s: float = 0.0
     notes: tuple[str, ...] = ()
 
@@ -105,13 +106,24 @@ class StepModel(IterationTime):
                          if dev.gpu_flops else 0.0)
                 if d == self.kv_device and dev.gpu_flops:
                     cmp_t += attn / dev.gpu_attn_flops + prefill_attn * self.prefill_scale / dev.gpu_flops
-                cmp_t += prefill_tokens * self.prefill_token_s / max(1, dev.tensor_parallel)
+                cmp_t += prefill_tokens * self.prefill_token_s * activation_scale(m) / max(1, dev.tensor_parallel)
                 gpu_t = max(mem_t, cmp_t)
                 if self.placement == "hybrid" and self.engine.overlaps_shared_experts and host_t and mem_t >= cmp_t:
                     gpu_t -= min(self.shared_bytes_gpu / dev.gpu_bw if dev.gpu_bw else 0.0, host_t)
                 out["GPU memory" if mem_t >= cmp_t else "GPU compute"] = gpu_t
         out["engine overhead"] = self.overhead_s + self.seq_overhead_s * max(0, n_decode - 1)
         return out
+
+
+# The per-token prefill work beyond FLOPs (normalisation, routing, permutation, activations moved
+# between kernels) grows with the activations a token carries through the model: layers x hidden size,
+# relative to DeepSeek-V3's 61 x 7168, the model the serving constant is stated for.
+REF_ACTIVATIONS = 61 * 7168
+
+
+def activation_scale(model: Any) -> float:
+    """A model's per-token activations (layers x hidden size) relative to DeepSeek-V3's."""
+    return model.n_layers * model.hidden_size / REF_ACTIVATIONS
 
 
 def _capacity_tokens(sc: Scenario, placement: str, dev: Devices) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.hardware.machine import Machine
-from harness.perf.batch import IterationTime
+from harness.perf.batch import IterationTime, activation_scale
 from harness.perf.capacity import GPU_RESERVE_FRAC
 from harness.perf.devices import GB, GPU_GB, Devices, devices_for
 from harness.perf.engines import EngineProfile
@@ -83,7 +83,7 @@ class EpStepModel(IterationTime):
                         if prefill_tokens else 0.0)
         mem_t = mem / dev.gpu_bw if dev.gpu_bw else math.inf
         cmp_t = (flops + prefill_attn) / dev.gpu_flops + attn / dev.gpu_attn_flops if dev.gpu_flops else 0.0
-        cmp_t += prefill_tokens * self.prefill_token_s
+        cmp_t += prefill_tokens * self.prefill_token_s * activation_scale(m)
         gpu_t = max(mem_t, cmp_t)
         out = {"GPU memory" if mem_t >= cmp_t else "GPU compute": gpu_t}
         if self.ranks > 1:
