@@ -341,3 +341,17 @@ def test_prefill_work_beyond_flops_is_shared_by_a_replicas_gpus():
     added = extra.time(0, 0.0, 4096, 2048) - st.time(0, 0.0, 4096, 2048)
     assert added == pytest.approx(4096 * 80e-6 / 8 * st.step_scale)
     assert extra.time(16, 3000) == st.time(16, 3000)  # decode-only steps do not pay it
+    # a model with a quarter of DeepSeek-V3's activations (layers x hidden) pays a quarter of it
+    from harness.perf.batch import activation_scale
+    small = replace(DSV3, n_layers=61, hidden_size=7168 // 4)
+    assert activation_scale(DSV3) == 1.0 and activation_scale(small) == pytest.approx(0.25)
+
+
+def test_a_shared_prefix_row_runs_with_its_cache_hits():
+    from harness.calibration.serving_rows import to_case
+    row = {"id": "x", "model": "DeepSeek-R1", "quant": "FP8", "engine_and_version": "SGLang 0.4.2",
+           "hardware": "8x H200", "parallelism": "TP8",
+           "input_len": "~3200 (generated-shared-prefix: 2000-token shared system prompt + 1200 question)",
+           "output_len": "800", "concurrency": "64", "output_tok_s_aggregate": "800", "source_group": "t"}
+    assert to_case(row).prefix_hit == pytest.approx(2000 / 3200)
+    assert to_case(row | {"input_len": "3200"}).prefix_hit == 0.0

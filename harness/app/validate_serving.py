@@ -40,7 +40,8 @@ def validate_serving(path: Path | None = None) -> dict[str, Any]:
                                   **{f"ratio_{n}": None for n in ("output_throughput", "tpot_ms", "ttft_ms")}})
             continue
         rows.append(common | {
-                     "load": f"c={c.concurrency}" if c.concurrency else f"burst of {min(c.requests, MAX_REQUESTS)}",
+                     "load": f"c={c.concurrency}" if c.concurrency else (
+                         f"burst of {min(c.requests, MAX_REQUESTS)}" if c.rate == float("inf") else f"{c.rate:g} req/s"),
                      **{f"measured_{n}": m for n, m in (("output_throughput", c.output_throughput),
                                                         ("tpot_ms", c.tpot_ms), ("ttft_ms", c.ttft_ms))},
                      "predicted_output_throughput": sim["output_throughput"],
