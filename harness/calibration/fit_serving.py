@@ -8,8 +8,9 @@ on log(simulated / measured) of output throughput, TPOT and TTFT over every usab
 - ``prefill_scale``: prefill compute time of one node (tensor parallel, or data-parallel attention
   within the node) relative to the GEMM share the engine profile gives (that share is derived from
   DeepSeek's multi-node expert-parallel cluster, whose steps keep it);
-- ``prefill_token_us``: prefill time per prompt token on one GPU beyond its FLOPs (shared by a
-  tensor-parallel replica's GPUs): the part of prefill that does not speed up with a GPU's FLOP/s
+- ``prefill_token_us``: prefill time per prompt token on one GPU beyond its FLOPs, for DeepSeek-V3's
+  activations (other models in proportion to layers x hidden size; shared by a tensor-parallel
+  replica's GPUs): the part of prefill that does not speed up with a GPU's FLOP/s
   (normalisation, routing, permutation, kernel launches, collectives), which keeps a compute-poor GPU
   such as the H20 from prefilling as slowly as its FLOP/s alone would say;
 - ``early_step_scale``: the whole step of an early-2025 build relative to the model;

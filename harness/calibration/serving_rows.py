@@ -223,7 +223,7 @@ def to_case(row: dict[str, str]) -> ServingCase:
         # --num-prompts CONC x 10 (its README's benchmark client configuration)
         n, len_ratio = 10 * int(concurrency), INFERENCEX_RANGE_RATIO
     # SGLang's generated-shared-prefix dataset: a system prompt shared by every request, cached after its
-    # first prefill (RadixAttention is on by default)
+    # first prefill (RadixAttention is on by default); held below all of the prompt, as a Load requires
     shared = re.search(r"([0-9][0-9,]*)\s*-?\s*tokens?\s+shared", row.get("input_len", ""), re.IGNORECASE)
     prefix_hit = min(0.95, float(shared.group(1).replace(",", "")) / inp) if shared and inp else 0.0
     return ServingCase(

@@ -115,6 +115,7 @@ def devices_for(machine: Machine, eng: EngineProfile, placement: str) -> Devices
     gpus = list(machine.gpus)
     gpu_bw = gpu_flops = gpu_cap = gpu_attn = 0.0
     floor_scale = 1.0
+    rocm = False
     tp = 1
     unified = any(g.unified_memory for g in gpus)
     if gpus:
@@ -137,7 +138,8 @@ def devices_for(machine: Machine, eng: EngineProfile, placement: str) -> Devices
         if tp > 1 and eng.tp_layer_us:
             notes.append(f"tensor parallel over {tp} GPUs: {tp_floor_us(eng, tp):.0f} µs per layer of collectives and "
                          f"small kernels ({eng.name} profile; from a published 8-GPU batch-1 figure)")
-        if is_amd(g.model) and placement != "cpu" and eng.rocm_floor_scale != 1.0:
+        rocm = is_amd(g.model)
+        if rocm and placement != "cpu" and eng.rocm_floor_scale != 1.0:
             notes.append(f"AMD GPU: {eng.name}'s per-step GPU floors x{eng.rocm_floor_scale:g} on ROCm (fitted on the "
                          f"published ROCm serving rows)")
         if unified:
@@ -145,7 +147,7 @@ def devices_for(machine: Machine, eng: EngineProfile, placement: str) -> Devices
     return Devices(host_bw, flops * eng.cpu_flops_frac, gpu_bw, gpu_flops, host_cap, gpu_cap, unified,
                     cpu_threads(machine), flops * eng.cpu_gemm_frac, tensor_parallel=tp,
                     host_int8_dot=ratio, gpu_attn_flops=gpu_attn, floor_scale=floor_scale,
-                    rocm=bool(gpus) and is_amd(gpus[0].model), notes=tuple(notes))
+                    rocm=rocm, notes=tuple(notes))
 
 
 def int8_dot_ratio(machine: Machine) -> float:
