@@ -5,6 +5,7 @@ drifted (tests/test_readme.py runs the check). Nothing in those blocks is typed 
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -101,7 +102,7 @@ def serving() -> str:
     h20 = serve_on("8x-h20", concurrency=64, input_len=1024, output_len=1024, requests=256)
     box = serve_on("epyc9355-rtx5090d", quant="q4_k_m", engine="xingyun", placement="hybrid", sweep=[1, 2, 4],
                    input_len=512, output_len=512, requests=16)
-    users = ", ".join(f"{p['concurrency']} users: {1000 / p['median_tpot_ms']:.1f} tok/s each"
+    users = ", ".join(f"{p['concurrency']} user{'s' if p['concurrency'] != 1 else ''}: {1000 / p['median_tpot_ms']:.1f} tok/s each"
                       for p in box["sweep"])
     day6 = deepseek_day6()
     return "\n".join([
@@ -153,8 +154,36 @@ def deepseek_day6() -> str:
             f"{r['median_ttft_ms'] / 1000:.1f} s.")
 
 
+def serving_accuracy() -> str:
+    """The serving fit's error without constants, in sample and leave one source out (from the fit
+    file), and each source's rows in their own fold."""
+    from harness.calibration.fit_serving import fit_path, summary
+    doc = json.loads(fit_path().read_text("utf-8"))
+    m = doc["mape"]
+
+    def pct(s: dict[str, Any], name: str) -> str:
+        mape, med = s[f"{name}_mape_pct"], s[f"{name}_median_ape_pct"]
+        return "—" if mape is None else f"{mape:.1f}% ({med:.1f}%)"
+
+    def line(label: str, s: dict[str, Any]) -> str:
+        ttft = f"{s['ttft_within_2x']} of {s['ttft_count']}" if s["ttft_count"] else "—"
+        return f"| {label} | {s['rows']} | {pct(s, 'output_throughput')} | {pct(s, 'tpot_ms')} | {ttft} |"
+
+    out = ["| serving rows | rows | output tok/s MAPE (median) | TPOT MAPE (median) | TTFT within ×2 |",
+           "|---|---:|---:|---:|---:|",
+           line("neutral constants", m["neutral"]), line("in sample", m["in_sample"]),
+           line("leave one source out", m["leave_one_source_out"])]
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for r in doc.get("leave_one_source_out_rows", []):
+        by_source.setdefault(r["source"], []).append(r)
+    for source in sorted(by_source, key=lambda k: -len(by_source[k])):
+        s = summary(by_source[source])
+        out.append(line(f"&nbsp;&nbsp;{source}, left out", s))
+    return "\n".join(out) + "\n"
+
+
 GENERATORS: dict[str, Callable[[], str]] = {"predict-example": predict_example, "accuracy": accuracy,
-                                            "limits": limits, "serving": serving}
+                                            "limits": limits, "serving": serving, "serving-accuracy": serving_accuracy}
 
 
 def generated() -> dict[str, str]:

@@ -161,7 +161,7 @@ def test_engine_version_selects_an_era_and_is_said():
     assert "early-2025 era" in early["assumptions"][0] and "current era" in current["assumptions"][0]
     from harness.calibration.fit_serving import default_serving_constants
     k = default_serving_constants()
-    if k.early_step_scale > 1:
+    if k.early_sglang_scale > 1:
         assert early["median_tpot_ms"] > current["median_tpot_ms"]
 
 
@@ -249,14 +249,29 @@ def test_sglang_dp_attention_divides_the_chunk_among_ranks():
     assert per_rank(cfg, "vllm", 8, explicit=True) == cfg
 
 
+def test_sglang_05_reserves_memory_as_its_server_args_do():
+    from harness.serving.scheduler import sglang_memory_fraction
+    # by hand from server_args._handle_gpu_memory_settings: 512 MB + 1.5 MB per chunk token + 2 MB per
+    # graph batch size + 1 GB per 8 GPUs (at least 10 GB over 60 GB); DP attention 4.5 MB per rank and size
+    assert sglang_memory_fraction(141, 8192, 8) == round(1 - (512 + 8192 * 1.5 + 1024 + 1024) / (141 * 1024), 3)
+    assert sglang_memory_fraction(80, 8192, 1) == round(1 - (512 + 8192 * 1.5 + 512 + 128) / (80 * 1024), 3)
+    assert sglang_memory_fraction(141, 8192, 8, dp_attention=True) == round(
+        1 - (512 + 8192 * 1.5 + 1024 + 1024 + 512 * 8 * 4.5) / (141 * 1024), 3)
+    assert sglang_memory_fraction(24, 2048, 1) == round(1 - (512 + 2048 * 1.5 + 24 * 2 + 128) / (24 * 1024), 3)
+    assert sglang_memory_fraction(141, 8192, 8, speculative=True) < sglang_memory_fraction(141, 8192, 8)
+    assert scheduler_for("sglang", 80, world_size=1).memory_fraction == sglang_memory_fraction(80, 8192, 1)
+    assert scheduler_for("sglang", 80, era="early-2025", world_size=1).memory_fraction == 0.88
+
+
 def test_sglang_04_takes_its_memory_fraction_unless_nothing_is_left():
     from harness.calibration.fit_serving import serving_setup
     sc = Scenario(model=DSV3, quant=parse_quant("fp8"), engine="sglang", placement="auto", context=2048, prompt=1024)
     assert scheduler_for("sglang", 141, era="early-2025", world_size=8).memory_fraction == 0.81
     early = serving_setup(H200, sc, ENGINES, version="0.4.2")
     current = serving_setup(H200, sc, ENGINES)
-    # 0.81 instead of 0.9 of each GPU's 141 GiB, every GPU holding the whole MLA cache
-    lost = 0.09 * 141 * 2**30 / DSV3.kv_bytes_per_token(2.0)
+    # 0.81 instead of 0.5.x's 0.897 of each GPU's 141 GiB, every GPU holding the whole MLA cache
+    assert current.scheduler.memory_fraction == 0.897
+    lost = (0.897 - 0.81) * 141 * 2**30 / DSV3.kv_bytes_per_token(2.0)
     assert current.step.kv_capacity_tokens - early.step.kv_capacity_tokens == pytest.approx(lost, rel=0.01)
     h20 = serving_setup(load_machine("8x-h20"), sc, ENGINES, version="0.4.2")  # 0.81 x 96 GiB < the weights
     assert h20.step.kv_capacity_tokens > 16_384 and "0.9 assumed" in h20.scheduler.source

@@ -245,7 +245,8 @@ def test_tensorrt_llm_is_an_engine_with_its_own_limits():
 @pytest.mark.parametrize("hardware, nodes, per_node, memory", [
     ("8x NVIDIA H200 141GB", 1, 8, 141), ("8×H200", 1, 8, 141), ("8 x NVIDIA H200", 1, 8, 141),
     ("8x H20 (96GB)", 1, 8, 96), ("8x H20-141G", 1, 8, 141), ("2x8 H100 80GB", 2, 8, 80),
-    ("2 nodes x 8x H100 80GB", 2, 8, 80)])
+    ("2 nodes x 8x H100 80GB", 2, 8, 80), ("16x H100 80GB (2x8)", 2, 8, 80), ("Dual-node 8x H100 80GB", 2, 8, 80),
+    ("two nodes, 8x H800 80GB each", 2, 8, 80)])
 def test_hardware_as_people_write_it(hardware, nodes, per_node, memory):
     from harness.calibration.serving_rows import to_case
     row = {"id": "x", "model": "DeepSeek-R1", "quant": "FP8", "engine_and_version": "SGLang v0.4.3",
@@ -293,7 +294,8 @@ def test_tensor_parallel_across_nodes_holds_every_gpu_and_pays_the_network_per_a
 
 
 @pytest.mark.parametrize("par, tp, ep", [("TP16", 16, False), ("TP8 PP2", 16, False), ("TP8", None, True),
-                                         ("TP16 + DP-attention", None, True)])
+                                         ("TP16 + DP-attention", None, True), ("", 16, False),
+                                         ("EP16", None, True), ("DeepEP, 2 nodes", None, True)])
 def test_a_two_node_row_runs_tensor_parallel_when_its_size_spans_the_nodes(par, tp, ep):
     from harness.calibration.serving_rows import to_case
     row = {"id": "x", "model": "DeepSeek-R1", "quant": "FP8", "engine_and_version": "SGLang v0.4.3",
@@ -355,3 +357,64 @@ def test_a_shared_prefix_row_runs_with_its_cache_hits():
            "output_len": "800", "concurrency": "64", "output_tok_s_aggregate": "800", "source_group": "t"}
     assert to_case(row).prefix_hit == pytest.approx(2000 / 3200)
     assert to_case(row | {"input_len": "3200"}).prefix_hit == 0.0
+
+
+@pytest.mark.parametrize("engine, date, era", [
+    ("SGLang", "2025-02-20", "early-2025"), ("SGLang (Feb 2025)", "", "early-2025"), ("SGLang", "2025-04", "early-2025"),
+    ("SGLang", "2025-05-05", "current"), ("SGLang v0.4.6", "2025-02", "current"), ("SGLang v0.4.3", "2025-09", "early-2025"),
+    ("vLLM", "2025-03 (blog 2025-03-18)", "early-2025"), ("vLLM", "2025-04", "current"), ("vLLM", "2025", "current"),
+    ("TensorRT-LLM", "2025-01", "current")])
+def test_a_row_without_a_version_takes_the_era_of_its_date(engine, date, era):
+    """A version decides the era; without one, a row measured in or before the month the first current
+    build came out (SGLang 0.4.5, April 2025; vLLM 0.8.0, March 2025) ran an early build."""
+    from harness.calibration.serving_rows import to_case
+    row = {"id": "x", "model": "DeepSeek-R1", "quant": "FP8", "engine_and_version": engine, "date": date,
+           "hardware": "8x H200", "parallelism": "TP8", "input_len": "1024", "output_len": "1024",
+           "concurrency": "64", "output_tok_s_aggregate": "500", "source_group": "t"}
+    case = to_case(row)
+    assert case.usable and case.era == era
+
+
+def test_validate_serving_scores_a_labs_own_rows_out_of_sample(tmp_path):
+    """Rows the fit never read (a lab's own, or published ones outside the calibration set) are scored
+    with the shipped constants and reported out of sample; early-2025 shapes all run."""
+    import csv as _csv
+
+    from harness.calibration.serving_rows import serving_path
+    header = next(_csv.reader(serving_path().open(encoding="utf-8")))
+    base = {k: "" for k in header} | {"model": "DeepSeek-R1 (671B MoE)", "quant": "FP8 (native)",
+                                      "source_group": "lab", "date": "2025-02", "confidence": "high"}
+    rows = [base | {"id": "lab-h200-sglang", "engine_and_version": "SGLang 0.4.2", "hardware": "8x NVIDIA H200 141GB",
+                    "parallelism": "TP8", "input_len": "3200", "output_len": "800", "concurrency": "64",
+                    "output_tok_s_aggregate": "650", "per_user_latency_ms": "TPOT median 80",
+                    "ttft_ms": "median 9000"},
+            base | {"id": "lab-h20-trt", "engine_and_version": "TensorRT-LLM", "hardware": "8x H20 96GB",
+                    "parallelism": "TP8", "input_len": "256", "output_len": "256", "concurrency": "1024",
+                    "output_tok_s_aggregate": "1500"},
+            base | {"id": "lab-h100-2node", "engine_and_version": "vLLM", "hardware": "16x H100 80GB (2x8)",
+                    "parallelism": "", "input_len": "1000", "output_len": "1000", "concurrency": "32",
+                    "output_tok_s_aggregate": "600"}]
+    path = tmp_path / "lab.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = _csv.DictWriter(f, fieldnames=header)
+        w.writeheader()
+        w.writerows(rows)
+    res = CliRunner().invoke(app, ["validate", "--serving", "--rows", str(path), "--json"])
+    assert res.exit_code == 0, res.output[-500:]
+    out = json.loads(res.output)
+    assert out["count"] == 3 and not out["skipped"] and out["in_sample"] is None
+    assert out["out_of_sample"]["rows"] == 3 and not any(r["in_fit"] for r in out["rows"])
+    assert {r["era"] for r in out["rows"]} == {"early-2025", "current"}  # vLLM by its date, TensorRT-LLM has no era
+    text = CliRunner().invoke(app, ["validate", "--serving", "--rows", str(path)]).output
+    assert "out of sample (rows the fit never read)" in " ".join(text.split())
+
+
+@pytest.mark.parametrize("quant, want", [("FP8 (native)", "fp8"), ("W4A16 (AWQ)", "int4"), ("INT8 (W8A8)", "int8"),
+                                         ("FP4", "nvfp4"), ("MXFP4", "mxfp4"), ("FP8 weights, BF16 attention", "fp8")])
+def test_quant_cells_as_people_write_them(quant, want):
+    from harness.calibration.serving_rows import to_case
+    row = {"id": "x", "model": "DeepSeek-R1", "quant": quant, "engine_and_version": "vLLM v0.7.3",
+           "hardware": "8x H200", "parallelism": "TP8", "input_len": "1024", "output_len": "1024",
+           "concurrency": "16", "output_tok_s_aggregate": "300", "source_group": "t"}
+    case = to_case(row)
+    assert case.usable and case.quant == want

@@ -14,7 +14,6 @@ from harness.calibration.fit_serving import (MAX_REQUESTS, case_step, default_se
 from harness.calibration.fitfile import default_engines
 from harness.calibration.serving_rows import case_record, load_serving_cases, serving_path
 from harness.errors import HarnessError
-from harness.serving.eras import era_of
 
 
 def validate_serving(path: Path | None = None) -> dict[str, Any]:
@@ -32,7 +31,7 @@ def validate_serving(path: Path | None = None) -> dict[str, Any]:
             continue
         r = ratios(c, sim)
         common = {"id": c.id, "source": c.source, "engine": c.engine, "engine_version": c.engine_version,
-                  "era": era_of(c.engine, c.engine_version)}
+                  "era": c.era}
         if c.input_throughput is not None:  # a prefill node's input tokens/s
             rows.append(common | {"load": f"prefill of {c.input_len}", "measured_input_throughput": c.input_throughput,
                                   "predicted_input_throughput": sim["input_throughput"],
@@ -50,12 +49,19 @@ def validate_serving(path: Path | None = None) -> dict[str, Any]:
     if not rows:
         raise HarnessError(f"no usable row in {path or serving_path()} (see the skipped reasons with --json)")
     fitted = json.loads(fit_path().read_text("utf-8"))
-    plain = [{"source": r["source"], **{n: r[f"ratio_{n}"] for n in ("output_throughput", "tpot_ms", "ttft_ms",
-                                                                      "input_throughput")
-                                        if r.get(f"ratio_{n}") is not None}} for r in rows]
-    return {"rows": rows, "skipped": skipped, "count": len(rows), "in_sample": summary(plain),
+    read = set(fitted.get("rows_used", ()))
+    for r in rows:
+        r["in_fit"] = r["id"] in read
+    plain = [{"source": r["source"], "in_fit": r["in_fit"],
+              **{n: r[f"ratio_{n}"] for n in ("output_throughput", "tpot_ms", "ttft_ms", "input_throughput")
+                 if r.get(f"ratio_{n}") is not None}} for r in rows]
+    inside, outside = [r for r in plain if r["in_fit"]], [r for r in plain if not r["in_fit"]]
+    return {"rows": rows, "skipped": skipped, "count": len(rows),
+            # in sample: rows the shipped constants were fitted on; out of sample: rows they never read
+            "in_sample": summary(inside) if inside else None,
+            "out_of_sample": summary(outside) if outside else None,
             "leave_one_source_out": fitted["mape"]["leave_one_source_out"] | {
-                "note": "each source's rows predicted by constants fitted without them (from the last "
+                "note": "each shipped source's rows predicted by constants fitted without them (from the last "
                         "`python -m harness.calibration.fit_serving`)"},
             "constants": {n: v["value"] for n, v in fitted["parameters"].items()},
             "source": str(path or serving_path())}

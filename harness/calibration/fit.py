@@ -27,8 +27,8 @@ from typing import Any, Callable, Sequence
 
 from harness.calibration.derive import DERIVE_FUNCTIONS
 from harness.calibration.fitfile import FIT_SCHEMA_VERSION, engines_from_fit, fit_path, load_fit, save_fit
-from harness.calibration.profiles import (DECODE_PARAMS, DERIVED, ENGINE_ORDER, EXTRA_STARTS, FIXED, PREFILL_PARAMS,
-                                          Param)
+from harness.calibration.profiles import (DECODE_PARAMS, DERIVED, ENGINE_ORDER, EXTRA_STARTS, FIXED, KIN,
+                                          PREFILL_PARAMS, Param)
 from harness.calibration.rows import CalibrationCase, holdout_path
 from harness.calibration.score import score_case, usable_cases
 from harness.errors import HarnessError
@@ -143,7 +143,15 @@ def fit_all(base: EngineSet, cases: Sequence[CalibrationCase], progress: Callabl
         if derived == before:
             break
     progress("fitting prefill constants")
-    return with_values(engines, PREFILL_PARAMS, fit(engines, PREFILL_PARAMS, cases, prefill_loss))
+    return apply_kin(with_values(engines, PREFILL_PARAMS, fit(engines, PREFILL_PARAMS, cases, prefill_loss)))
+
+
+def apply_kin(engines: EngineSet) -> EngineSet:
+    """Engines without rows of their own take their kindred engine's fitted fields (``KIN``)."""
+    changed = dict(engines)
+    for e, (kin, fields, _) in KIN.items():
+        changed[e] = replace(changed[e], **{f: getattr(engines[kin], f) for f in fields})
+    return EngineSet(changed)
 
 
 def mape_of(engines: EngineSet, cases: Sequence[CalibrationCase]) -> dict[str, float]:
@@ -182,11 +190,16 @@ def neutral_base() -> EngineSet:
     for e, fields in FIXED.items():
         for f, fx in fields.items():
             eng[e][f] = {"value": fx.value, "status": fx.status}
+    for e, (kin, fields, _) in KIN.items():
+        for f in fields:
+            eng[e][f] = {**eng[kin][f], "status": "placeholder"}
     return engines_from_fit(doc)
 
 
 def field_record(engine: str, fld: str, value: float) -> dict[str, Any]:
     """Value, status and where it comes from, for one engine's field."""
+    if engine in KIN and fld in KIN[engine][1]:
+        return {"value": value, "status": "placeholder", "source": KIN[engine][2]}
     for params in (DECODE_PARAMS, PREFILL_PARAMS):
         for key, p in params.items():
             if engine in p.engines and p.field == fld:

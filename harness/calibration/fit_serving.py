@@ -1,8 +1,11 @@
 """Fit the serving constants on the published serving rows and write ``harness/data/serving_fit.json``.
 
-    python -m harness.calibration.fit_serving
+    python -m harness.calibration.fit_serving [--cold | --rescore]
 
-Eight constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
+(``--cold`` fits from the neutral constants instead of the shipped ones; ``--rescore`` keeps the
+shipped constants and recomputes the scores, leave-one-source-out included.)
+
+Nine constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
 on log(simulated / measured) of output throughput, TPOT and TTFT over every usable row):
 - ``request_latency_s``: time from a request's send to the scheduler (HTTP, tokenising, queues);
 - ``prefill_scale``: prefill compute time of one node (tensor parallel, or data-parallel attention
@@ -13,7 +16,9 @@ on log(simulated / measured) of output throughput, TPOT and TTFT over every usab
   replica's GPUs): the part of prefill that does not speed up with a GPU's FLOP/s
   (normalisation, routing, permutation, kernel launches, collectives), which keeps a compute-poor GPU
   such as the H20 from prefilling as slowly as its FLOP/s alone would say;
-- ``early_step_scale``: the whole step of an early-2025 build relative to the model;
+- ``early_sglang_scale`` / ``early_vllm_scale``: the whole step of an early-2025 build of SGLang / vLLM
+  relative to the model (each engine's own: at 4 users on the same 8x MI300X, dstack measured vLLM
+  0.7.3's TPOT 1.3x SGLang 0.4.2's, where one early factor for both put it at 1.9x);
 - ``current_tp_scale``: the tensor-parallel floor of current SGLang builds relative to the one
   derived from vLLM's July 2025 figure (every usable current-era row is SGLang); the engine profiles
   carry it (``fitfile.default_engines``), so ``predict`` and ``serve`` agree;
@@ -25,7 +30,8 @@ on log(simulated / measured) of output throughput, TPOT and TTFT over every usab
   kernel launches and collectives; current and early builds alike, so that an early build's slowdown
   is not read off AMD rows alone); the engine profiles carry it, like the tensor-parallel scale.
 Prefill-node rows (input tokens/s of one prefill node) are scored too, on the saturated prefill rate.
-Leave-one-source-out: each source group's rows are predicted by constants fitted without them.
+Leave-one-source-out: each source group's rows are predicted by constants fitted without them; a
+constant no other source binds (the early-era factors without dstack's sweep) is neutral in that fold.
 """
 
 from __future__ import annotations
@@ -35,186 +41,25 @@ import math
 import os
 import statistics
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from concurrent.futures import Executor, ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from harness.calibration.fitfile import raw_engines, serving_fit_path, with_serving_scales
+from harness.calibration.fitfile import raw_engines, with_serving_scales
+from harness.calibration.serving_constants import (BOUNDS, MAX_REQUESTS, NEUTRAL, SERVING_ENGINES,  # noqa: F401
+                                                   ServingConstants, ServingSetup, case_step,
+                                                   default_serving_constants, engine_scheduler, fit_path,
+                                                   prefill_node_rate, ratios, run_case, serving_setup)
 from harness.calibration.serving_rows import ServingCase, load_serving_cases
 from harness.errors import HarnessError
 from harness.fsutil import atomic_write_text
-
-from harness.perf.ep_batch import EpStepModel
-from harness.serving.deployment import Deployment, Step, deployment, engine_memory
-from harness.perf.engines import EngineSet
-from harness.serving.eras import EARLY, era_of
-from harness.hardware.machine import Machine
-from harness.serving.scheduler import SchedulerConfig, per_rank, scheduler_for
-from harness.serving.point import serve_point
-from harness.serving.simulate import PrefillPool
-from harness.serving.workload import Load
-from harness.workload import load_model
-from harness.workload.quant import parse_quant
-from harness.workload.scenario import Scenario
+from harness.hardware.gpu_sheet import is_amd
+from harness.serving.deployment import Deployment
+from harness.serving.eras import CURRENT, EARLY
 
 SCHEMA_VERSION = 1
-MAX_REQUESTS = 2000  # per simulated instance (every row states fewer), in fitting and in scoring alike
 HUBER = math.log(1.5)
-BOUNDS = {"request_latency_s": (0.0, 0.5), "prefill_scale": (0.5, 20.0), "early_step_scale": (0.5, 5.0),
-          "current_tp_scale": (0.05, 2.0), "ep_overlap": (0.0, 1.0), "seq_overhead_us": (0.0, 500.0),
-          "rocm_floor_scale": (0.5, 10.0), "prefill_token_us": (0.0, 1000.0)}
-NEUTRAL = {"request_latency_s": 0.0, "prefill_scale": 1.0, "early_step_scale": 1.0, "current_tp_scale": 1.0,
-           "ep_overlap": 1.0, "seq_overhead_us": 0.0, "rocm_floor_scale": 1.0, "prefill_token_us": 0.0}
-
-
-@dataclass(frozen=True)
-class ServingConstants:
-    request_latency_s: float = 0.0
-    prefill_scale: float = 1.0
-    early_step_scale: float = 1.0
-    current_tp_scale: float = 1.0
-    ep_overlap: float = 1.0
-    seq_overhead_us: float = 0.0
-    rocm_floor_scale: float = 1.0  # in the engine profiles (fitfile.default_engines), not applied here
-    prefill_token_us: float = 0.0
-
-    def apply(self, step: Step, era: str) -> Step:
-        """The step model of a build of this era with the constants in (the tensor-parallel scale is
-        already in the engine profiles the step was built from)."""
-        step = replace(step, seq_overhead_s=self.seq_overhead_us * 1e-6)
-        if isinstance(step, EpStepModel):
-            step = replace(step, overlap=self.ep_overlap)
-            if step.ranks <= step.gpus_per_node:  # one node's DP attention prefills as a tensor-parallel node
-                step = replace(step, prefill_scale=self.prefill_scale, prefill_token_s=self.prefill_token_us * 1e-6)
-            # a multi-node group keeps the GEMM share derived from DeepSeek's expert-parallel cluster
-            return replace(step, step_scale=self.early_step_scale) if era == EARLY else step
-        step = replace(step, prefill_scale=self.prefill_scale, prefill_token_s=self.prefill_token_us * 1e-6)
-        return replace(step, step_scale=self.early_step_scale) if era == EARLY else step
-
-
-def fit_path() -> Path:
-    return serving_fit_path()
-
-
-@lru_cache(maxsize=1)
-def default_serving_constants() -> ServingConstants:
-    """The shipped constants (neutral ones, said so, if the file is missing)."""
-    try:
-        doc = json.loads(fit_path().read_text("utf-8"))
-        return ServingConstants(**{k: float(v["value"]) for k, v in doc["parameters"].items()})
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise HarnessError(f"cannot read {fit_path()}: {exc} — regenerate it with "
-                           "`python -m harness.calibration.fit_serving`") from None
-
-
-SERVING_ENGINES = ("vllm", "sglang", "tensorrt-llm")  # the engines the serving constants apply to
-
-
-@dataclass(frozen=True)
-class ServingSetup:
-    """Everything a simulation of one machine and scenario needs besides the load."""
-
-    deployment: Deployment
-    scheduler: SchedulerConfig
-    request_latency_s: float
-    era: str
-    constants: ServingConstants | None  # None: the engine has no serving constants
-
-    @property
-    def step(self) -> Step:
-        """The decode instance the simulator iterates."""
-        return self.deployment.decode
-
-
-def serving_setup(machine: Machine, sc: Scenario, engines: EngineSet, *, version: str | None = None,
-                  tensor_parallel: int | None = None, max_running: int | None = None,
-                  token_budget: int | None = None, expert_parallel: bool = False,
-                  disaggregate: tuple[int, int] | None = None, speculative: bool = False) -> ServingSetup:
-    """The deployment's step models with the shipped serving constants of its engine and era, and the
-    engine's scheduler limits on this machine."""
-    dep = deployment(machine, sc, engines, tensor_parallel=tensor_parallel, expert_parallel=expert_parallel,
-                     disaggregate=disaggregate)
-    step = dep.decode
-    era = era_of(step.engine.name, version)
-    k = default_serving_constants() if step.engine.name in SERVING_ENGINES else None
-    gpu_mem = machine.gpus[0].memory_gb if machine.gpus and step.placement != "cpu" else None
-    dep, cfg = engine_scheduler(dep, gpu_mem, era, speculative=speculative, max_running=max_running,
-                                token_budget=token_budget)
-    if k:
-        dep = dep.with_steps(lambda s: k.apply(s, era))
-    return ServingSetup(dep, cfg, k.request_latency_s if k else 0.0, era, k)
-
-
-def engine_scheduler(dep: Deployment, gpu_mem: float | None, era: str, *, speculative: bool = False,
-                     max_running: int | None = None, token_budget: int | None = None
-                     ) -> tuple[Deployment, SchedulerConfig]:
-    """The engine's scheduler for the deployment's decode instance (its era, its model's attention, the
-    GPUs it spans, one rank's share under DP attention) and the deployment at the engine's own memory
-    fraction."""
-    step = dep.decode
-    world = step.ranks if isinstance(step, EpStepModel) else max(1, step.devices.tensor_parallel)
-    cfg = scheduler_for(step.engine.name, gpu_mem, max_running=max_running, token_budget=token_budget,
-                        speculative=speculative, era=era, mla=step.model.attention_kind == "mla", world_size=world)
-    if isinstance(step, EpStepModel):
-        cfg = per_rank(cfg, step.engine.name, step.ranks, explicit=speculative or max_running is not None)
-    return engine_memory(dep, cfg, gpu_mem or 0.0)
-
-
-def case_step(case: ServingCase, engines: EngineSet) -> Deployment:
-    """The row's deployment: every GPU it names tensor-parallel (across nodes where its tensor-parallel
-    size spans them), or its expert-parallel and disaggregated layout."""
-    sc = Scenario(model=load_model(case.model_id), quant=parse_quant(case.quant), engine=case.engine, placement="gpu",
-                  context=case.input_len + case.output_len, prompt=case.input_len)
-    return deployment(case.machine, sc, engines, tensor_parallel=case.tensor_parallel or case.machine.gpu_count,
-                      expert_parallel=case.expert_parallel, disaggregate=case.disaggregate)
-
-
-def run_case(case: ServingCase, dep: Deployment, k: ServingConstants) -> dict[str, Any]:
-    """The simulated benchmark of one row with the constants applied: a decode-only test has its
-    prompts arrive prefilled; speculative decoding verifies the row's draft tokens."""
-    era = era_of(case.engine, case.engine_version)
-    dep = dep.with_steps(lambda s: k.apply(s, era))
-    dep, cfg = engine_scheduler(dep, case.machine.gpus[0].memory_gb, era, speculative=case.draft_tokens > 0)
-    if case.input_throughput is not None:
-        return {"input_throughput": prefill_node_rate(dep.decode, case.input_len, case.token_budget or cfg.token_budget)}
-    if case.max_running:
-        cfg = replace(cfg, max_running=case.max_running)
-    elif case.prefill_free and case.concurrency:  # a decode test at a stated batch per GPU ran that batch
-        cfg = replace(cfg, max_running=max(cfg.max_running, -(-case.concurrency // dep.decode.replicas)))
-    load = Load(input_len=case.input_len, output_len=case.output_len, concurrency=case.concurrency, rate=case.rate,
-                requests=min(case.requests, MAX_REQUESTS * dep.decode.replicas), len_ratio=case.len_ratio,
-                len_sigma=case.len_sigma, prefix_hit=case.prefix_hit)
-    pool = PrefillPool(lambda n: 0.0, 0.0, 0.0) if case.prefill_free else dep.prefill_pool()
-    return serve_point(dep.decode, load, cfg, request_latency_s=0.0 if case.prefill_free else k.request_latency_s,
-                       mtp_acceptance=case.accepted, draft_tokens=max(1, case.draft_tokens), prefill_pool=pool)
-
-
-def prefill_node_rate(step: Step, input_len: int, budget: int) -> float:
-    """Input tokens per second one node prefills with every instance busy: each prefill batch packs
-    as many whole prompts as the budget holds (SGLang's PrefillAdder), or a long prompt's chunks."""
-    per_node = step.gpus_per_node if isinstance(step, EpStepModel) else step.replicas
-    if input_len <= budget:
-        n = budget // input_len
-        seconds = step.time(0, 0.0, n * input_len, input_len / 2) / n
-    else:
-        seconds = sum(step.time(0, 0.0, min(budget, input_len - done), done + min(budget, input_len - done) / 2)
-                      for done in range(0, input_len, budget))
-    return per_node * input_len / seconds
-
-
-def ratios(case: ServingCase, sim: dict[str, Any]) -> dict[str, float]:
-    out = {}
-    if case.input_throughput:
-        out["input_throughput"] = sim["input_throughput"] / case.input_throughput
-    if case.output_throughput:
-        out["output_throughput"] = sim["output_throughput"] / case.output_throughput
-    if case.tpot_ms:
-        out["tpot_ms"] = sim[f"{case.tpot_stat}_tpot_ms"] / case.tpot_ms
-    if case.ttft_ms:
-        out["ttft_ms"] = sim[f"{case.ttft_stat}_ttft_ms"] / case.ttft_ms
-    return out
 
 
 def _huber(x: float) -> float:
@@ -245,12 +90,13 @@ def loss(values: dict[str, float], cases: Cases) -> float:
     return total
 
 
-def fit(cases: Cases, start: dict[str, float] | None = None,
-        sweeps: int = 8) -> dict[str, float]:
-    """Coordinate descent in log space (latency in linear steps), inside the bounds."""
+def fit(cases: Cases, start: dict[str, float] | None = None, sweeps: int = 8, step: float = 0.5,
+        objective: Callable[[dict[str, float], Cases], float] = loss) -> dict[str, float]:
+    """Coordinate descent in log space (latency and the per-token terms in linear steps), inside the
+    bounds, from ``start`` with moves of ``step`` (halved for a constant whenever neither direction helps)."""
     values = dict(start or NEUTRAL)
-    best = loss(values, cases)
-    steps = {k: 0.5 for k in values}
+    best = objective(values, cases)
+    steps = {k: step for k in values}
     for _ in range(sweeps):
         improved = False
         for name, (lo, hi) in BOUNDS.items():
@@ -262,7 +108,7 @@ def fit(cases: Cases, start: dict[str, float] | None = None,
                     trial[name] = min(hi, max(lo, values[name] + direction * 100 * steps[name]))
                 else:
                     trial[name] = min(hi, max(lo, values[name] * math.exp(direction * steps[name])))
-                val = loss(trial, cases)
+                val = objective(trial, cases)
                 if val < best - 1e-9:
                     values, best, improved = trial, val, True
                     break
@@ -271,6 +117,31 @@ def fit(cases: Cases, start: dict[str, float] | None = None,
         if not improved and max(steps.values()) < 0.02:
             break
     return {k: float(f"{v:.2g}") for k, v in values.items()}
+
+
+def _loss_of(values: dict[str, float], ids: tuple[str, ...]) -> float:
+    """The loss of these rows (by id: a worker process loads the rows itself)."""
+    by_id = {c.id: c for c in _usable_cases()}
+    return loss(values, [by_id[i] for i in ids])
+
+
+def pooled_loss(pool: Executor, workers: int) -> Callable[[dict[str, float], Cases], float]:
+    """``loss`` with the rows dealt round-robin to the pool's workers (the same sum, sooner)."""
+    def objective(values: dict[str, float], cases: Cases) -> float:
+        ids = [c.id for c in cases]
+        return sum(pool.map(_loss_of, [values] * workers, [tuple(ids[i::workers]) for i in range(workers)]))
+    return objective
+
+
+def warm_start(path: Path | None = None) -> dict[str, float] | None:
+    """The shipped constants, where the fit file has every one of today's: a refit after a small
+    model change then starts near its optimum (``--cold`` starts from the neutral constants)."""
+    try:
+        doc = json.loads((path or fit_path()).read_text("utf-8"))
+        values = {k: float(doc["parameters"][k]["value"]) for k in BOUNDS}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {k: min(BOUNDS[k][1], max(BOUNDS[k][0], v)) for k, v in values.items()}
 
 
 def scores(cases: Cases, values: dict[str, float]) -> list[dict[str, Any]]:
@@ -312,21 +183,47 @@ def _usable_cases() -> tuple[ServingCase, ...]:
     return tuple(out)
 
 
+# What a row must be for it to bind each sparse constant (the others bind on nearly every row).
+_BINDS: dict[str, Callable[[ServingCase], bool]] = {
+    "early_sglang_scale": lambda c: c.era == EARLY and c.engine == "sglang",
+    "early_vllm_scale": lambda c: c.era == EARLY and c.engine == "vllm",
+    "rocm_floor_scale": lambda c: c.engine in ("vllm", "sglang") and bool(c.machine and c.machine.gpus)
+    and is_amd(c.machine.gpus[0].model),
+    "ep_overlap": lambda c: c.expert_parallel,
+    "current_tp_scale": lambda c: c.era == CURRENT and c.engine == "sglang" and not c.expert_parallel,
+}
+
+
+def uninformed(cases: Cases) -> list[str]:
+    """The sparse constants no row here binds (no early-2025 row, say, for the early-era factors)."""
+    return [name for name, binds in _BINDS.items() if not any(binds(c) for c in cases)]
+
+
 def _fold(source: str, start: dict[str, float]) -> list[dict[str, Any]]:
-    """One leave-one-source-out fold: the source's rows scored by constants fitted on the others."""
+    """One leave-one-source-out fold: the source's rows scored by constants fitted on the others. A
+    constant the other sources do not bind goes back to its neutral value (the fit warm-starts from
+    the full fit, which the left-out rows informed)."""
     cases = list(_usable_cases())
-    return scores([c for c in cases if c.source == source],
-                  fit([c for c in cases if c.source != source], start=start, sweeps=4))
+    train = [c for c in cases if c.source != source]
+    values = fit(train, start=start, sweeps=4)
+    values |= {name: NEUTRAL[name] for name in uninformed(train)}
+    return scores([c for c in cases if c.source == source], values)
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
     cases = list(_usable_cases())
-    print(f"{len(cases)} usable rows; fitting", file=sys.stderr)
-    values = fit(cases)
+    start = None if "--cold" in args else warm_start()
+    rescore = "--rescore" in args and start is not None  # keep the shipped constants, redo the scores
+    print(f"{len(cases)} usable rows; " + ("scoring the shipped constants" if rescore else
+          f"fitting from the {'shipped' if start else 'neutral'} constants"), file=sys.stderr)
     loso: list[dict[str, Any]] = []
     sources = sorted({c.source for c in cases})
     workers = max(1, min(len(sources), os.cpu_count() or 1))
-    with ProcessPoolExecutor(workers) as pool:  # the folds are independent: one per core
+    with ProcessPoolExecutor(workers) as pool:  # the rows of one loss, then the folds, one per core
+        values = dict(start) if rescore and start else fit(cases, start=start, step=0.125 if start else 0.5,
+                                                           objective=pooled_loss(pool, workers))
+        print(f"constants: {json.dumps(values)}", file=sys.stderr)
         for source, rows in zip(sources, pool.map(_fold, sources, [values] * len(sources))):
             print(f"left out {source} ({len(rows)} rows)", file=sys.stderr)
             loso += rows
@@ -337,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         "loss": round(loss(values, cases), 4),
         "mape": {"neutral": summary(scores(cases, dict(NEUTRAL))), "in_sample": summary(scores(cases, values)),
                  "leave_one_source_out": summary(loso)},
+        # each row's simulated / measured ratios in its leave-one-source-out fold
+        "leave_one_source_out_rows": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}
+                                      for r in loso],
     }
     atomic_write_text(fit_path(), json.dumps(doc, indent=1) + "\n")
     print(json.dumps(doc["parameters"]), json.dumps(doc["mape"]))

@@ -48,7 +48,8 @@ def profile_from_fit(name: str, fields: dict[str, Any], rows: tuple[str, ...]) -
     note = traits.note.format(neg_numa_gain=-values["numa_gain"], **values)
     return EngineProfile(name=name, multi_gpu=traits.multi_gpu, mtp=traits.mtp, note=note, fitted_on=rows,
                          linear_state_bytes=traits.linear_state_bytes,
-                         overlaps_shared_experts=traits.overlaps_shared_experts, placeholders=placeholders, **values)
+                         overlaps_shared_experts=traits.overlaps_shared_experts, apple_only=traits.apple_only,
+                         placeholders=placeholders, **values)
 
 
 def engines_from_fit(doc: dict[str, Any]) -> EngineSet:

@@ -143,6 +143,13 @@ FIXED: dict[str, dict[str, Fixed]] = {
         "cpu_thread_us": Fixed(0.0, "placeholder", "as KTransformers'"),
         "cpu_flops_frac": Fixed(0.5, "placeholder", "as KTransformers': CPU compute binds on none of its rows"),
         "vulkan_bf16_moe_frac": _NO_VULKAN, "tp_layer_us": _UNUSED_TP},
+    "mlx": {"cpu_bw_frac": Fixed(0.5, "unused", "MLX runs the weights on the Apple GPU"),
+            "numa_gain": Fixed(0.0, "unused", "one socket: Apple silicon"),
+            "cpu_layer_us": Fixed(0.0, "unused", "MLX runs the weights on the Apple GPU"),
+            "cpu_thread_us": Fixed(0.0, "unused", "MLX runs the weights on the Apple GPU"),
+            "cpu_flops_frac": Fixed(0.1, "unused", "MLX runs the weights on the Apple GPU"),
+            "cpu_gemm_frac": Fixed(0.3, "unused", "MLX runs the weights on the Apple GPU"),
+            "vulkan_bf16_moe_frac": _NO_VULKAN, "tp_layer_us": _UNUSED_TP},
     **{e: {"cpu_bw_frac": Fixed(0.5, "placeholder", _CPU_PLACEHOLDER),
            "numa_gain": Fixed(0.0, "placeholder", _CPU_PLACEHOLDER),
            "cpu_layer_us": Fixed(0.0, "placeholder", _CPU_PLACEHOLDER),
@@ -163,6 +170,7 @@ class Traits:
     note: str
     linear_state_bytes: float = 2.0
     overlaps_shared_experts: bool = False
+    apple_only: bool = False  # runs on Apple silicon GPUs only (MLX's Metal kernels)
 
 
 TRAITS: dict[str, Traits] = {
@@ -198,5 +206,17 @@ TRAITS: dict[str, Traits] = {
         "TensorRT-LLM (PyTorch backend, trtllm-serve): tensor/expert parallel, attention DP, MTP; decode GPU terms "
         "and the tensor-parallel floor taken from the vLLM fit (no batch-1 TensorRT-LLM row: a placeholder "
         "by kinship); prefill GEMMs at {gpu_flops_frac:g} of rated BF16 FLOP/s (row sglang_96xh100_ep)")),
+    "mlx": Traits("layer", False, (
+        "MLX (mlx-lm) on an Apple GPU: no calibration row runs it, so its GPU terms are llama.cpp's Metal fit "
+        "({gpu_bw_frac:.2f} of the unified memory's bandwidth, the shared per-layer floors): a placeholder by "
+        "kinship, likely pessimistic (MLX is usually faster than llama.cpp's Metal path); several Macs split "
+        "the layers (mlx.distributed pipeline)"), apple_only=True),
 }
 ENGINE_ORDER = tuple(TRAITS)
+
+# Engines without a calibration row of their own that take some fields from a kindred engine's fit:
+# (kindred engine, fields, why). The fit file marks those fields placeholders, with this reason.
+KIN: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "mlx": ("llama.cpp", ("gpu_bw_frac", "gpu_layer_us", "moe_layer_us", "gpu_flops_frac"),
+            "no calibration row runs MLX: llama.cpp's fitted value on Apple GPUs (Metal), by kinship"),
+}

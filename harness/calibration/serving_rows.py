@@ -20,10 +20,13 @@ from harness.errors import HarnessError
 from harness.fsutil import read_bounded_bytes
 from harness.hardware.gpu_sheet import sheet_for
 from harness.hardware.machine import GpuSpec, Machine
+from harness.serving.eras import era_of, parse_month
 from harness.serving.workload import SHAREGPT_INPUT_MEAN, SHAREGPT_OUTPUT_MEAN, SHAREGPT_SIGMA
 
 MAX_BYTES = 16 * 1024 * 1024
-_QUANTS = (("nvfp4", "nvfp4"), ("mxfp4", "mxfp4"), ("fp8", "fp8"), ("bf16", "bf16"), ("int4", "int4"))
+_QUANTS = (  # the first a quant cell names wins ("FP8 ... BF16 attention": FP8); AWQ/GPTQ 4-bit, W8A8 8-bit
+    ("nvfp4", "nvfp4"), ("mxfp4", "mxfp4"), ("awq", "int4"), ("gptq", "int4"), ("w4a16", "int4"), ("w8a8", "int8"),
+    ("int8", "int8"), ("fp8", "fp8"), ("fp4", "nvfp4"), ("bf16", "bf16"), ("int4", "int4"), ("q4_k_m", "q4_k_m"))
 _ENGINES = (("sglang", "sglang"), ("vllm", "vllm"), ("tensorrt-llm", "tensorrt-llm"), ("trt-llm", "tensorrt-llm"),
             ("trtllm", "tensorrt-llm"))
 _SKIP = (("prefill-only", "a prefill-only test: output throughput and TPOT are not measured"),
@@ -54,6 +57,7 @@ class ServingCase:
     quant: str = ""
     engine: str = ""
     engine_version: str | None = None
+    month: tuple[int, int] | None = None  # when it was measured (the era of a row without a version)
     expert_parallel: bool = False  # data-parallel attention + expert parallelism
     disaggregate: tuple[int, int] | None = None  # (prefill nodes, decode nodes)
     tensor_parallel: int | None = None  # one replica over more GPUs than a node has (TP across nodes)
@@ -80,11 +84,18 @@ class ServingCase:
     input_throughput: float | None = None
     token_budget: int | None = None
 
+    @property
+    def era(self) -> str:
+        """The engine build's era: by its version, else by when the row was measured."""
+        return era_of(self.engine, self.engine_version, self.month)
+
 
 # "2 nodes x 8x H100", "2x8 H100", "8x H200", "8 × H200", "8xH200"
 _NODES = re.compile(r"\s*(\d+)\s*nodes?\s*[x×]\s*(\d+)\s*[x×]?\s*(.*)", re.IGNORECASE)
 _NODES_SHORT = re.compile(r"\s*(\d+)\s*[x×]\s*(\d+)\s+(.*)", re.IGNORECASE)
 _COUNT = re.compile(r"\s*(\d+)\s*[x×]\s*(.*)", re.IGNORECASE)
+_WORD_COUNTS = {"dual": 2, "two": 2, "2": 2, "three": 3, "3": 3, "four": 4, "4": 4}
+_NAMED_NODES = re.compile(r"\s*(dual|two|three|four|[234])[- ]nodes?\b[\s,:;(]*(?:each\s+)?(.*)", re.IGNORECASE)
 
 
 def _concurrency(text: str) -> float | None:
@@ -229,7 +240,8 @@ def to_case(row: dict[str, str]) -> ServingCase:
     return ServingCase(
         id=row["id"], source=row.get("source_group", ""), usable=True, machine=machine, model_id=model, quant=quant,
         prefix_hit=prefix_hit,
-        engine=engine, engine_version=version.group(1) if version else None, expert_parallel=ep, disaggregate=pd,
+        engine=engine, engine_version=version.group(1) if version else None, month=_month(row), expert_parallel=ep,
+        disaggregate=pd,
         tensor_parallel=nodes * per_node if nodes > 1 and not ep and not pd else None, prefill_free=prefill_free, draft_tokens=draft, accepted=accepted, max_running=_max_running(par), input_len=int(inp), output_len=int(out),
         len_ratio=len_ratio, len_sigma=sigma,
         concurrency=int(concurrency) if concurrency else None, rate=float("inf") if burst else rate, requests=n,
@@ -269,7 +281,7 @@ def _prefill_case(row: dict[str, str]) -> ServingCase:
     random = "random" in row.get("input_len", "").lower()
     return ServingCase(
         id=row["id"], source=row.get("source_group", ""), usable=True, machine=machine, model_id=model, quant=quant,
-        engine=engine, engine_version=version.group(1) if version else None, expert_parallel=ep,
+        engine=engine, engine_version=version.group(1) if version else None, month=_month(row), expert_parallel=ep,
         # SGLang's random prompts average about half the nominal length (see to_case)
         input_len=int(inp * ((1 + RANDOM_LOW) / 2 if random else 1.0)), output_len=1, input_throughput=measured,
         token_budget=int(budget.group(1).replace(",", "")) if budget else None)
@@ -279,12 +291,16 @@ def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool
     """(nodes, GPUs per node, GPU name, expert parallel, (prefill, decode nodes) or None, prefill free),
     or why the row's layout cannot be simulated."""
     nodes_m = _NODES.match(hw) or _NODES_SHORT.match(hw)
-    count = _COUNT.match(hw)
+    named = _NAMED_NODES.match(hw)  # "Dual-node 8x H100", "two nodes, 8x H100 each"
+    count = _COUNT.match(named.group(2) if named else hw)
     if nodes_m:
         nodes, per_node, name = int(nodes_m.group(1)), int(nodes_m.group(2)), nodes_m.group(3)
+    elif named and count:
+        nodes, per_node, name = _WORD_COUNTS.get(named.group(1).lower(), 1), int(count.group(1)), count.group(2)
     elif count:
         nodes, per_node, name = 1, int(count.group(1)), count.group(2)
-        spread = re.search(r"(\d+)\s*nodes?\b", hw, re.IGNORECASE)  # "16x H100 80GB (2 nodes)"
+        # "16x H100 80GB (2 nodes)", "16x H100 80GB (2x8)": the GPUs spread over nodes
+        spread = re.search(r"(\d+)\s*nodes?\b", hw, re.IGNORECASE) or re.search(r"\((\d+)\s*[x×]\s*(\d+)\)", hw)
         if spread and int(spread.group(1)) > 1 and per_node % int(spread.group(1)) == 0:
             nodes = int(spread.group(1))
             per_node //= nodes
@@ -296,9 +312,13 @@ def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool
     # data-parallel attention (SGLang --enable-dp-attention, TensorRT-LLM attention DP) is the expert-parallel
     # layout; "TP8 EP8" alone is tensor-parallel attention with the experts split, simulated as tensor parallel
     dp_attention = bool(re.search(r"dp[- ]?attention|attention[- ]?dp|dp\d+ attention|wide[- ]?ep", par))
-    # several nodes run expert parallel, unless the row's tensor (times pipeline) parallel size spans them
-    # (early-2025 two-node recipes: SGLang --tp 16 --nnodes 2; vLLM TP8 x PP2)
-    ep = dp_attention or (nodes > 1 and _model_parallel(par) != nodes * per_node)
+    # several nodes run tensor parallel over all of them where the row's TP (x PP) size spans them
+    # (early-2025 two-node recipes: SGLang --tp 16 --nnodes 2; vLLM TP8 x PP2) or it states no layout
+    # (the engines' default), expert parallel where it says DP attention, EP or disaggregation, or its
+    # tensor-parallel size is one node's
+    mp = _model_parallel(par)
+    stated_ep = re.search(r"\bep\s*=?\s*\d+|expert[- ]parallel|deepep|pd[- ]disagg|\d+p\d+d|disaggregat", par)
+    ep = dp_attention or (nodes > 1 and (mp != nodes * per_node if mp is not None else bool(stated_ep)))
     decode_only = "decode-only" in text or "prefill assumed unlimited" in text
     pd = None
     if re.search(r"pd[- ]disagg|\d+p\d+d|disaggregat", par):
@@ -314,6 +334,11 @@ def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool
         if pd is None:
             return "prefill/decode disaggregation without its pool sizes"
     return nodes, per_node, name, ep, pd, decode_only
+
+
+def _month(row: dict[str, str]) -> tuple[int, int] | None:
+    """When the row was measured: its date, else a month in its engine cell (``SGLang (Feb 2025)``)."""
+    return parse_month(row.get("date", "")) or parse_month(row.get("engine_and_version", ""))
 
 
 def _model_parallel(par: str) -> int | None:

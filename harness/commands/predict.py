@@ -17,7 +17,7 @@ def predict_cmd(
     machine: str = typer.Option(..., "--machine", help="Machine spec (TOML/JSON), probe JSON, result.json, or a catalog id (see `moebench machines`)."),
     model: str = typer.Option("deepseek-v3", "--model", "-m", help="Catalog id, config.json, GGUF or safetensors index."),
     quant: str = typer.Option("fp8", "--quant", "-q", help="Quant name, <N>bpw, or a mix like experts=q4_k_m,attention=q8_0."),
-    engine: str = typer.Option("auto", "--engine", help="auto, ideal, llama.cpp, ik_llama.cpp, ktransformers, xingyun (the HY90 appliance's engine), vllm, sglang."),
+    engine: str = typer.Option("auto", "--engine", help="auto, ideal, llama.cpp, ik_llama.cpp, ktransformers, xingyun (the HY90 appliance's engine), vllm, sglang, tensorrt-llm, mlx (Apple GPUs)."),
     placement: str = typer.Option("auto", "--placement", help="auto, cpu, gpu, hybrid, multi-node."),
     context: int = typer.Option(4096, "--context", help="Tokens in the KV cache while decoding."),
     prompt: int = typer.Option(1024, "--prompt", help="Prompt length for prefill and time to first token."),

@@ -102,7 +102,11 @@ def print_serving_validation(result: dict) -> None:
                         for n in (tput, "tpot_ms", "ttft_ms")])
     console.print(table)
     console.print("tok/s: output tokens/s, or a prefill node's input tokens/s")
-    for label, s in (("in sample", result["in_sample"]), ("leave one source out", result["leave_one_source_out"])):
+    for label, s in (("in sample (rows the fit read)", result["in_sample"]),
+                     ("out of sample (rows the fit never read)", result["out_of_sample"]),
+                     ("leave one source out (the shipped rows)", result["leave_one_source_out"])):
+        if not s:
+            continue
         console.print(f"{label}: output throughput MAPE {_pct(s['output_throughput_mape_pct'])} (median "
                       f"{_pct(s['output_throughput_median_ape_pct'])}, {s['rows']} rows); TPOT MAPE "
                       f"{_pct(s['tpot_ms_mape_pct'])} (median {_pct(s['tpot_ms_median_ape_pct'])}); TTFT within ×2 in "

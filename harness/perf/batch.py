@@ -17,7 +17,7 @@ from harness.errors import HarnessError
 from harness.hardware.machine import Machine
 from harness.perf.capacity import kv_copies, kv_room_bytes, memory_breakdown
 from harness.perf.devices import Devices, devices_for
-from harness.perf.engines import EngineProfile, EngineSet, auto_engine
+from harness.perf.engines import EngineProfile, EngineSet, auto_engine, check_engine_on
 from harness.perf.overheads import engine_overhead
 from harness.perf.placement import resolve_placement, tensor_parallel_size
 from harness.perf.prediction import auto_placement
@@ -146,6 +146,7 @@ def step_model(machine: Machine, sc: Scenario, engines: EngineSet, *, tensor_par
         raise HarnessError("a step model covers one node (cpu, hybrid, gpu placements); a cluster is served expert "
                            "parallel (harness.perf.ep_batch, through harness.serving.deployment)")
     eng = engines.resolve(auto_engine(placement, machine.gpu_count, machine.nodes) if sc.engine == "auto" else sc.engine)
+    check_engine_on(eng, [g.model for g in machine.gpus], placement)
     replicas = 1
     if placement == "gpu":
         tp = tensor_parallel or tensor_parallel_size(machine, sc, eng)

@@ -75,11 +75,13 @@ class EngineProfile:
     rocm_floor_scale: float = 1.0
     # fields whose value no calibration row binds (a placeholder); predictions that lean on one say so
     placeholders: tuple[str, ...] = ()
+    apple_only: bool = False  # runs on Apple silicon GPUs only (MLX)
 
 
 _ALIASES = {"llama_cpp": "llama.cpp", "llamacpp": "llama.cpp", "ik_llama": "ik_llama.cpp",
             "ik-llama.cpp": "ik_llama.cpp", "kt": "ktransformers", "hy90": "xingyun",
-            "trtllm": "tensorrt-llm", "trt-llm": "tensorrt-llm", "tensorrt_llm": "tensorrt-llm"}
+            "trtllm": "tensorrt-llm", "trt-llm": "tensorrt-llm", "tensorrt_llm": "tensorrt-llm",
+            "mlx-lm": "mlx", "mlx_lm": "mlx"}
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,18 @@ class EngineSet(Mapping[str, EngineProfile]):
     def replace(self, *profiles: EngineProfile) -> EngineSet:
         """A new set with these profiles in place of the ones of the same name."""
         return EngineSet({**self.profiles, **{p.name: p for p in profiles}})
+
+
+def check_engine_on(eng: EngineProfile, gpu_models: list[str], placement: str) -> None:
+    """Refuse an engine where it does not run: MLX only on an Apple GPU, the model on that GPU."""
+    if not eng.apple_only:
+        return
+    if not any("apple" in m.lower() for m in gpu_models):
+        raise HarnessError(f"engine {eng.name} runs on Apple silicon GPUs only and this machine has none — pick "
+                           "another --engine (llama.cpp, vllm, sglang ...)")
+    if placement != "gpu":
+        raise HarnessError(f"engine {eng.name} runs the whole model on one Mac's GPU: use --placement gpu or auto "
+                           f"(not {placement})")
 
 
 def auto_engine(placement: str, gpu_count: int, nodes: int) -> str:

@@ -17,7 +17,7 @@ from harness.hardware.machine import Machine
 from harness.perf.capacity import (GPU_RESERVE_FRAC, HOST_RESERVE_FRAC, HOST_RESERVE_MIN_GB, capacity_limits,
                                    fit_ep, fits_on, memory_breakdown, memory_per_gpu_ep)
 from harness.perf.devices import devices_for
-from harness.perf.engines import EngineSet, auto_engine
+from harness.perf.engines import EngineSet, auto_engine, check_engine_on
 from harness.perf.multinode import decode_step_ep
 from harness.perf.placement import resolve_placement, tensor_parallel_size
 from harness.perf.step import decode_step, gpu_kernel_penalty, prefill_rate, unique_experts
@@ -48,6 +48,12 @@ class Prediction:
         return asdict(self)
 
 
+_CPU_FIELDS = ("cpu_bw_frac", "numa_gain", "cpu_layer_us", "cpu_thread_us", "cpu_flops_frac", "cpu_gemm_frac")
+_GPU_FIELDS = ("gpu_bw_frac", "gpu_layer_us", "moe_layer_us", "gpu_flops_frac", "tp_layer_us", "vulkan_bf16_moe_frac")
+# the profile fields each placement's step reads
+_FIELDS_USED = {"cpu": _CPU_FIELDS, "gpu": _GPU_FIELDS, "multi-node": _GPU_FIELDS, "hybrid": _CPU_FIELDS + _GPU_FIELDS}
+
+
 def predict(machine: Machine, sc: Scenario, engines: EngineSet) -> Prediction:
     """Predict decode and prefill for one scenario on one machine."""
     if sc.batch < 1:
@@ -60,6 +66,7 @@ def predict(machine: Machine, sc: Scenario, engines: EngineSet) -> Prediction:
     placement = auto_placement(machine, sc, engines) if requested == "auto" else resolve_placement(machine, requested)
     eng_name = auto_engine(placement, machine.gpu_count, machine.nodes) if sc.engine == "auto" else sc.engine
     eng = engines.resolve(eng_name)
+    check_engine_on(eng, [g.model for g in machine.gpus], placement)
     notes: list[str] = []
     if requested == "auto":
         notes.append(f"placement auto → {placement} (the fastest that fits)")
@@ -67,6 +74,10 @@ def predict(machine: Machine, sc: Scenario, engines: EngineSet) -> Prediction:
     if sc.engine == "auto":
         notes.append(f"engine auto → {eng.name} (usual engine for {placement} placement)")
     notes.append(f"engine profile {eng.name}: {eng.note}")
+    leaned = [f for f in eng.placeholders if f in _FIELDS_USED.get(placement, ())]
+    if leaned:
+        notes.append(f"placeholder values in the {eng.name} profile that this placement uses: {', '.join(leaned)} "
+                     "(no calibration row binds them; harness/data/engine_fit.json says where each comes from)")
     notes += [f"machine: {n}" for n in machine.notes]
     if sc.model.linear_state_elems:
         sc = replace(sc, model=replace(sc.model, linear_state_dtype_bytes=eng.linear_state_bytes))
@@ -129,7 +140,10 @@ def _workload_notes(sc: Scenario) -> list[str]:
 
 
 def auto_placement(machine: Machine, sc: Scenario, engines: EngineSet) -> str:
-    """The fastest placement that fits (cpu when nothing fits, so the answer says why)."""
+    """The fastest placement that fits (cpu when nothing fits, so the answer says why); an engine
+    that runs on one placement only (MLX: the Apple GPU) has that one."""
+    if sc.engine != "auto" and engines.resolve(sc.engine).apple_only:
+        return "gpu"
     options = ["cpu"]
     if machine.gpus:
         options += ["gpu", "hybrid"] if sc.model.n_routed_experts else ["gpu"]

@@ -17,7 +17,7 @@ from harness.hardware.machine import Machine
 from harness.perf.batch import StepModel, step_model
 from harness.perf.capacity import GPU_RESERVE_FRAC, kv_copies
 from harness.perf.devices import GB, GPU_GB
-from harness.perf.engines import EngineSet, auto_engine
+from harness.perf.engines import EngineSet, auto_engine, check_engine_on
 from harness.perf.ep_batch import DEFAULT_NIC_GBS, EpStepModel, ep_step_model
 from harness.perf.overheads import engine_overhead
 from harness.serving.scheduler import SchedulerConfig
@@ -112,7 +112,9 @@ def _pool(machine: Machine, sc: Scenario, engines: EngineSet, nodes: int, expert
           tensor_parallel: int | None) -> Step:
     if expert_parallel or nodes > 1:
         eng_name = sc.engine if sc.engine != "auto" else auto_engine("multi-node", machine.gpu_count, nodes)
-        return ep_step_model(replace(machine, nodes=nodes), sc, engines.resolve(eng_name), nodes=nodes)
+        eng = engines.resolve(eng_name)
+        check_engine_on(eng, [g.model for g in machine.gpus], "expert-parallel")
+        return ep_step_model(replace(machine, nodes=nodes), sc, eng, nodes=nodes)
     return step_model(replace(machine, nodes=1), replace(sc, placement="gpu"), engines, tensor_parallel=tensor_parallel)
 
 

@@ -11,6 +11,11 @@ CURRENT = "current"
 # The first releases of the current era: SGLang 0.4.5 (April 2025: DeepEP, DeepGEMM, FlashMLA by
 # default) and vLLM 0.8 (March 2025: the V1 engine by default).
 CURRENT_FROM = {"sglang": (0, 4, 5), "vllm": (0, 8, 0)}
+# ... and the months they came out (SGLang 0.4.5: April 2025; vLLM 0.8.0: March 2025). A measurement
+# dated in or before that month with no version stated ran an early build (publication lags the build).
+CURRENT_SINCE = {"sglang": (2025, 4), "vllm": (2025, 3)}
+_MONTHS = {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                           "nov", "dec"))}
 
 
 def parse_version(text: str | None) -> tuple[int, ...] | None:
@@ -20,8 +25,24 @@ def parse_version(text: str | None) -> tuple[int, ...] | None:
     return tuple(int(x or 0) for x in m.groups()) if m else None
 
 
-def era_of(engine: str, version: str | None) -> str:
-    """The era a build belongs to (the current one when the version is absent or unknown)."""
+def parse_month(text: str | None) -> tuple[int, int] | None:
+    """(year, month) of ``2025-03``, ``2025-03-18 (blog)``, ``Feb 2025`` or ``February 2025``; None for a
+    bare year or no date."""
+    if not text:
+        return None
+    m = re.search(r"\b(20\d\d)-(\d{1,2})\b", text)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return int(m.group(1)), int(m.group(2))
+    m = re.search(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(20\d\d)\b", text, re.IGNORECASE)
+    return (int(m.group(2)), _MONTHS[m.group(1).lower()]) if m else None
+
+
+def era_of(engine: str, version: str | None, month: tuple[int, int] | None = None) -> str:
+    """The era a build belongs to: by its version, else by the month it was measured in (``month``),
+    else the current one."""
     v = parse_version(version)
     first = CURRENT_FROM.get(engine)
-    return EARLY if v is not None and first is not None and v < first else CURRENT
+    if v is not None:
+        return EARLY if first is not None and v < first else CURRENT
+    since = CURRENT_SINCE.get(engine)
+    return EARLY if month is not None and since is not None and month <= since else CURRENT

@@ -26,11 +26,17 @@ class SchedulerConfig:
 
 def scheduler_for(engine: str, gpu_memory_gb: float | None, *, max_running: int | None = None,
                   token_budget: int | None = None, speculative: bool = False, era: str = CURRENT,
-                  mla: bool = False, world_size: int = 1) -> SchedulerConfig:
+                  mla: bool = False, world_size: int = 1, dp_attention: bool = False) -> SchedulerConfig:
     """The engine's default limits on a GPU of ``gpu_memory_gb`` (None: no GPU), for a build of
     ``era`` serving a model with (``mla``) or without multi-head latent attention on ``world_size``
-    GPUs per instance, with overrides."""
+    GPUs per instance (data-parallel attention ranks where ``dp_attention``), with overrides."""
     cfg = _defaults(engine, gpu_memory_gb or 0.0, era, mla, world_size)
+    if engine == "sglang" and era == CURRENT and gpu_memory_gb:
+        frac = sglang_memory_fraction(gpu_memory_gb, cfg.token_budget, world_size, dp_attention=dp_attention,
+                                      speculative=speculative)
+        cfg = replace(cfg, memory_fraction=frac, source=cfg.source + f"; mem_fraction_static {frac} (server_args "
+                      "_handle_gpu_memory_settings: reserves for activations, CUDA graphs"
+                      + (", DP attention" if dp_attention else "") + (", the draft model" if speculative else "") + ")")
     if speculative and engine == "sglang":
         # sglang/srt/server_args.py: EAGLE and NEXTN (DeepSeek MTP) reset max_running_requests to 48
         # unless it is set, for the CUDA graphs of the draft steps
@@ -51,6 +57,34 @@ def _sglang_early_fraction(world_size: int) -> float:
     0.79 from 16 GPUs, 0.81 from 8, 0.85 from 4, 0.87 from 2, else 0.88)."""
     return 0.79 if world_size >= 16 else 0.81 if world_size >= 8 else 0.85 if world_size >= 4 else \
         0.87 if world_size >= 2 else 0.88
+
+
+def _sglang_graph_max_bs(mem_mib: float, tp: int) -> int:
+    """SGLang 0.5.x's cuda_graph_max_bs by GPU memory and tensor-parallel size (server_args.py
+    _handle_gpu_memory_settings: 24/80 below 35 GB, 32/160 below 60, 256/512 below 160 for TP < 4 /
+    TP >= 4, else 512)."""
+    if mem_mib >= 160 * 1024:
+        return 512
+    small, large = (24, 80) if mem_mib < 35 * 1024 else (32, 160) if mem_mib < 60 * 1024 else (256, 512)
+    return small if tp < 4 else large
+
+
+def sglang_memory_fraction(mem_gb: float, budget: int, world_size: int, *, dp_attention: bool = False,
+                           speculative: bool = False) -> float:
+    """SGLang 0.5.x's default mem_fraction_static: the GPU's memory less what it reserves for
+    activations (1.5 MB per token of the chunked-prefill budget), CUDA graphs (2 MB per unit of
+    cuda_graph_max_bs; with DP attention 3 MB more per rank and unit, 4.5 above 300), large tensor
+    parallelism (1 GB per 8 GPUs) and a draft model (2 GB), at least 10 GB on a GPU over 60 GB
+    (server_args.py _handle_gpu_memory_settings)."""
+    mem = mem_gb * 1024  # MiB
+    graphs = _sglang_graph_max_bs(mem, world_size)
+    reserved = 512 + max(budget, 2048) * 1.5 + graphs * 2 + world_size / 8 * 1024
+    if dp_attention:
+        reserved += graphs * world_size * 3 + (graphs * world_size * 1.5 if graphs > 300 else 0)
+    if mem > 60 * 1024:
+        reserved = max(reserved, 10 * 1024)
+    reserved += 2 * 1024 if speculative else 0
+    return max(0.1, round((mem - reserved) / mem, 3))
 
 
 def _defaults(engine: str, mem: float, era: str, mla: bool, world_size: int) -> SchedulerConfig:
@@ -97,6 +131,12 @@ def _defaults(engine: str, mem: float, era: str, mla: bool, world_size: int) -> 
     if engine in ("ktransformers", "xingyun"):
         return SchedulerConfig(4, 4096, 1, "KTransformers balance_serve max_batch_size 4 (its example "
                                            "configuration; a placeholder for other deployments)")
+    if engine == "mlx":
+        # mlx_lm/server.py: --decode-concurrency 32, --prompt-concurrency 8, --prefill-step-size 2048; its
+        # BatchGenerator prefills the waiting prompts before the running batch decodes again
+        return SchedulerConfig(32, 2048, 1, "mlx_lm.server's continuous batching: --decode-concurrency 32, "
+                                            "--prefill-step-size 2048; waiting prompts are prefilled before the "
+                                            "running batch decodes again (BatchGenerator)", prefill_first=True)
     if engine in ("llama.cpp", "ik_llama.cpp"):
         return SchedulerConfig(1, 2048, 1, "llama-server with one slot (--parallel 1) and its 2048-token batch "
                                            "(--batch-size); more slots split the context")
