@@ -17,7 +17,7 @@ from harness.hardware.machine import Machine
 from harness.perf.engines import EngineSet
 from harness.perf.ep_batch import EpStepModel
 from harness.serving.deployment import Deployment, Step, deployment, engine_memory
-from harness.serving.eras import CURRENT, EARLY, era_of
+from harness.serving.eras import EARLY, era_of
 from harness.serving.point import serve_point
 from harness.serving.scheduler import SchedulerConfig, per_rank, scheduler_for
 from harness.serving.simulate import PrefillPool
@@ -131,15 +131,13 @@ def engine_scheduler(dep: Deployment, gpu_mem: float | None, era: str, *, specul
     step = dep.decode
     ep = isinstance(step, EpStepModel)
     world = step.ranks if ep else max(1, step.devices.tensor_parallel)
+    # multi-node expert-parallel and disaggregated recipes set --mem-fraction-static themselves
+    recipe = dep.prefill is not None or (ep and step.ranks > step.gpus_per_node)
     cfg = scheduler_for(step.engine.name, gpu_mem, max_running=max_running, token_budget=token_budget,
                         speculative=speculative, era=era, mla=step.model.attention_kind == "mla", world_size=world,
-                        dp_attention=ep)
+                        dp_attention=ep, recipe_memory=recipe)
     if ep:
         cfg = per_rank(cfg, step.engine.name, step.ranks, explicit=speculative or max_running is not None)
-    if cfg.memory_fraction is not None and era == CURRENT and (dep.prefill is not None or (ep and step.ranks > step.gpus_per_node)):
-        # multi-node expert-parallel and disaggregated recipes set --mem-fraction-static themselves
-        cfg = replace(cfg, memory_fraction=None, source=cfg.source.split("; mem_fraction_static")[0]
-                      + "; a multi-node expert-parallel or disaggregated recipe sets its own memory fraction: 0.9 assumed")
     return engine_memory(dep, cfg, gpu_mem or 0.0)
 
 

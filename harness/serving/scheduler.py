@@ -26,12 +26,18 @@ class SchedulerConfig:
 
 def scheduler_for(engine: str, gpu_memory_gb: float | None, *, max_running: int | None = None,
                   token_budget: int | None = None, speculative: bool = False, era: str = CURRENT,
-                  mla: bool = False, world_size: int = 1, dp_attention: bool = False) -> SchedulerConfig:
+                  mla: bool = False, world_size: int = 1, dp_attention: bool = False,
+                  recipe_memory: bool = False) -> SchedulerConfig:
     """The engine's default limits on a GPU of ``gpu_memory_gb`` (None: no GPU), for a build of
     ``era`` serving a model with (``mla``) or without multi-head latent attention on ``world_size``
-    GPUs per instance (data-parallel attention ranks where ``dp_attention``), with overrides."""
+    GPUs per instance (data-parallel attention ranks where ``dp_attention``), with overrides; with
+    ``recipe_memory`` the deployment's recipe sets the memory fraction (0.9 assumed) instead of the
+    engine's default."""
     cfg = _defaults(engine, gpu_memory_gb or 0.0, era, mla, world_size)
-    if engine == "sglang" and era == CURRENT and gpu_memory_gb:
+    if engine == "sglang" and era == CURRENT and recipe_memory:
+        cfg = replace(cfg, source=cfg.source + "; a multi-node expert-parallel or disaggregated recipe sets its own "
+                                               "memory fraction: 0.9 assumed")
+    elif engine == "sglang" and era == CURRENT and gpu_memory_gb:
         frac = sglang_memory_fraction(gpu_memory_gb, cfg.token_budget, world_size, dp_attention=dp_attention,
                                       speculative=speculative)
         cfg = replace(cfg, memory_fraction=frac, source=cfg.source + f"; mem_fraction_static {frac} (server_args "
