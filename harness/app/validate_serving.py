@@ -31,7 +31,7 @@ def validate_serving(path: Path | None = None) -> dict[str, Any]:
             continue
         r = ratios(c, sim)
         common = {"id": c.id, "source": c.source, "engine": c.engine, "engine_version": c.engine_version,
-                  "era": c.era}
+                  "era": c.era, "assumptions": list(c.assumptions)}
         if c.input_throughput is not None:  # a prefill node's input tokens/s
             rows.append(common | {"load": f"prefill of {c.input_len}", "measured_input_throughput": c.input_throughput,
                                   "predicted_input_throughput": sim["input_throughput"],

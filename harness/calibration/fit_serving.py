@@ -173,7 +173,8 @@ def _usable_cases() -> tuple[ServingCase, ...]:
     """The rows the simulator can run (with the raw profiles)."""
     out = []
     for c in load_serving_cases():
-        if not c.usable:
+        # scored, never fitted: a row that leaves its engine or quant unstated, or one kept as a check
+        if not c.usable or c.assumptions or c.held_out:
             continue
         try:
             run_case(c, case_step(c, raw_engines()), ServingConstants())

@@ -32,6 +32,19 @@ _MODEL_IDS = (
     ("qwen2.5-coder-7b", "qwen2.5-7b"), ("llama-2-7b", "llama-2-7b"),
 )
 
+# DeepSeek's other families carry its name: V2 / V2.5 / V2-Lite, Coder-V2, VL2, the dense R1 distills
+# (Qwen and Llama models) — none is DeepSeek-V3's architecture, so none maps to it.
+_NOT_V3 = re.compile(r"distill|deepseek-(?:v2|coder|vl|llm|moe|math|janus|ocr|prover)|v2\.5|v2-lite")
+
+
+def model_id_for(text: str | None) -> str | None:
+    """The catalog model a row's model cell names ("DeepSeek-R1-0528 (671B MoE)", "Qwen3-235B-A22B"),
+    or None when it names none — a DeepSeek model of another family included."""
+    name = re.sub(r"[\s_]+", "-", (text or "").strip().lower())
+    if "deepseek" in name and _NOT_V3.search(name):
+        return None
+    return _lookup(name, _MODEL_IDS)
+
 
 # Engines named in the rows → engine profiles.
 # The HY90 appliance's stack comes first: its row calls it "KTransformers-style", but it is 行云's own engine
@@ -223,7 +236,7 @@ def to_case(row: dict[str, str]) -> CalibrationCase:
     placement = _placement(placement_text)
     engine = _lookup(row.get("engine", ""), _ENGINES)
     # "Llama 4 Maverick", "Mixtral 8x7B", "gpt_oss_120b": names with spaces or underscores for hyphens
-    model_id = _lookup(re.sub(r"[\s_]+", "-", row.get("model", "").strip()), _MODEL_IDS)
+    model_id = model_id_for(row.get("model"))
     quant = parse_quant_column(row)
     machine, why = row_machine(row)
     batch_text = row.get("batch_or_concurrency", "")

@@ -152,8 +152,12 @@ def case_step(case: ServingCase, engines: EngineSet) -> Deployment:
 
 def run_case(case: ServingCase, dep: Deployment, k: ServingConstants) -> dict[str, Any]:
     """The simulated benchmark of one row with the constants applied: a decode-only test has its
-    prompts arrive prefilled; speculative decoding verifies the row's draft tokens."""
+    prompts arrive prefilled; speculative decoding verifies the row's draft tokens. An engine the
+    serving constants were not fitted for (llama.cpp, MLX) runs on its batch-1 profile alone, as
+    ``serve`` runs it."""
     era = case.era
+    if case.engine not in SERVING_ENGINES:
+        k = ServingConstants()
     dep = dep.with_steps(lambda s: k.apply(s, era))
     dep, cfg = engine_scheduler(dep, case.machine.gpus[0].memory_gb, era, speculative=case.draft_tokens > 0)
     if case.input_throughput is not None:

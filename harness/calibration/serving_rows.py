@@ -14,8 +14,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness.calibration._cells import _lookup
-from harness.calibration.rows import _MODEL_IDS
+from harness.calibration.rows import model_id_for
+from harness.calibration.serving_cells import (_concurrency, _lead, _slowest_first_token_s, _stat, engine_of,
+                                               hybrid_reason, max_running, quant_of)
 from harness.errors import HarnessError
 from harness.fsutil import read_bounded_bytes
 from harness.hardware.gpu_sheet import sheet_for
@@ -24,14 +25,9 @@ from harness.serving.eras import era_of, parse_month
 from harness.serving.workload import SHAREGPT_INPUT_MEAN, SHAREGPT_OUTPUT_MEAN, SHAREGPT_SIGMA
 
 MAX_BYTES = 16 * 1024 * 1024
-_QUANTS = (  # the first a quant cell names wins ("FP8 ... BF16 attention": FP8); AWQ/GPTQ 4-bit, W8A8 8-bit
-    ("nvfp4", "nvfp4"), ("mxfp4", "mxfp4"), ("awq", "int4"), ("gptq", "int4"), ("w4a16", "int4"), ("w8a8", "int8"),
-    ("int8", "int8"), ("fp8", "fp8"), ("fp4", "nvfp4"), ("bf16", "bf16"), ("int4", "int4"), ("q4_k_m", "q4_k_m"))
-_ENGINES = (("sglang", "sglang"), ("vllm", "vllm"), ("tensorrt-llm", "tensorrt-llm"), ("trt-llm", "tensorrt-llm"),
-            ("trtllm", "tensorrt-llm"))
 _SKIP = (("prefill-only", "a prefill-only test: output throughput and TPOT are not measured"),
          ("simulated mtp", "MTP simulated by slowing attention: not a configuration an engine runs"),
-         ("hybrid", "CPU/GPU hybrid serving rows give no lengths or load to simulate"))
+         ("disable-cuda-graph", "CUDA graphs disabled: the engine profiles model each engine's default (graphs on)"))
 # DeepSeek-V3 report §5.4.3: the second token's acceptance rate is 85-90%; a chain of n MTP steps is
 # taken as accepting each next token with the same probability, independently (a derived figure:
 # rows that state their accept length use theirs).
@@ -83,6 +79,8 @@ class ServingCase:
     # prefill batch the row states, else the engine's default
     input_throughput: float | None = None
     token_budget: int | None = None
+    assumptions: tuple[str, ...] = ()  # what the row leaves unstated and the run assumes (never fitted on)
+    held_out: bool = False  # a row added after the fit (``split`` = check): scored out of sample, never fitted
 
     @property
     def era(self) -> str:
@@ -96,44 +94,6 @@ _NODES_SHORT = re.compile(r"\s*(\d+)\s*[x×]\s*(\d+)\s+(.*)", re.IGNORECASE)
 _COUNT = re.compile(r"\s*(\d+)\s*[x×]\s*(.*)", re.IGNORECASE)
 _WORD_COUNTS = {"dual": 2, "two": 2, "2": 2, "three": 3, "3": 3, "four": 4, "4": 4}
 _NAMED_NODES = re.compile(r"\s*(dual|two|three|four|[234])[- ]nodes?\b[\s,:;(]*(?:each\s+)?(.*)", re.IGNORECASE)
-
-
-def _concurrency(text: str) -> float | None:
-    """``64``, ``64 (max-concurrency; 500 prompts)``, ``c=64``, ``max_concurrency=64`` (a batch size is
-    not a concurrency: it may be per GPU or offline)."""
-    lead = _lead(text)
-    if lead is not None:
-        return lead
-    m = re.search(r"(?:\bc|concurrency)\s*[=:]?\s*(\d[\d,]*)", text or "", re.IGNORECASE)
-    return float(m.group(1).replace(",", "")) if m else None
-
-
-def _lead(text: str, k: int = 1024) -> float | None:
-    """The number a cell starts with; ``1K`` is 1024 in a length (benchmark lengths are powers of two),
-    ``5.7k`` is 5,700 in a throughput (``k=1000``)."""
-    m = re.match(r"\s*~?([0-9][0-9,]*(?:\.[0-9]+)?)(\s*[kK]\b)?", text or "")
-    if not m:
-        return None
-    return float(m.group(1).replace(",", "")) * (k if m.group(2) else 1)
-
-
-def _stat(text: str, metric: str = "") -> tuple[float | None, str]:
-    """``TPOT mean 55.2 / median 54.91`` → (54.91, "median"): the median preferred, else the mean; a
-    cell that is about another metric (ITL for TPOT) gives nothing."""
-    text = text or ""
-    if metric and not text.lower().lstrip().startswith(metric.lower()):
-        return None, "median"
-    for stat in ("median", "mean"):
-        m = re.search(rf"\b{stat}\s+([0-9][0-9,]*(?:\.[0-9]+)?)", text, re.IGNORECASE)
-        if m:
-            return float(m.group(1).replace(",", "")), stat
-    return None, "median"
-
-
-def _slowest_first_token_s(row: dict[str, str]) -> float:
-    """The largest TTFT statistic a row states (``mean 63058 / median 61952 / P99 124112``), seconds."""
-    values = re.findall(r"(?:mean|median|p\d+)\s+([0-9][0-9,]*(?:\.[0-9]+)?)", row.get("ttft_ms", ""), re.IGNORECASE)
-    return max((float(v.replace(",", "")) for v in values), default=0.0) / 1000
 
 
 def _not(row: dict[str, str], why: str) -> ServingCase:
@@ -167,14 +127,18 @@ def to_case(row: dict[str, str]) -> ServingCase:
     sheet = sheet_for(gpu_name)
     if sheet is None:
         return _not(row, f"GPU {hw!r} is not in the GPU sheet")
-    engine = _lookup(row.get("engine_and_version", "").lower(), _ENGINES)
-    if engine is None:
-        return _not(row, f"engine {row.get('engine_and_version', '')[:40]!r} has no profile")
-    model = _lookup(re.sub(r"[\s_]+", "-", row.get("model", "").lower()), _MODEL_IDS)
-    quant = _lookup(row.get("quant", "").lower(), _QUANTS)
     inp, out = _lead(row.get("input_len", "")), _lead(row.get("output_len", ""))
-    if not model or not quant:
-        return _not(row, "model or quant not in the catalog")
+    hybrid = hybrid_reason(row, bool(inp and out) or "sharegpt" in (row.get("input_len", "") + row.get("output_len", "")).lower())
+    if hybrid:
+        return _not(row, hybrid)
+    engine, engine_note = engine_of(row.get("engine_and_version", ""))
+    model = model_id_for(row.get("model"))
+    if not model:
+        return _not(row, f"model {row.get('model', '')[:40]!r} is not in the catalog")
+    quant, quant_note = quant_of(row, model)
+    if not quant:
+        return _not(row, f"quant {row.get('quant', '')[:40]!r} is not one moebench knows")
+    assumptions = tuple(n for n in (engine_note, quant_note) if n)
     sigma = 0.0
     if "sharegpt" in (row.get("input_len", "") + row.get("output_len", "")).lower():
         inp, out, sigma = _sharegpt_means(row)
@@ -242,10 +206,11 @@ def to_case(row: dict[str, str]) -> ServingCase:
         prefix_hit=prefix_hit,
         engine=engine, engine_version=version.group(1) if version else None, month=_month(row), expert_parallel=ep,
         disaggregate=pd,
-        tensor_parallel=nodes * per_node if nodes > 1 and not ep and not pd else None, prefill_free=prefill_free, draft_tokens=draft, accepted=accepted, max_running=_max_running(par), input_len=int(inp), output_len=int(out),
+        tensor_parallel=nodes * per_node if nodes > 1 and not ep and not pd else None, prefill_free=prefill_free, draft_tokens=draft, accepted=accepted, max_running=max_running(par + " " + row.get("engine_and_version", "").lower()), input_len=int(inp), output_len=int(out),
         len_ratio=len_ratio, len_sigma=sigma,
         concurrency=int(concurrency) if concurrency else None, rate=float("inf") if burst else rate, requests=n,
-        output_throughput=measured, tpot_ms=tpot, tpot_stat=tpot_stat, ttft_ms=ttft, ttft_stat=ttft_stat)
+        output_throughput=measured, tpot_ms=tpot, tpot_stat=tpot_stat, ttft_ms=ttft, ttft_stat=ttft_stat,
+        assumptions=assumptions, held_out=row.get("split", "").strip().lower() == "check")
 
 
 def _prefill_case(row: dict[str, str]) -> ServingCase:
@@ -265,9 +230,9 @@ def _prefill_case(row: dict[str, str]) -> ServingCase:
         return _not(row, "an input-throughput figure whose prefill nodes the row does not describe")
     name = re.sub(r"-(\d+)G\b", r" \1GB", name.strip())  # "H20-96G" -> "H20 96GB"
     sheet = sheet_for(name)
-    engine = _lookup(row.get("engine_and_version", "").lower(), _ENGINES)
-    model = _lookup(re.sub(r"[\s_]+", "-", row.get("model", "").lower()), _MODEL_IDS)
-    quant = _lookup(row.get("quant", "").lower(), _QUANTS)
+    engine, _ = engine_of(row.get("engine_and_version", ""), assume=False)
+    model = model_id_for(row.get("model"))
+    quant = quant_of(row, model, assume=False)[0] if model else None
     inp = _lead(row.get("input_len", ""))
     if sheet is None or engine is None or not model or not quant or not inp:
         return _not(row, "a prefill-node row whose GPU, engine, model, quant or prompt length is not known")
@@ -284,7 +249,8 @@ def _prefill_case(row: dict[str, str]) -> ServingCase:
         engine=engine, engine_version=version.group(1) if version else None, month=_month(row), expert_parallel=ep,
         # SGLang's random prompts average about half the nominal length (see to_case)
         input_len=int(inp * ((1 + RANDOM_LOW) / 2 if random else 1.0)), output_len=1, input_throughput=measured,
-        token_budget=int(budget.group(1).replace(",", "")) if budget else None)
+        token_budget=int(budget.group(1).replace(",", "")) if budget else None,
+        held_out=row.get("split", "").strip().lower() == "check")
 
 
 def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool, tuple[int, int] | None, bool] | str:
@@ -359,12 +325,6 @@ def _sharegpt_means(row: dict[str, str]) -> tuple[float, float, float]:
     out_tps, total_tps = _lead(row.get("output_tok_s_aggregate", ""), k=1000), _lead(row.get("total_tok_s", ""), k=1000)
     out = inp * out_tps / (total_tps - out_tps) if out_tps and total_tps and total_tps > out_tps else SHAREGPT_OUTPUT_MEAN
     return round(inp), round(out), SHAREGPT_SIGMA
-
-
-def _max_running(par: str) -> int | None:
-    """``max_batch_size 128/rank`` (TensorRT-LLM) or ``max-running-requests 64`` → the per-rank limit."""
-    m = re.search(r"max[_-](?:batch[_-]size|running[_-]requests)\s*(\d+)", par)
-    return int(m.group(1)) if m else None
 
 
 def _speculation(row: dict[str, str]) -> tuple[int, float]:

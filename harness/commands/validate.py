@@ -97,11 +97,14 @@ def print_serving_validation(result: dict) -> None:
         table.add_column(col, justify="left" if col in ("engine", "load") else "right", no_wrap=True)
     for r in result["rows"]:
         tput = "output_throughput" if r.get("ratio_input_throughput") is None else "input_throughput"
-        table.add_row(r["id"], f"{r['engine']}@{r['engine_version'] or '?'}", r["load"],
+        table.add_row(r["id"] + (" *" if r.get("assumptions") else ""), f"{r['engine']}@{r['engine_version'] or '?'}",
+                      r["load"],
                       *[("—" if r.get(f"ratio_{n}") is None else f"×{r[f'ratio_{n}']:.2f}")
                         for n in (tput, "tpot_ms", "ttft_ms")])
     console.print(table)
     console.print("tok/s: output tokens/s, or a prefill node's input tokens/s")
+    for r in (r for r in result["rows"] if r.get("assumptions")):
+        console.print(f"  * {r['id']}: " + "; ".join(r["assumptions"]))
     for label, s in (("in sample (rows the fit read)", result["in_sample"]),
                      ("out of sample (rows the fit never read)", result["out_of_sample"]),
                      ("leave one source out (the shipped rows)", result["leave_one_source_out"])):

@@ -204,6 +204,9 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
     requests = make_requests(load)
     longest = max(r.input_len + r.output_len for r in requests)
     total_pages = kv_capacity_tokens // cfg.block_size
+    if kv_capacity_tokens <= 0:
+        raise HarnessError("the weights leave no room for a KV cache on this machine (they do not fit beside the "
+                           "engine's reserve): use more or bigger GPUs, a smaller quant, or another placement")
     if _pages(longest, cfg.block_size) > total_pages:
         raise HarnessError(f"one request of {longest:,} tokens needs more KV cache than fits beside the weights "
                            f"({kv_capacity_tokens:,} tokens): shorten --input-len/--output-len or use a bigger machine")
