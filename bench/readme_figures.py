@@ -156,7 +156,8 @@ def deepseek_day6() -> str:
 
 def serving_accuracy() -> str:
     """The serving fit's error without constants, in sample and leave one source out (from the fit
-    file), and each source's rows in their own fold."""
+    file), on the shipped rows it never read (the check rows), and each source's rows in their own
+    fold."""
     from harness.calibration.fit_serving import fit_path, summary
     doc = json.loads(fit_path().read_text("utf-8"))
     m = doc["mape"]
@@ -173,6 +174,10 @@ def serving_accuracy() -> str:
            "|---|---:|---:|---:|---:|",
            line("neutral constants", m["neutral"]), line("in sample", m["in_sample"]),
            line("leave one source out", m["leave_one_source_out"])]
+    from harness.app.validate_serving import validate_serving
+    outside = validate_serving()["out_of_sample"]
+    if outside:  # the check rows (split = check) and any other shipped row the fit did not read
+        out.append(line("out of sample (never fitted)", outside))
     by_source: dict[str, list[dict[str, Any]]] = {}
     for r in doc.get("leave_one_source_out_rows", []):
         by_source.setdefault(r["source"], []).append(r)

@@ -418,3 +418,50 @@ def test_quant_cells_as_people_write_them(quant, want):
            "concurrency": "16", "output_tok_s_aggregate": "300", "source_group": "t"}
     case = to_case(row)
     assert case.usable and case.quant == want
+
+
+def _toy_step(n_decode: int, ctx: float, prefill: int = 0, prefill_ctx: float = 0.0) -> float:
+    """A step of 10 ms plus 1 ms per decode and 0.1 ms per prompt token."""
+    return 0.010 + 0.001 * n_decode + 0.0001 * prefill
+
+
+def test_ranks_step_together_a_prompt_on_one_holds_up_the_others():
+    cfg = replace(scheduler_for("sglang", 141), token_budget=1000)
+    # two clients on two ranks: the second's 2000-token prompt arrives while the first decodes
+    load = Load(input_len=2000, output_len=200, rate=0.5, requests=8, seed=3)
+    alone = serving_metrics(simulate(_toy_step, load, cfg, 10 ** 6))
+    together = serving_metrics(simulate(_toy_step, load, cfg, 10 ** 6, ranks=2))
+    apart = serving_metrics(simulate(_toy_step, replace(load, rate=0.25, requests=4), cfg, 10 ** 6))
+    # one rank's own prompts stall its decode; in lockstep the other rank's prompts lengthen its steps
+    # as well (but it still decodes in them), so two ranks in step sit between two independent ranks
+    # and one rank taking every prompt
+    assert apart["mean_tpot_ms"] * 1.03 < together["mean_tpot_ms"] < alone["mean_tpot_ms"] / 1.1
+    assert together["completed"] == alone["completed"] == 8
+    # tokens are conserved and every request finishes on its own rank's schedule
+    assert together["total_output_tokens"] == 8 * 200
+
+
+def test_one_rank_in_lockstep_is_the_plain_simulation():
+    load = Load(input_len=700, output_len=90, concurrency=6, requests=30, len_ratio=0.5, seed=4)
+    a = serving_metrics(simulate(_toy_step, load, scheduler_for("sglang", 141), 10 ** 6))
+    b = serving_metrics(simulate(_toy_step, load, scheduler_for("sglang", 141), 10 ** 6, ranks=1))
+    assert a == b
+
+
+def test_lockstep_fast_forward_gives_the_same_run_as_single_steps():
+    load = Load(input_len=300, output_len=400, concurrency=12, requests=48, len_ratio=0.3, seed=5)
+    cfg = scheduler_for("sglang", 141)
+    fast = serving_metrics(simulate(_toy_step, load, cfg, 10 ** 6, ranks=4))
+    slow = serving_metrics(simulate(_toy_step, load, cfg, 10 ** 6, ranks=4, fast_forward=False))
+    for key in ("duration", "median_tpot_ms", "p99_ttft_ms", "output_throughput"):
+        assert fast[key] == pytest.approx(slow[key], rel=1e-9)
+
+
+def test_an_expert_parallel_group_is_simulated_in_lockstep():
+    from harness.serving.point import MAX_SIMULATED_RUNNING, simulated_ranks
+    node = ep_step_model(cluster(1, "H200", 141, 4800), SC, SGLANG)
+    assert simulated_ranks(node) == 8
+    assert simulated_ranks(ep_step_model(cluster(18), SC, SGLANG)) == 16  # 144 ranks: groups of 16
+    assert simulated_ranks(node, per_rank_running=MAX_SIMULATED_RUNNING) == 1
+    tp = deployment(cluster(1, "H200", 141, 4800), SC, ENGINES).decode
+    assert simulated_ranks(tp) == 1

@@ -62,6 +62,8 @@ def validate_serving(path: Path | None = None) -> dict[str, Any]:
             "out_of_sample": summary(outside) if outside else None,
             "leave_one_source_out": fitted["mape"]["leave_one_source_out"] | {
                 "note": "each shipped source's rows predicted by constants fitted without them (from the last "
-                        "`python -m harness.calibration.fit_serving`)"},
+                        "`python -m harness.calibration.fit_serving`" + (
+                            f"; NOT rerun since the model changed: these folds are {fitted['leave_one_source_out_from']}"
+                            if fitted.get("leave_one_source_out_from") else "") + ")"},
             "constants": {n: v["value"] for n, v in fitted["parameters"].items()},
             "source": str(path or serving_path())}

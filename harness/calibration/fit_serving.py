@@ -216,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     cases = list(_usable_cases())
     start = None if "--cold" in args else warm_start()
     rescore = "--rescore" in args and start is not None  # keep the shipped constants, redo the scores
+    # refit the constants and the in-sample figures but keep the last fit's leave-one-source-out figures,
+    # marked as such (the folds take hours on two cores); a full run replaces them
+    keep_folds = "--keep-folds" in args
     print(f"{len(cases)} usable rows; " + ("scoring the shipped constants" if rescore else
           f"fitting from the {'shipped' if start else 'neutral'} constants"), file=sys.stderr)
     loso: list[dict[str, Any]] = []
@@ -225,9 +228,15 @@ def main(argv: list[str] | None = None) -> int:
         values = dict(start) if rescore and start else fit(cases, start=start, step=0.125 if start else 0.5,
                                                            objective=pooled_loss(pool, workers))
         print(f"constants: {json.dumps(values)}", file=sys.stderr)
-        for source, rows in zip(sources, pool.map(_fold, sources, [values] * len(sources))):
+        for source, rows in zip(sources, [] if keep_folds else pool.map(_fold, sources, [values] * len(sources))):
             print(f"left out {source} ({len(rows)} rows)", file=sys.stderr)
             loso += rows
+    previous = json.loads(fit_path().read_text("utf-8")) if keep_folds else {}
+    stale = None
+    if keep_folds:
+        loso = previous["leave_one_source_out_rows"]
+        stale = previous.get("leave_one_source_out_from") or (
+            f"the fit of {len(previous['rows_used'])} rows with constants {json.dumps({k: v['value'] for k, v in previous['parameters'].items()})}")
     doc = {
         "schema_version": SCHEMA_VERSION, "generated_by": "python -m harness.calibration.fit_serving",
         "parameters": {name: {"value": v, "status": "fitted", "bounds": list(BOUNDS[name])} for name, v in values.items()},
@@ -235,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         "loss": round(loss(values, cases), 4),
         "mape": {"neutral": summary(scores(cases, dict(NEUTRAL))), "in_sample": summary(scores(cases, values)),
                  "leave_one_source_out": summary(loso)},
+        # set when the folds were not rerun (--keep-folds): the earlier fit they come from
+        **({"leave_one_source_out_from": stale} if stale else {}),
         # each row's simulated / measured ratios in its leave-one-source-out fold
         "leave_one_source_out_rows": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}
                                       for r in loso],

@@ -10,6 +10,7 @@ from typing import Any, Callable
 from harness.perf.batch import StepModel
 from harness.perf.sensitivity import largest_passing
 from harness.serving.metrics import serving_metrics
+from harness.serving.point import simulated_ranks
 from harness.serving.scheduler import SchedulerConfig
 from harness.serving.simulate import simulate
 from harness.serving.workload import Load
@@ -19,8 +20,12 @@ SEARCH_LIMIT = 4096
 
 def _point(step: StepModel, cfg: SchedulerConfig, c: int, input_len: int, output_len: int,
            latency: float) -> dict[str, Any]:
-    load = Load(input_len=input_len, output_len=output_len, concurrency=c, requests=max(2 * c, 16))
-    return serving_metrics(simulate(step.time, load, cfg, step.kv_capacity_tokens, request_latency_s=latency))
+    """``c`` clients per replica (per rank of an expert-parallel group, whose ranks step together)."""
+    ranks = simulated_ranks(step, c)
+    load = Load(input_len=input_len, output_len=output_len, concurrency=c * ranks, requests=max(2 * c * ranks, 16))
+    point = serving_metrics(simulate(step.time, load, cfg, step.kv_capacity_tokens, request_latency_s=latency,
+                                     ranks=ranks))
+    return point | {"output_throughput": point["output_throughput"] / ranks}
 
 
 def max_users(step: StepModel, cfg: SchedulerConfig, target_tps: float, *, input_len: int, output_len: int,

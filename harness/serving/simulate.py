@@ -68,6 +68,16 @@ class _Seq:
                     first_token=self.first_token, token_times=self.token_times)
 
 
+@dataclass
+class _Rank:
+    """One data-parallel rank's scheduler: its queue, its running requests, its free KV pages."""
+
+    free: int
+    waiting: deque[_Seq] = field(default_factory=deque)
+    running: list[_Seq] = field(default_factory=list)
+    order: int = 0  # admissions so far
+
+
 @dataclass(frozen=True)
 class Trace:
     """What happened to every request (times in seconds from the start)."""
@@ -105,26 +115,28 @@ def _decode_times(step_time: StepTime, n: int, ctx0: float, k: int) -> np.ndarra
                            _decode_times(step_time, n, ctx0 + mid + 1, k - mid - 1)])
 
 
-def _fast_forward(step_time: StepTime, running: list[_Seq], cfg: SchedulerConfig, free: int, t: float,
-                  next_arrival: float | None) -> tuple[np.ndarray, int] | None:
+def _fast_forward(step_time: StepTime, ranks: list[_Rank], cfg: SchedulerConfig, t: float,
+                  next_arrival: float | None) -> tuple[np.ndarray, list[int]] | None:
     """Cumulative times of the decode-only steps until the next finish or arrival, and the KV pages
-    they take, when no admission can happen in between; None when a step must be scheduled singly."""
-    k = min(s.req.output_len - s.generated for s in running)
+    each rank's requests take in them, when no admission can happen in between; None when a step must
+    be scheduled singly. Several ranks step together: each step lasts as long as the slowest rank's."""
+    busy = [r for r in ranks if r.running]
+    k = min(s.req.output_len - s.generated for r in busy for s in r.running)
     while k > 1:
-        used = sum(_pages(s.kv + k, cfg.block_size) - s.pages for s in running)
-        if used <= free:
+        if all(sum(_pages(s.kv + k, cfg.block_size) - s.pages for s in r.running) <= r.free for r in busy):
             break
         k //= 2
     if k <= 1:
         return None
-    n = len(running)
-    dts = np.cumsum(_decode_times(step_time, n, sum(s.kv for s in running) / n, k))
+    steps = np.max([_decode_times(step_time, len(r.running), sum(s.kv for s in r.running) / len(r.running), k)
+                    for r in busy], axis=0)
+    dts = np.cumsum(steps)
     if next_arrival is not None:
         cut = int(np.searchsorted(t + dts, next_arrival, side="left")) + 1  # the step an arrival falls in ends it
         dts = dts[: min(k, cut)]
     if len(dts) <= 1:
         return None
-    return dts, sum(_pages(s.kv + len(dts), cfg.block_size) - s.pages for s in running)
+    return dts, [sum(_pages(s.kv + len(dts), cfg.block_size) - s.pages for s in r.running) for r in ranks]
 
 
 def _decode(running: list[_Seq], waiting: deque[_Seq], decode: list[_Seq], budget: int, free: int,
@@ -191,14 +203,17 @@ def _prefill(running: list[_Seq], waiting: deque[_Seq], chunks: list[tuple[_Seq,
 
 def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_tokens: int, *,
              request_latency_s: float = 0.0, mtp_acceptance: float = 0.0, draft_tokens: int = 1,
-             fast_forward: bool = True, prefill_pool: PrefillPool | None = None) -> Trace:
+             fast_forward: bool = True, prefill_pool: PrefillPool | None = None, ranks: int = 1) -> Trace:
     """Run every request of ``load`` to completion; deterministic for a seed. ``fast_forward`` computes
     runs of decode-only steps in one go (the same times; off only to check that). A request reaches the
     scheduler ``request_latency_s`` after it is sent (HTTP, tokenising, the server's own queue). With
     ``mtp_acceptance`` a > 0 (multi-token prediction, EAGLE), each decode step verifies 1 +
     ``draft_tokens`` tokens per sequence (the step costs that many tokens each) and emits 1 + a of
     them on average. With ``prefill_pool``
-    prompts are prefilled there (``PrefillPool``) and this instance only decodes."""
+    prompts are prefilled there (``PrefillPool``) and this instance only decodes. With ``ranks`` > 1
+    the instance is that many data-parallel attention ranks (SGLang's DP attention), each with its own
+    scheduler and KV cache of ``kv_capacity_tokens``, requests dealt to them in turn (its data-parallel
+    controller's round robin), stepping together."""
     fast_forward = fast_forward and not mtp_acceptance
     load = load.check()
     requests = make_requests(load)
@@ -231,19 +246,19 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
         for r in requests:
             send(r, r.arrival or 0.0)
         clients_next.clear()
-    waiting: deque[_Seq] = deque()
-    running: list[_Seq] = []
+    pool = [_Rank(free=total_pages) for _ in range(ranks)]
     done: dict[int, _Seq] = {}
-    t, free, order, preemptions, iterations, max_kv = 0.0, total_pages, 0, 0, 0, 0
+    t, preemptions, iterations, max_kv, dispatched = 0.0, 0, 0, 0, 0
     while True:
-        finished = [s for s in running if s.generated >= s.req.output_len]
-        if finished:
-            running = [s for s in running if s.generated < s.req.output_len]
-            for seq in finished:
-                free += seq.pages
-                done[seq.req.index] = seq
-                if clients_next:
-                    send(clients_next.popleft(), t)
+        for rank in pool:
+            finished = [s for s in rank.running if s.generated >= s.req.output_len]
+            if finished:
+                rank.running = [s for s in rank.running if s.generated < s.req.output_len]
+                for seq in finished:
+                    rank.free += seq.pages
+                    done[seq.req.index] = seq
+                    if clients_next:
+                        send(clients_next.popleft(), t)
         if len(done) == len(requests):
             break
         while pending and pending[0][0] <= t + 1e-12:
@@ -253,68 +268,82 @@ def simulate(step_time: StepTime, load: Load, cfg: SchedulerConfig, kv_capacity_
             if prefill_pool is not None:  # arrives prefilled, its first token sampled by the pool
                 seq.kv, seq.generated, seq.first_token = r.input_len, 1, enter
                 seq.token_times.append(enter)
-            waiting.append(seq)
-        if not running and not waiting:
+            pool[dispatched % ranks].waiting.append(seq)  # round robin over the ranks
+            dispatched += 1
+        if not any(rank.running or rank.waiting for rank in pool):
             t = pending[0][0]
             continue
-        if fast_forward and running and (not waiting or len(running) >= cfg.max_running) \
-                and (cfg.prefill_first or len(running) <= cfg.token_budget) and not any(s.prefilling for s in running):
-            steps = _fast_forward(step_time, running, cfg, free, t, pending[0][0] if pending else None)
+        if fast_forward and any(rank.running for rank in pool) and all(
+                (not rank.waiting or len(rank.running) >= cfg.max_running)
+                and (cfg.prefill_first or len(rank.running) <= cfg.token_budget)
+                and not any(s.prefilling for s in rank.running) for rank in pool):
+            steps = _fast_forward(step_time, pool, cfg, t, pending[0][0] if pending else None)
             if steps:
                 dts, used = steps
                 times = (t + dts).tolist()
-                for seq in running:
-                    seq.token_times.extend(times)
-                    seq.kv += len(times)
-                    seq.generated += len(times)
-                    seq.pages = _pages(seq.kv, cfg.block_size)
-                free -= used
+                for rank, pages in zip(pool, used):
+                    for seq in rank.running:
+                        seq.token_times.extend(times)
+                        seq.kv += len(times)
+                        seq.generated += len(times)
+                        seq.pages = _pages(seq.kv, cfg.block_size)
+                    rank.free -= pages
                 t += float(dts[-1])
                 iterations += len(dts)
-                max_kv = max(max_kv, (total_pages - free) * cfg.block_size)
+                max_kv = max(max_kv, max(total_pages - rank.free for rank in pool) * cfg.block_size)
                 continue
-        budget = cfg.token_budget
-        decode: list[_Seq] = []
-        chunks: list[tuple[_Seq, int]] = []
-        if cfg.prefill_first:  # prompts alone when any can run; the running batch decodes otherwise
-            budget, free, order = _prefill(running, waiting, chunks, decode, cfg, budget, free, order,
-                                           decode_admitted=False)
-            if not chunks:  # a decode batch is bounded by the request limit, not the prefill budget
-                budget, preemptions, free = _decode(running, waiting, decode, len(running), free, preemptions,
-                                                    cfg.block_size)
-        else:  # running requests decode first, then prompt chunks fill the budget
-            budget, preemptions, free = _decode(running, waiting, decode, budget, free, preemptions, cfg.block_size)
-            budget, free, order = _prefill(running, waiting, chunks, decode, cfg, budget, free, order,
-                                           decode_admitted=True)
-        if not decode and not chunks:
-            if any(seq.generated >= seq.req.output_len for seq in running):
+        batches: list[tuple[list[_Seq], list[tuple[_Seq, int]]]] = []
+        for rank in pool:
+            budget = cfg.token_budget
+            decode: list[_Seq] = []
+            chunks: list[tuple[_Seq, int]] = []
+            if cfg.prefill_first:  # prompts alone when any can run; the running batch decodes otherwise
+                budget, rank.free, rank.order = _prefill(rank.running, rank.waiting, chunks, decode, cfg, budget,
+                                                         rank.free, rank.order, decode_admitted=False)
+                if not chunks:  # a decode batch is bounded by the request limit, not the prefill budget
+                    budget, preemptions, rank.free = _decode(rank.running, rank.waiting, decode, len(rank.running),
+                                                             rank.free, preemptions, cfg.block_size)
+            else:  # running requests decode first, then prompt chunks fill the budget
+                budget, preemptions, rank.free = _decode(rank.running, rank.waiting, decode, budget, rank.free,
+                                                         preemptions, cfg.block_size)
+                budget, rank.free, rank.order = _prefill(rank.running, rank.waiting, chunks, decode, cfg, budget,
+                                                         rank.free, rank.order, decode_admitted=True)
+            if decode or chunks:
+                batches.append((decode, chunks))
+        if not batches:
+            if any(seq.generated >= seq.req.output_len for rank in pool for seq in rank.running):
                 continue  # admitted already complete (a one-token output prefilled elsewhere)
             if not pending:
                 raise HarnessError("the scheduler cannot make progress: a request needs more KV cache than is free")
             t = max(t, pending[0][0])
             continue
-        n_dec = len(decode)
-        ctx = sum(s.kv for s in decode) / n_dec if n_dec else 0.0
-        p_tokens = sum(n for _, n in chunks)
-        p_ctx = sum((s.kv + n / 2) * n for s, n in chunks) / p_tokens if p_tokens else 0.0
-        dt = step_time(n_dec * (1 + draft_tokens if mtp_acceptance else 1), ctx, p_tokens, p_ctx)
+        # the ranks step together (their MoE layers exchange tokens): the step lasts as long as the
+        # slowest rank's batch, a prompt on one rank holding up the others' decode
+        dt = 0.0
+        for decode, chunks in batches:
+            n_dec = len(decode)
+            ctx = sum(s.kv for s in decode) / n_dec if n_dec else 0.0
+            p_tokens = sum(n for _, n in chunks)
+            p_ctx = sum((s.kv + n / 2) * n for s, n in chunks) / p_tokens if p_tokens else 0.0
+            dt = max(dt, step_time(n_dec * (1 + draft_tokens if mtp_acceptance else 1), ctx, p_tokens, p_ctx))
         t += dt
         iterations += 1
         if iterations > MAX_ITERATIONS:
             raise HarnessError("the simulation ran past 20 million iterations — fewer --requests or shorter outputs")
-        for seq in decode:
-            seq.credit += 1 + mtp_acceptance
-            n = min(int(seq.credit), seq.req.output_len - seq.generated)
-            seq.credit -= int(seq.credit)
-            seq.kv += n
-            seq.generated += n
-            seq.token_times.extend([t] * n)
-        for seq, n in chunks:
-            seq.kv += n
-            if not seq.prefilling and seq.generated == 0:  # the step that ends the prompt samples a token
-                seq.generated, seq.first_token = 1, t
-                seq.token_times.append(t)
-        max_kv = max(max_kv, (total_pages - free) * cfg.block_size)
+        for decode, chunks in batches:
+            for seq in decode:
+                seq.credit += 1 + mtp_acceptance
+                n = min(int(seq.credit), seq.req.output_len - seq.generated)
+                seq.credit -= int(seq.credit)
+                seq.kv += n
+                seq.generated += n
+                seq.token_times.extend([t] * n)
+            for seq, n in chunks:
+                seq.kv += n
+                if not seq.prefilling and seq.generated == 0:  # the step that ends the prompt samples a token
+                    seq.generated, seq.first_token = 1, t
+                    seq.token_times.append(t)
+        max_kv = max(max_kv, max(total_pages - rank.free for rank in pool) * cfg.block_size)
     seqs = [done[i] for i in range(len(requests))]
     return Trace(arrivals=tuple(s.arrival for s in seqs), first_tokens=tuple(s.first_token or 0.0 for s in seqs),
                  finishes=tuple(s.token_times[-1] for s in seqs), input_lens=tuple(s.req.input_len for s in seqs),
