@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from harness.calibration._cells import _lookup
 from harness.calibration.quant_labels import parse_quant_column
 from harness.errors import HarnessError
 from harness.workload.catalog import load_catalog_config
@@ -54,11 +55,6 @@ def _slowest_first_token_s(row: dict[str, str]) -> float:
     """The largest TTFT statistic a row states (``mean 63058 / median 61952 / P99 124112``), seconds."""
     values = re.findall(r"(?:mean|median|p\d+)\s+([0-9][0-9,]*(?:\.[0-9]+)?)", row.get("ttft_ms", ""), re.IGNORECASE)
     return max((float(v.replace(",", "")) for v in values), default=0.0) / 1000
-
-
-def _lookup(text: str, table: tuple[tuple[str, str], ...]) -> str | None:
-    low = text.lower()
-    return next((v for k, v in table if k in low), None)
 
 
 # Engines named in a row's engine cell, first match wins (ik_llama.cpp before llama.cpp, whose name it
