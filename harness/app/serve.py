@@ -113,8 +113,12 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
         f"scheduler: {cfg.source}",
         *([f"{step.replicas} replicas of tensor parallel {m.gpu_count // step.replicas} behind a router, the load split "
            "evenly; throughputs are the node's"] if step.replicas > 1 and step.placement != "expert-parallel" else []),
-        *([f"layout: {dep.layout}; {step.replicas} data-parallel attention ranks share the load evenly; throughputs are "
-           "the whole deployment's (per node and per GPU beside them)"] if step.placement == "expert-parallel" else []),
+        *([f"layout: {dep.layout}; {step.replicas} data-parallel attention ranks, requests dealt to them in turn; "
+           + ("prompts prefilled elsewhere, one decode rank stands for all" if dep.prefill else
+              "the ranks step together (up to 16 simulated at once, fewer at over 1,024 running requests), each step "
+              "as long as the slowest rank's batch, so a prompt on one rank holds up the others' decode")
+           + "; throughputs are the whole deployment's (per node and per GPU beside them)"]
+          if step.placement == "expert-parallel" else []),
         *([f"prefill/decode disaggregated: prompts prefilled in arrival order on {dep.prefill_nodes} node(s), the KV "
            f"cache sent to the decode pool at {dep.transfer_s_per_token * 1e6:.1f} µs per prompt token"]
           if dep.prefill else []),
