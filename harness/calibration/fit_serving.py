@@ -236,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     if keep_folds:
         loso = previous["leave_one_source_out_rows"]
         stale = previous.get("leave_one_source_out_from") or (
-            f"the fit of {len(previous['rows_used'])} rows with constants {json.dumps({k: v['value'] for k, v in previous['parameters'].items()})}")
+            f"the fit of {len(previous['rows_used'])} rows with constants "
+            f"{json.dumps({k: v['value'] for k, v in previous['parameters'].items()})}; its folds were not rerun")
     doc = {
         "schema_version": SCHEMA_VERSION, "generated_by": "python -m harness.calibration.fit_serving",
         "parameters": {name: {"value": v, "status": "fitted", "bounds": list(BOUNDS[name])} for name, v in values.items()},
