@@ -104,12 +104,13 @@ def test_a_llama_server_row_runs_on_its_profile_with_its_slots():
 
 
 def test_check_rows_are_scored_out_of_sample_and_never_fitted():
-    cases = [c for c in load_serving_cases() if c.held_out]
-    assert len(cases) >= 10 and all(c.id.startswith("EARLY-") for c in cases)
-    assert not any(c.held_out for c in _usable_cases())
+    """A row marked ``split`` = check is read as held out, and the fit never reads one (the shipped
+    file marks none today: the early-2025 H200 rows that were check rows are fitted since December 2026)."""
     assert to_case(ROW | {"split": "check"}).held_out and not to_case(ROW).held_out
+    assert not any(c.held_out for c in _usable_cases())
+    held = {c.id for c in load_serving_cases() if c.held_out}
     fitted = set(json.loads(fit_path().read_text("utf-8"))["rows_used"])
-    assert not {c.id for c in cases} & fitted
+    assert not held & fitted
 
 
 def test_a_run_without_cuda_graphs_is_not_taken_for_the_default():

@@ -32,12 +32,17 @@ def test_coordinate_descent_finds_a_known_optimum_inside_the_bounds():
     assert got["early_sglang_scale"] == BOUNDS["early_sglang_scale"][1]
 
 
-def test_warm_start_needs_every_constant_and_keeps_them_in_bounds(tmp_path):
+def test_warm_start_starts_a_new_constant_neutral_and_keeps_them_in_bounds(tmp_path):
     path = tmp_path / "fit.json"
     assert warm_start(path) is None  # no file
     params = {k: {"value": v} for k, v in NEUTRAL.items()}
+    params["early_sglang_scale"] = {"value": 2.0}
     path.write_text(json.dumps({"parameters": {k: v for k, v in params.items() if k != "early_vllm_scale"}}))
-    assert warm_start(path) is None  # a constant of today's model missing: start from neutral
+    start = warm_start(path)  # a constant the model gained since: neutral, the others as shipped
+    assert start is not None and start["early_vllm_scale"] == NEUTRAL["early_vllm_scale"]
+    assert start["early_sglang_scale"] == 2.0
+    path.write_text(json.dumps({"parameters": {"old_constant": {"value": 3.0}}}))
+    assert warm_start(path) is None  # none of today's
     params["prefill_scale"] = {"value": 1e6}
     path.write_text(json.dumps({"parameters": params}))
     start = warm_start(path)
@@ -66,3 +71,60 @@ def test_a_fold_without_rows_that_bind_a_constant_leaves_it_neutral():
     early_vllm = [c for c in cases if c.era == EARLY and c.engine == "vllm"]
     assert "early_vllm_scale" not in uninformed(early_vllm) and "early_sglang_scale" in uninformed(early_vllm)
     assert "ep_overlap" in uninformed([c for c in cases if not c.expert_parallel])
+
+
+_KINDS = ["LMSYS-LEP-04", "ANT-H20-06", "VULTR-MI325X-DSV32-c1000", "SGLCB-DSV3-MI300X-c1",
+          "DSTACK-mi300x-vllm-rnd-800-c64", "DSTACK-mi300x-sglang-gsp-gsp800-c64"]  # one cheap row per kind
+
+
+def test_a_constant_a_row_does_not_read_leaves_it_unchanged():
+    """The fit's cache keys a row on the constants ``relevant`` names: every other one must not move it."""
+    from harness.calibration.fit_serving import _relevant_of, row_ratios
+    base = {**NEUTRAL, "request_latency_s": 0.05, "seq_overhead_us": 30.0}
+    for case_id in _KINDS:
+        got = row_ratios(base, (case_id,))
+        assert got[0], case_id
+        for name in set(BOUNDS) - set(_relevant_of(case_id)):
+            moved = {**base, name: BOUNDS[name][1] if base[name] != BOUNDS[name][1] else BOUNDS[name][0]}
+            assert row_ratios(moved, (case_id,)) == got, (case_id, name)
+    assert "early_vllm_scale" in _relevant_of("DSTACK-mi300x-vllm-rnd-800-c64")
+    assert "ep_overlap" in _relevant_of("LMSYS-LEP-04") and "rocm_floor_scale" not in _relevant_of("LMSYS-LEP-04")
+
+
+def test_the_row_cache_gives_the_plain_loss_and_reruns_only_the_rows_a_move_touches():
+    from harness.calibration.fit_serving import RowCache, _usable_cases, loss
+    cases = [c for c in _usable_cases() if c.id in _KINDS]
+    cache = RowCache(None, 1)
+    start = dict(NEUTRAL)
+    assert cache.loss(start, cases) == pytest.approx(loss(start, cases))
+    assert cache.simulated == len(cases)
+    cache.loss(start, cases)
+    assert cache.simulated == len(cases)  # nothing new
+    moved = {**start, "early_vllm_scale": 1.7}
+    assert cache.loss(moved, cases) == pytest.approx(loss(moved, cases))
+    assert cache.simulated == len(cases) + 1  # the one early vLLM row
+
+
+def test_an_early_build_on_amd_gpus_has_the_rocm_factor_too():
+    case = next(c for c in load_serving_cases() if c.id == "DSTACK-mi300x-sglang-gsp-gsp800-c64")
+    step = case_step(case, default_engines()).decode
+    assert step.devices.rocm
+    k = ServingConstants(early_sglang_scale=1.5, early_rocm_scale=2.0)
+    assert k.apply(step, EARLY).step_scale == 3.0
+    assert k.apply(step, CURRENT).step_scale == step.step_scale
+    assert k.early_scale("sglang") == 1.5  # on NVIDIA GPUs the engine's own factor alone
+
+
+def test_an_interrupted_runs_folds_are_reused_only_for_the_same_constants_and_rows(tmp_path, monkeypatch):
+    from harness.calibration import fit_serving as fs
+    monkeypatch.setattr(fs, "fit_path", lambda: tmp_path / "serving_fit.json")
+    cases = [c for c in load_serving_cases() if c.id in _KINDS]
+    values = dict(NEUTRAL)
+    assert fs._done_folds(values, cases) == {}  # nothing saved
+    done = {"dstack": [{"id": "x", "source": "dstack", "tpot_ms": 1.1}]}
+    fs._save_folds(values, cases, done)
+    assert fs._done_folds(values, cases) == done
+    assert fs._done_folds({**values, "prefill_scale": 2.0}, cases) == {}  # other constants: start over
+    assert fs._done_folds(values, cases[1:]) == {}  # other rows: start over
+    fs.folds_path().write_text("{broken")
+    assert fs._done_folds(values, cases) == {}

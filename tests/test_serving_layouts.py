@@ -465,3 +465,22 @@ def test_an_expert_parallel_group_is_simulated_in_lockstep():
     assert simulated_ranks(node, per_rank_running=MAX_SIMULATED_RUNNING) == 1
     tp = deployment(cluster(1, "H200", 141, 4800), SC, ENGINES).decode
     assert simulated_ranks(tp) == 1
+
+
+def test_vllm_before_0_7_1_caches_every_heads_keys_and_values():
+    """vLLM 0.7.0 ran DeepSeek's MLA as multi-head attention. Neural Magic's post on v0.7.1 gives the
+    8x H200 token capacity as 54,560 before and 512,000 after (x9.4): the ratio of the two caches is
+    the model's, whatever the memory reserves."""
+    from harness.calibration.fit_serving import case_step
+    from harness.calibration.fitfile import raw_engines
+    from harness.calibration.serving_rows import load_serving_cases
+    from harness.serving.eras import model_as_run, runs_mla
+    assert not runs_mla("vllm", "0.7.0") and runs_mla("vllm", "0.7.1") and runs_mla("vllm", None)
+    assert runs_mla("sglang", "0.4.1")
+    mha = DSV3.as_mha()
+    assert mha.kv_bytes_per_token(2.0) == 61 * 128 * (192 + 128) * 2.0
+    assert model_as_run(DSV3, "sglang", "0.4.1") is DSV3 and mha.as_mha() is mha
+    case = next(c for c in load_serving_cases() if c.id == "EARLY-VLLM12568-H200-v070V1-rr4")
+    old = case_step(case, raw_engines()).decode.kv_capacity_tokens
+    new = case_step(replace(case, engine_version="0.7.1"), raw_engines()).decode.kv_capacity_tokens
+    assert new / old == pytest.approx(512_000 / 54_560, rel=0.15)

@@ -98,7 +98,8 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
     constants = (f"serving constants fitted on the published serving rows (harness/data/serving_fit.json): "
                  f"{k.request_latency_s * 1000:.0f} ms from send to scheduler, prefill compute ×{k.prefill_scale:g} "
                  f"plus {k.prefill_token_us:g} µs per prompt token on one GPU beyond its FLOPs, "
-                 + (f"the whole step ×{k.early_scale(step.engine.name):g} for an early-2025 build" if era == EARLY else
+                 + (f"the whole step ×{k.early_scale(step.engine.name, step.devices.rocm):g} for an early-2025 build"
+                    + (" on ROCm" if step.devices.rocm else "") if era == EARLY else
                     f"the tensor-parallel floor ×{k.current_tp_scale:g} for a current SGLang build (in the engine "
                     "profile, as predict uses it)")
                  + f", {k.seq_overhead_us:g} µs per step for each request beyond the first"
@@ -106,9 +107,13 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
                     if step.devices.rocm else "")
                  + (f", {k.ep_overlap:.0%} of the shorter of computation and all-to-all hidden"
                     if step.placement == "expert-parallel" else "")) if k else ""
+    mha = ([f"{step.engine.name} {version} ran MLA as multi-head attention (MLA kernels came in vLLM 0.7.1): "
+            "every head's keys and values cached and read"]
+           if sc.model.attention_kind == "mla" and step.model.attention_kind != "mla" else [])
     assumptions = [
         f"placement {step.placement}, engine {step.engine.name}, {era} era" + (
             f" (version {version})" if version else " (no version given: a current build assumed)"),
+        *mha,
         constants or "no serving constants for this engine: the step-time model as predict uses it",
         f"scheduler: {cfg.source}",
         *([f"{step.replicas} replicas of tensor parallel {m.gpu_count // step.replicas} behind a router, the load split "

@@ -3,9 +3,12 @@
     python -m harness.calibration.fit_serving [--cold | --rescore]
 
 (``--cold`` fits from the neutral constants instead of the shipped ones; ``--rescore`` keeps the
-shipped constants and recomputes the scores, leave-one-source-out included.)
+shipped constants and recomputes the scores, leave-one-source-out included; ``--keep-folds`` keeps the
+last fit's leave-one-source-out figures, marked as not rerun. Each finished fold is saved in
+``serving_fit_folds.json`` beside the fit file, and a run with the same constants on the same rows —
+``--rescore`` after an interrupted one — carries on from there.)
 
-Nine constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
+Ten constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
 on log(simulated / measured) of output throughput, TPOT and TTFT over every usable row):
 - ``request_latency_s``: time from a request's send to the scheduler (HTTP, tokenising, queues);
 - ``prefill_scale``: prefill compute time of one node (tensor parallel, or data-parallel attention
@@ -27,11 +30,15 @@ on log(simulated / measured) of output throughput, TPOT and TTFT over every usab
 - ``seq_overhead_us``: per decoding request beyond the first, per step (scheduling, sampling and
   output processing the GPU waits on; one request's share is in the batch-1 floors already);
 - ``rocm_floor_scale``: vLLM's and SGLang's per-step GPU floors on AMD GPUs relative to CUDA's (ROCm's
-  kernel launches and collectives; current and early builds alike, so that an early build's slowdown
-  is not read off AMD rows alone); the engine profiles carry it, like the tensor-parallel scale.
+  kernel launches and collectives; current and early builds alike); the engine profiles carry it, like
+  the tensor-parallel scale;
+- ``early_rocm_scale``: the whole step of an early-2025 build on AMD GPUs relative to the same build's
+  on NVIDIA's (before AITER, ROCm's FP8 block GEMMs and MLA kernels were slower, prefill included), so
+  that an early build's slowdown is not read off AMD rows alone: the early factors above are bound by
+  early builds on H200 and the ROCm one by dstack's MI300X sweep.
 Prefill-node rows (input tokens/s of one prefill node) are scored too, on the saturated prefill rate.
 Leave-one-source-out: each source group's rows are predicted by constants fitted without them; a
-constant no other source binds (the early-era factors without dstack's sweep) is neutral in that fold.
+constant no other source binds (the early ROCm factor without dstack's sweep) is neutral in that fold.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ from harness.calibration.serving_rows import ServingCase, load_serving_cases
 from harness.errors import HarnessError
 from harness.fsutil import atomic_write_text
 from harness.hardware.gpu_sheet import is_amd
+from harness.perf.ep_batch import EpStepModel
 from harness.serving.deployment import Deployment
 from harness.serving.eras import CURRENT, EARLY
 
@@ -81,23 +89,58 @@ def _pairs(values: dict[str, float], cases: Cases) -> list[tuple[ServingCase, De
     return list(zip(cases, _steps(values["current_tp_scale"], values["rocm_floor_scale"], tuple(c.id for c in cases))))
 
 
-def loss(values: dict[str, float], cases: Cases) -> float:
+def relevant(case: ServingCase, dep: Deployment) -> tuple[str, ...]:
+    """The constants a row's simulation reads: an engine without serving constants reads none, the
+    early-era factor only its own engine's early rows, the overlap only expert-parallel steps, the ROCm
+    scale only AMD GPUs (``tests/test_fit_serving.py`` checks that the others leave a row unchanged)."""
+    if case.engine not in SERVING_ENGINES:
+        return ()
+    names = ["request_latency_s", "prefill_scale", "prefill_token_us", "seq_overhead_us", "current_tp_scale"]
+    if case.era == EARLY:
+        names.append("early_vllm_scale" if case.engine == "vllm" else "early_sglang_scale")
+    if any(isinstance(s, EpStepModel) for s in (dep.decode, dep.prefill)):
+        names.append("ep_overlap")
+    if case.machine and case.machine.gpus and is_amd(case.machine.gpus[0].model):
+        names += ["rocm_floor_scale"] + (["early_rocm_scale"] if case.era == EARLY else [])
+    return tuple(names)
+
+
+@lru_cache(maxsize=None)
+def _relevant_of(case_id: str) -> tuple[str, ...]:
+    case = next(c for c in _usable_cases() if c.id == case_id)
+    return relevant(case, case_step(case, raw_engines()))  # the layout, whatever the scales
+
+
+def _key(case: ServingCase, values: dict[str, float]) -> tuple[Any, ...]:
+    return (case.id, *((n, values[n]) for n in _relevant_of(case.id)))
+
+
+def row_ratios(values: dict[str, float], ids: tuple[str, ...]) -> list[dict[str, float]]:
+    """Each row's simulated / measured ratios at these constants (by id: a worker process loads the
+    rows itself)."""
+    by_id = {c.id: c for c in _usable_cases()}
+    cases = [by_id[i] for i in ids]
     k = ServingConstants(**values)
-    total = 0.0
-    for case, step in _pairs(values, cases):
-        for r in ratios(case, run_case(case, step, k)).values():
-            total += _huber(math.log(max(r, 1e-9)))
-    return total
+    return [ratios(c, run_case(c, s, k)) for c, s in _pairs(values, cases)]
+
+
+def _row_loss(r: dict[str, float]) -> float:
+    return sum(_huber(math.log(max(x, 1e-9))) for x in r.values())
+
+
+def loss(values: dict[str, float], cases: Cases) -> float:
+    return sum(_row_loss(r) for r in row_ratios(values, tuple(c.id for c in cases)))
 
 
 def fit(cases: Cases, start: dict[str, float] | None = None, sweeps: int = 8, step: float = 0.5,
-        objective: Callable[[dict[str, float], Cases], float] = loss) -> dict[str, float]:
+        objective: Callable[[dict[str, float], Cases], float] = loss,
+        log: Callable[[str], None] | None = None) -> dict[str, float]:
     """Coordinate descent in log space (latency and the per-token terms in linear steps), inside the
     bounds, from ``start`` with moves of ``step`` (halved for a constant whenever neither direction helps)."""
     values = dict(start or NEUTRAL)
     best = objective(values, cases)
     steps = {k: step for k in values}
-    for _ in range(sweeps):
+    for sweep in range(sweeps):
         improved = False
         for name, (lo, hi) in BOUNDS.items():
             for direction in (+1, -1):
@@ -114,39 +157,60 @@ def fit(cases: Cases, start: dict[str, float] | None = None, sweeps: int = 8, st
                     break
             else:
                 steps[name] *= 0.5
+        if log:
+            log(f"sweep {sweep + 1}: loss {best:.3f}")
         if not improved and max(steps.values()) < 0.02:
             break
     return {k: float(f"{v:.2g}") for k, v in values.items()}
 
 
-def _loss_of(values: dict[str, float], ids: tuple[str, ...]) -> float:
-    """The loss of these rows (by id: a worker process loads the rows itself)."""
-    by_id = {c.id: c for c in _usable_cases()}
-    return loss(values, [by_id[i] for i in ids])
+class RowCache:
+    """Each row's ratios by the values of the constants it reads, shared by the fit and its folds: a
+    trial that moves one sparse constant reruns only the rows it binds, and folds that walk the same
+    path as the full fit (or each other) rerun nothing. Rows missing from the cache are dealt
+    round-robin to the pool's workers; the loss is the same sum ``loss`` gives."""
 
+    def __init__(self, pool: Executor | None, workers: int) -> None:
+        self.pool, self.workers, self.table = pool, workers, {}
+        self.simulated = 0
 
-def pooled_loss(pool: Executor, workers: int) -> Callable[[dict[str, float], Cases], float]:
-    """``loss`` with the rows dealt round-robin to the pool's workers (the same sum, sooner)."""
-    def objective(values: dict[str, float], cases: Cases) -> float:
-        ids = [c.id for c in cases]
-        return sum(pool.map(_loss_of, [values] * workers, [tuple(ids[i::workers]) for i in range(workers)]))
-    return objective
+    def ratios(self, values: dict[str, float], cases: Cases) -> list[dict[str, float]]:
+        keys = [_key(c, values) for c in cases]
+        missing = list(dict.fromkeys(i for i, k in enumerate(keys) if k not in self.table))
+        ids = [cases[i].id for i in missing]
+        if ids:
+            chunks = [tuple(ids[j::self.workers]) for j in range(self.workers)]
+            chunks = [c for c in chunks if c]
+            mapper = self.pool.map if self.pool and len(chunks) > 1 else map
+            for chunk, got in zip(chunks, mapper(row_ratios, [values] * len(chunks), chunks)):
+                by_id = dict(zip(chunk, got))
+                for i in missing:
+                    if cases[i].id in by_id:
+                        self.table[keys[i]] = by_id[cases[i].id]
+            self.simulated += len(ids)
+        return [self.table[k] for k in keys]
+
+    def loss(self, values: dict[str, float], cases: Cases) -> float:
+        return sum(_row_loss(r) for r in self.ratios(values, cases))
 
 
 def warm_start(path: Path | None = None) -> dict[str, float] | None:
-    """The shipped constants, where the fit file has every one of today's: a refit after a small
-    model change then starts near its optimum (``--cold`` starts from the neutral constants)."""
+    """The shipped constants: a refit after a small model change then starts near its optimum
+    (``--cold`` starts from the neutral constants). A constant the model gained since starts neutral;
+    a file that is missing, unreadable or holds none of today's constants gives None."""
     try:
-        doc = json.loads((path or fit_path()).read_text("utf-8"))
-        values = {k: float(doc["parameters"][k]["value"]) for k in BOUNDS}
+        params = json.loads((path or fit_path()).read_text("utf-8"))["parameters"]
+        values = {k: float(params[k]["value"]) for k in BOUNDS if k in params}
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return {k: min(BOUNDS[k][1], max(BOUNDS[k][0], v)) for k, v in values.items()}
+    if not values:
+        return None
+    return {k: min(BOUNDS[k][1], max(BOUNDS[k][0], values.get(k, NEUTRAL[k]))) for k in BOUNDS}
 
 
-def scores(cases: Cases, values: dict[str, float]) -> list[dict[str, Any]]:
-    k = ServingConstants(**values)
-    return [{"id": c.id, "source": c.source, **ratios(c, run_case(c, s, k))} for c, s in _pairs(values, cases)]
+def scores(cases: Cases, values: dict[str, float], cache: RowCache | None = None) -> list[dict[str, Any]]:
+    got = cache.ratios(values, cases) if cache else row_ratios(values, tuple(c.id for c in cases))
+    return [{"id": c.id, "source": c.source, **r} for c, r in zip(cases, got)]
 
 
 def summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -190,6 +254,8 @@ _BINDS: dict[str, Callable[[ServingCase], bool]] = {
     "early_vllm_scale": lambda c: c.era == EARLY and c.engine == "vllm",
     "rocm_floor_scale": lambda c: c.engine in ("vllm", "sglang") and bool(c.machine and c.machine.gpus)
     and is_amd(c.machine.gpus[0].model),
+    "early_rocm_scale": lambda c: c.era == EARLY and c.engine in ("vllm", "sglang") and bool(c.machine and c.machine.gpus)
+    and is_amd(c.machine.gpus[0].model),
     "ep_overlap": lambda c: c.expert_parallel,
     "current_tp_scale": lambda c: c.era == CURRENT and c.engine == "sglang" and not c.expert_parallel,
 }
@@ -200,15 +266,40 @@ def uninformed(cases: Cases) -> list[str]:
     return [name for name, binds in _BINDS.items() if not any(binds(c) for c in cases)]
 
 
-def _fold(source: str, start: dict[str, float]) -> list[dict[str, Any]]:
+def _fold(source: str, start: dict[str, float], cache: RowCache) -> list[dict[str, Any]]:
     """One leave-one-source-out fold: the source's rows scored by constants fitted on the others. A
     constant the other sources do not bind goes back to its neutral value (the fit warm-starts from
     the full fit, which the left-out rows informed)."""
     cases = list(_usable_cases())
     train = [c for c in cases if c.source != source]
-    values = fit(train, start=start, sweeps=4)
+    # three sweeps of moves from x1.28 down: a fold can move a constant up to about x2 from the full fit
+    # (a constant only the left-out source binds goes back to neutral below); a wider search costs an
+    # hour per fold on two cores, this one shares most of its trials with the other folds
+    values = fit(train, start=start, sweeps=3, step=0.25, objective=cache.loss)
     values |= {name: NEUTRAL[name] for name in uninformed(train)}
-    return scores([c for c in cases if c.source == source], values)
+    return scores([c for c in cases if c.source == source], values, cache)
+
+
+def folds_path() -> Path:
+    """The folds finished so far by a run that has not written its fit file yet (a run is hours on two
+    cores: an interrupted one, run again with the same constants, carries on from here)."""
+    return fit_path().with_name("serving_fit_folds.json")
+
+
+def _done_folds(values: dict[str, float], cases: Cases) -> dict[str, list[dict[str, Any]]]:
+    """The finished folds of a run with these constants on these rows (none if the file is another run's)."""
+    try:
+        doc = json.loads(folds_path().read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if doc.get("constants") != values or doc.get("rows_used") != [c.id for c in cases]:
+        return {}
+    return dict(doc.get("folds", {}))
+
+
+def _save_folds(values: dict[str, float], cases: Cases, done: dict[str, list[dict[str, Any]]]) -> None:
+    doc = {"constants": values, "rows_used": [c.id for c in cases], "folds": done}
+    atomic_write_text(folds_path(), json.dumps(doc, indent=1) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,13 +315,25 @@ def main(argv: list[str] | None = None) -> int:
     loso: list[dict[str, Any]] = []
     sources = sorted({c.source for c in cases})
     workers = max(1, min(len(sources), os.cpu_count() or 1))
-    with ProcessPoolExecutor(workers) as pool:  # the rows of one loss, then the folds, one per core
+    with ProcessPoolExecutor(workers) as pool:  # the rows of one loss dealt to the cores
+        cache = RowCache(pool, workers)
+        # twelve sweeps: from the shipped constants a constant the model gained can still move x4.5
+        def log(text: str) -> None:
+            print(f"  {text} ({cache.simulated} row simulations)", file=sys.stderr, flush=True)
         values = dict(start) if rescore and start else fit(cases, start=start, step=0.125 if start else 0.5,
-                                                           objective=pooled_loss(pool, workers))
-        print(f"constants: {json.dumps(values)}", file=sys.stderr)
-        for source, rows in zip(sources, [] if keep_folds else pool.map(_fold, sources, [values] * len(sources))):
-            print(f"left out {source} ({len(rows)} rows)", file=sys.stderr)
+                                                           sweeps=12, objective=cache.loss, log=log)
+        print(f"constants: {json.dumps(values)} ({cache.simulated} row simulations)", file=sys.stderr)
+        done = _done_folds(values, cases) if not keep_folds else {}
+        for source in [] if keep_folds else sources:
+            if source in done:  # a fold an interrupted run of these constants on these rows finished
+                rows = done[source]
+            else:
+                rows = _fold(source, values, cache)
+                done[source] = rows
+                _save_folds(values, cases, done)
+            print(f"left out {source} ({len(rows)} rows; {cache.simulated} row simulations so far)", file=sys.stderr)
             loso += rows
+        in_sample, neutral = scores(cases, values, cache), scores(cases, dict(NEUTRAL), cache)
     previous = json.loads(fit_path().read_text("utf-8")) if keep_folds else {}
     stale = None
     if keep_folds:
@@ -238,12 +341,14 @@ def main(argv: list[str] | None = None) -> int:
         stale = previous.get("leave_one_source_out_from") or (
             f"the fit of {len(previous['rows_used'])} rows with constants "
             f"{json.dumps({k: v['value'] for k, v in previous['parameters'].items()})}; its folds were not rerun")
+        if previous.get("leave_one_source_out_from") and len(previous["rows_used"]) != len(cases):
+            stale += f"; nor for the refit of {len(cases)} rows with constants {json.dumps(values)}"
     doc = {
         "schema_version": SCHEMA_VERSION, "generated_by": "python -m harness.calibration.fit_serving",
         "parameters": {name: {"value": v, "status": "fitted", "bounds": list(BOUNDS[name])} for name, v in values.items()},
         "rows_used": [c.id for c in cases], "max_requests_per_row": MAX_REQUESTS,
-        "loss": round(loss(values, cases), 4),
-        "mape": {"neutral": summary(scores(cases, dict(NEUTRAL))), "in_sample": summary(scores(cases, values)),
+        "loss": round(cache.loss(values, cases), 4),
+        "mape": {"neutral": summary(neutral), "in_sample": summary(in_sample),
                  "leave_one_source_out": summary(loso)},
         # set when the folds were not rerun (--keep-folds): the earlier fit they come from
         **({"leave_one_source_out_from": stale} if stale else {}),
@@ -252,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
                                       for r in loso],
     }
     atomic_write_text(fit_path(), json.dumps(doc, indent=1) + "\n")
+    if not keep_folds:
+        folds_path().unlink(missing_ok=True)  # every fold is in the fit file now
     print(json.dumps(doc["parameters"]), json.dumps(doc["mape"]))
     return 0
 

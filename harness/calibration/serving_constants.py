@@ -17,7 +17,7 @@ from harness.hardware.machine import Machine
 from harness.perf.engines import EngineSet
 from harness.perf.ep_batch import EpStepModel
 from harness.serving.deployment import Deployment, Step, deployment, engine_memory
-from harness.serving.eras import EARLY, era_of
+from harness.serving.eras import EARLY, era_of, model_as_run
 from harness.serving.point import serve_point
 from harness.serving.scheduler import SchedulerConfig, per_rank, scheduler_for
 from harness.serving.simulate import PrefillPool
@@ -31,10 +31,11 @@ MAX_REQUESTS = 2000  # per simulated instance (every row states fewer), in fitti
 BOUNDS = {"request_latency_s": (0.0, 0.5), "prefill_scale": (0.5, 20.0), "early_sglang_scale": (0.5, 5.0),
           "early_vllm_scale": (0.5, 5.0),
           "current_tp_scale": (0.05, 2.0), "ep_overlap": (0.0, 1.0), "seq_overhead_us": (0.0, 500.0),
-          "rocm_floor_scale": (0.5, 10.0), "prefill_token_us": (0.0, 1000.0)}
+          "rocm_floor_scale": (0.5, 10.0), "prefill_token_us": (0.0, 1000.0), "early_rocm_scale": (0.5, 5.0)}
 NEUTRAL = {"request_latency_s": 0.0, "prefill_scale": 1.0, "early_sglang_scale": 1.0, "early_vllm_scale": 1.0,
            "current_tp_scale": 1.0,
-           "ep_overlap": 1.0, "seq_overhead_us": 0.0, "rocm_floor_scale": 1.0, "prefill_token_us": 0.0}
+           "ep_overlap": 1.0, "seq_overhead_us": 0.0, "rocm_floor_scale": 1.0, "prefill_token_us": 0.0,
+           "early_rocm_scale": 1.0}
 
 
 
@@ -49,6 +50,7 @@ class ServingConstants:
     seq_overhead_us: float = 0.0
     rocm_floor_scale: float = 1.0  # in the engine profiles (fitfile.default_engines), not applied here
     prefill_token_us: float = 0.0
+    early_rocm_scale: float = 1.0
 
     def apply(self, step: Step, era: str) -> Step:
         """The step model of a build of this era with the constants in (the tensor-parallel scale is
@@ -59,14 +61,17 @@ class ServingConstants:
             if step.ranks <= step.gpus_per_node:  # one node's DP attention prefills as a tensor-parallel node
                 step = replace(step, prefill_scale=self.prefill_scale, prefill_token_s=self.prefill_token_us * 1e-6)
             # a multi-node group keeps the GEMM share derived from DeepSeek's expert-parallel cluster
-            return replace(step, step_scale=self.early_scale(step.engine.name)) if era == EARLY else step
+            return replace(step, step_scale=self.early_scale(step.engine.name, step.devices.rocm)) if era == EARLY else step
         step = replace(step, prefill_scale=self.prefill_scale, prefill_token_s=self.prefill_token_us * 1e-6)
-        return replace(step, step_scale=self.early_scale(step.engine.name)) if era == EARLY else step
+        return replace(step, step_scale=self.early_scale(step.engine.name, step.devices.rocm)) if era == EARLY else step
 
-    def early_scale(self, engine: str) -> float:
+    def early_scale(self, engine: str, rocm: bool = False) -> float:
         """The whole step of an early-2025 build of this engine relative to the model (only vLLM and
-        SGLang have an early era: ``harness.serving.eras``)."""
-        return self.early_vllm_scale if engine == "vllm" else self.early_sglang_scale
+        SGLang have an early era: ``harness.serving.eras``), on AMD GPUs times the early ROCm builds'
+        own factor (their FP8 block GEMMs and MLA kernels before AITER: the prefill a per-step floor
+        does not cover)."""
+        base = self.early_vllm_scale if engine == "vllm" else self.early_sglang_scale
+        return base * (self.early_rocm_scale if rocm else 1.0)
 
 
 def fit_path() -> Path:
@@ -109,6 +114,7 @@ def serving_setup(machine: Machine, sc: Scenario, engines: EngineSet, *, version
                   disaggregate: tuple[int, int] | None = None, speculative: bool = False) -> ServingSetup:
     """The deployment's step models with the shipped serving constants of its engine and era, and the
     engine's scheduler limits on this machine."""
+    sc = replace(sc, model=model_as_run(sc.model, sc.engine, version))
     dep = deployment(machine, sc, engines, tensor_parallel=tensor_parallel, expert_parallel=expert_parallel,
                      disaggregate=disaggregate)
     step = dep.decode
@@ -144,7 +150,8 @@ def engine_scheduler(dep: Deployment, gpu_mem: float | None, era: str, *, specul
 def case_step(case: ServingCase, engines: EngineSet) -> Deployment:
     """The row's deployment: every GPU it names tensor-parallel (across nodes where its tensor-parallel
     size spans them), or its expert-parallel and disaggregated layout."""
-    sc = Scenario(model=load_model(case.model_id), quant=parse_quant(case.quant), engine=case.engine, placement="gpu",
+    model = model_as_run(load_model(case.model_id), case.engine, case.engine_version)
+    sc = Scenario(model=model, quant=parse_quant(case.quant), engine=case.engine, placement="gpu",
                   context=case.input_len + case.output_len, prompt=case.input_len)
     return deployment(case.machine, sc, engines, tensor_parallel=case.tensor_parallel or case.machine.gpu_count,
                       expert_parallel=case.expert_parallel, disaggregate=case.disaggregate)

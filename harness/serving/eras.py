@@ -5,6 +5,7 @@ versions move fast"). A version decides the era; without one, the current era is
 from __future__ import annotations
 
 import re
+from typing import Any
 
 EARLY = "early-2025"
 CURRENT = "current"
@@ -46,3 +47,23 @@ def era_of(engine: str, version: str | None, month: tuple[int, int] | None = Non
         return EARLY if first is not None and v < first else CURRENT
     since = CURRENT_SINCE.get(engine)
     return EARLY if month is not None and since is not None and month <= since else CURRENT
+
+
+# vLLM ran DeepSeek's multi-head latent attention as plain multi-head attention before 0.7.1, caching
+# every head's keys and values (Neural Magic / Red Hat, "Enhancing DeepSeek Models with MLA and FP8
+# Optimizations in vLLM", 2025-02-04: v0.7.1's MLA gives "approximately 9.6x more memory capacity for
+# KV caches"; on 8x H200 "token capacity expanded from 54,560 to 512,000").
+MLA_FROM = {"vllm": (0, 7, 1)}
+
+
+def runs_mla(engine: str, version: str | None) -> bool:
+    """Whether this build runs an MLA model as MLA (a build without a version: a current one)."""
+    v, first = parse_version(version), MLA_FROM.get(engine)
+    return v is None or first is None or v >= first
+
+
+def model_as_run(model: Any, engine: str, version: str | None) -> Any:
+    """The model as this engine build runs it (MLA expanded to every head's keys and values by a build
+    that had no MLA kernels)."""
+    return model if runs_mla(engine, version) else model.as_mha()
+

@@ -7,7 +7,7 @@ derived from the shape keys, never typed in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.errors import HarnessError
 
@@ -173,7 +173,15 @@ class ModelShape:
     def _kv_elems_per_layer(self) -> int:
         if self.attention_kind == "mla":
             return (self.kv_lora_rank or 0) + (self.qk_rope_head_dim or 0)
-        return 2 * self.n_kv_heads * self.head_dim
+        return self.n_kv_heads * (self.head_dim + (self.v_head_dim or self.head_dim))
+
+    def as_mha(self) -> ModelShape:
+        """An MLA model as an engine without MLA kernels runs it: the latent expanded into every
+        head's key (nope + rope = 192 for DeepSeek-V3) and value (128), all of them cached and read
+        (2·61·128·160 = 2.5M elements per token where MLA caches 61·576 = 35k). Other models as they are."""
+        if self.attention_kind != "mla":
+            return self
+        return replace(self, attention_kind="mha", n_kv_heads=self.n_heads, kv_lora_rank=None)
 
     def _attended_tokens(self, context: int) -> int:
         """Σ over layers of the positions each layer attends to (window layers capped)."""
