@@ -92,7 +92,7 @@ def _pairs(values: dict[str, float], cases: Cases) -> list[tuple[ServingCase, De
 def relevant(case: ServingCase, dep: Deployment) -> tuple[str, ...]:
     """The constants a row's simulation reads: an engine without serving constants reads none, the
     early-era factor only its own engine's early rows, the overlap only expert-parallel steps, the ROCm
-    scale only AMD GPUs (``tests/test_fit_serving.py`` checks that the others leave a row unchanged)."""
+    scale only AMD GPUs (``tests/test_serving_fit.py`` checks that the others leave a row unchanged)."""
     if case.engine not in SERVING_ENGINES:
         return ()
     names = ["request_latency_s", "prefill_scale", "prefill_token_us", "seq_overhead_us", "current_tp_scale"]
@@ -166,8 +166,8 @@ def fit(cases: Cases, start: dict[str, float] | None = None, sweeps: int = 8, st
 
 class RowCache:
     """Each row's ratios by the values of the constants it reads, shared by the fit and its folds: a
-    trial that moves one sparse constant reruns only the rows it binds, and folds that walk the same
-    path as the full fit (or each other) rerun nothing. Rows missing from the cache are dealt
+    trial that moves one sparse constant reruns only the rows it binds, and a fold reruns nothing where
+    it walks another's path. Rows missing from the cache are dealt
     round-robin to the pool's workers; the loss is the same sum ``loss`` gives."""
 
     def __init__(self, pool: Executor | None, workers: int) -> None:
@@ -273,8 +273,8 @@ def _fold(source: str, start: dict[str, float], cache: RowCache) -> list[dict[st
     cases = list(_usable_cases())
     train = [c for c in cases if c.source != source]
     # three sweeps of moves from x1.28 down: a fold can move a constant up to about x2 from the full fit
-    # (a constant only the left-out source binds goes back to neutral below); a wider search costs an
-    # hour per fold on two cores, this one shares most of its trials with the other folds
+    # (a constant only the left-out source binds goes back to neutral below); even so a fold takes
+    # 15-20 minutes on two cores, since folds part from each other's paths early
     values = fit(train, start=start, sweeps=3, step=0.25, objective=cache.loss)
     values |= {name: NEUTRAL[name] for name in uninformed(train)}
     return scores([c for c in cases if c.source == source], values, cache)
