@@ -173,7 +173,8 @@ def serving_accuracy() -> str:
     out = ["| serving rows | rows | output tok/s MAPE (median) | TPOT MAPE (median) | TTFT within ×2 |",
            "|---|---:|---:|---:|---:|",
            line("neutral constants", m["neutral"]), line("in sample", m["in_sample"]),
-           line("leave one source out", m["leave_one_source_out"])]
+           line("leave one source out" + (" — an earlier model's folds, not rerun (see below)"
+                                          if doc.get("leave_one_source_out_from") else ""), m["leave_one_source_out"])]
     from harness.app.validate_serving import validate_serving
     outside = validate_serving()["out_of_sample"]
     if outside:  # the check rows (split = check) and any other shipped row the fit did not read
@@ -184,6 +185,8 @@ def serving_accuracy() -> str:
     for source in sorted(by_source, key=lambda k: -len(by_source[k])):
         s = summary(by_source[source])
         out.append(line(f"&nbsp;&nbsp;{source}, left out", s))
+    if doc.get("leave_one_source_out_from"):
+        out.append(f"\nThe leave-one-source-out folds are those of {doc['leave_one_source_out_from']}.")
     return "\n".join(out) + "\n"
 
 
