@@ -33,9 +33,9 @@ on log(simulated / measured) of output throughput, TPOT and TTFT over every usab
   kernel launches and collectives; current and early builds alike); the engine profiles carry it, like
   the tensor-parallel scale;
 - ``early_rocm_scale``: the whole step of an early-2025 build on AMD GPUs relative to the same build's
-  on NVIDIA's (before AITER, ROCm's FP8 block GEMMs and MLA kernels were slower, prefill included), so
-  that an early build's slowdown is not read off AMD rows alone: the early factors above are bound by
-  early builds on H200 and the ROCm one by dstack's MI300X sweep.
+  on NVIDIA's, so that an early build's slowdown is not read off AMD rows alone: the early factors above
+  are bound by early builds on H200 and the ROCm one by dstack's MI300X sweep (it fitted at 0.94: the
+  early slowdown was not ROCm's).
 Prefill-node rows (input tokens/s of one prefill node) are scored too, on the saturated prefill rate.
 Leave-one-source-out: each source group's rows are predicted by constants fitted without them; a
 constant no other source binds (the early ROCm factor without dstack's sweep) is neutral in that fold.

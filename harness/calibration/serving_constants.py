@@ -68,8 +68,7 @@ class ServingConstants:
     def early_scale(self, engine: str, rocm: bool = False) -> float:
         """The whole step of an early-2025 build of this engine relative to the model (only vLLM and
         SGLang have an early era: ``harness.serving.eras``), on AMD GPUs times the early ROCm builds'
-        own factor (their FP8 block GEMMs and MLA kernels before AITER: the prefill a per-step floor
-        does not cover)."""
+        own factor (fitted at 0.94 on 130 rows: early builds were about as slow on H200 as on MI300X)."""
         base = self.early_vllm_scale if engine == "vllm" else self.early_sglang_scale
         return base * (self.early_rocm_scale if rocm else 1.0)
 

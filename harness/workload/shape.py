@@ -178,7 +178,7 @@ class ModelShape:
     def as_mha(self) -> ModelShape:
         """An MLA model as an engine without MLA kernels runs it: the latent expanded into every
         head's key (nope + rope = 192 for DeepSeek-V3) and value (128), all of them cached and read
-        (2·61·128·160 = 2.5M elements per token where MLA caches 61·576 = 35k). Other models as they are."""
+        (61·128·(192 + 128) = 2.5M elements per token where MLA caches 61·576 = 35k). Other models as they are."""
         if self.attention_kind != "mla":
             return self
         return replace(self, attention_kind="mha", n_kv_heads=self.n_heads, kv_lora_rank=None)
