@@ -3,6 +3,7 @@ the step-time model; the figures named as vLLM's ``benchmark_serving --save-resu
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Sequence
 
 from harness.app.api import check_scenario_numbers, load_model_arg
@@ -22,6 +23,7 @@ from harness.workload.quant import parse_quant
 from harness.workload.scenario import Scenario
 
 MAX_SWEEP = 64
+MAX_NODES = 1024
 
 
 def parse_engine(text: str, engines: EngineSet) -> tuple[str, str | None]:
@@ -45,9 +47,10 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
              slo_tpot_ms: float | None = None, sweep: Sequence[int] = (), max_running: int | None = None,
              token_budget: int | None = None, tensor_parallel: int | None = None, mtp: bool = False,
              expert_parallel: bool = False, disaggregate: str | None = None,
-             prefix_hit: float = 0.0) -> dict[str, Any]:
+             prefix_hit: float = 0.0, nodes: int | None = None) -> dict[str, Any]:
     """Simulate serving; with ``sweep``, one point per concurrency (closed loop). ``len_dist`` (fixed,
-    uniform:R, lognormal:S, sharegpt) overrides ``len_ratio``."""
+    uniform:R, lognormal:S, sharegpt) overrides ``len_ratio``. ``nodes`` makes a GPU machine a cluster of
+    that many of its nodes (in place of its spec's ``[cluster] nodes``)."""
     len_sigma = 0.0
     if len_dist is not None:
         len_ratio, len_sigma = parse_len_shape(len_dist)
@@ -69,6 +72,13 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
         if value is not None and not 1 <= value <= 1_000_000:
             raise HarnessError(f"{label} must be 1 to 1,000,000, got {value}")
     m = load_machine(machine) if isinstance(machine, str) else machine
+    if nodes is not None:
+        if not 1 <= nodes <= MAX_NODES:
+            raise HarnessError(f"--nodes must be 1 to {MAX_NODES:,}, got {nodes}")
+        if nodes > 1 and not m.gpus:
+            raise HarnessError("--nodes: a cluster spreads the model over GPUs and this machine has none — run "
+                               "one box per group of users instead (replicas behind a load balancer)")
+        m = replace(m, nodes=nodes)
     sc = Scenario(model=load_model_arg(model), quant=parse_quant(quant), engine=name, placement=placement,
                   context=input_len + output_len, prompt=input_len, kv_dtype_bytes=kv_dtype_bytes)
     mtp_ok = mtp and bool(sc.model.params.get("mtp"))
@@ -155,7 +165,7 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
     base = {"machine": m.name, "model": sc.model.id, "quant": sc.quant.name, "engine": step.engine.name,
             "engine_version": version, "placement": step.placement, "input_len": input_len, "output_len": output_len,
             "batch1_tokens_per_s": batch1, "layout": dep.layout, "nodes": dep.prefill_nodes + dep.decode_nodes, "kv_capacity_tokens": step.kv_capacity_tokens,
-            "max_running": cfg.max_running, "token_budget": cfg.token_budget, "assumptions": assumptions,
+            "max_running": cfg.max_running, "replicas": step.replicas, "token_budget": cfg.token_budget, "assumptions": assumptions,
             **({"slo_capacity": slo} if slo else {})}
     if sweep:
         return base | {"sweep": results}

@@ -22,7 +22,8 @@ PROBE_SCHEMA_VERSION = 1  # probes/runner.py SCHEMA_VERSION (a test keeps the tw
 
 # key: (type, min, max) — ranges wide enough for any real machine, narrow enough to catch typos.
 _TOP = {"name": (str, None, None), "price": (float, 0.0, 1e9), "currency": (str, None, None),
-        "vendor": (str, None, None), "notes": (str, None, None), "source": (str, None, None)}
+        "vendor": (str, None, None), "notes": (str, None, None), "source": (str, None, None),
+        "price_date": (str, None, None), "price_source": (str, None, None), "power_kw": (float, 0.001, 1e4)}
 _CPU = {"model": (str, None, None), "sockets": (int, 1, 16), "cores_per_socket": (int, 1, 1024),
         "threads_per_core": (int, 1, 8), "flags": (list, None, None), "gflops_fp32": (float, 0.1, 1e7)}
 _MEMORY = {"type": (str, None, None), "channels": (int, 1, 256), "speed_mts": (int, 100, 20000),
@@ -120,7 +121,8 @@ def parse_spec(data: dict[str, Any], source: str) -> Machine:
         theoretical_bandwidth_gbs=mem.get("theoretical_bandwidth_gbs"),
         measured_bandwidth_gbs=mem.get("measured_bandwidth_gbs"),
         cpu_gflops_fp32=cpu.get("gflops_fp32"), cpu_flags=_strings(cpu.get("flags"), "cpu.flags"),
-        gpus=gpus, price=top.get("price"), currency=top.get("currency"),
+        gpus=gpus, price=top.get("price"), currency=top.get("currency"), price_date=top.get("price_date"),
+        price_source=top.get("price_source"), power_kw=top.get("power_kw"),
         nodes=cluster.get("nodes", 1), interconnect_gbs=cluster.get("interconnect_gbs"),
         notes=tuple(x for x in [top.get("notes"), top.get("source")] if x) + tuple(filled),
     )
@@ -281,7 +283,8 @@ _RECORD = {"name": (str, None, None), "source": (str, None, None), "cpu_model": 
            "available_gb": (float, 0.0, 1e7), "measured_bandwidth_per_node_gbs": (float, 1e-6, 1e5),
            "moe_replay_gbs": (float, 1e-6, 1e5), "nodes": _CLUSTER["nodes"],
            "interconnect_gbs": _CLUSTER["interconnect_gbs"], "cpu_gflops_fp32": _CPU["gflops_fp32"],
-           "price": _TOP["price"], "currency": _TOP["currency"],
+           "price": _TOP["price"], "currency": _TOP["currency"], "price_date": _TOP["price_date"],
+           "price_source": _TOP["price_source"], "power_kw": _TOP["power_kw"],
            **{k: _CPU[k] for k in ("sockets", "cores_per_socket")},
            **{k: _MEMORY[k] for k in ("channels", "speed_mts", "capacity_gb", "measured_bandwidth_gbs",
                                       "theoretical_bandwidth_gbs")}}

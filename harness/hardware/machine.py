@@ -56,8 +56,11 @@ class Machine:
     cpu_gflops_fp32: float | None = None  # measured GEMM rate
     cpu_flags: tuple[str, ...] = ()
     gpus: tuple[GpuSpec, ...] = ()
-    price: float | None = None
+    price: float | None = None  # of one box (one node of a cluster)
     currency: str | None = None
+    price_date: str | None = None  # when the price was quoted or published
+    price_source: str | None = None
+    power_kw: float | None = None  # one box's maximum power draw
     nodes: int = 1
     interconnect_gbs: float | None = None  # per node, one direction
     notes: tuple[str, ...] = field(default=())

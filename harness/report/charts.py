@@ -226,8 +226,11 @@ def _draw_lines(fig, chart: Chart) -> None:  # noqa: ANN001
     for line in chart.lines:
         color = PALETTE[line.color_key % len(PALETTE)]
         xs, ys = list(line.xs), [math.nan if y is None else y for y in line.ys]
-        ax.plot(xs, ys, line.style, color=color, marker="o", markersize=2.6, linewidth=1.4,
-                label=plain(line.label))
+        if line.style == "o":  # points only (a scatter)
+            ax.plot(xs, ys, color=color, marker="o", markersize=4, linestyle="none", label=plain(line.label))
+        else:
+            ax.plot(xs, ys, line.style, color=color, marker="o", markersize=2.6, linewidth=1.4,
+                    label=plain(line.label))
     if chart.xlog2:
         ax.set_xscale("log", base=2)
         ticks = sorted({x for line in chart.lines for x in line.xs})
