@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.app.api import predict_on  # noqa: E402
 from harness.app.serve import serve_on  # noqa: E402
+from harness.app.plan import plan_for  # noqa: E402
 from harness.hardware.machine import GpuSpec, Machine  # noqa: E402
 from harness.app.validate import validate  # noqa: E402
 from harness.calibration.fitfile import default_engines, load_fit, serving_tp_scale  # noqa: E402
@@ -190,8 +191,35 @@ def serving_accuracy() -> str:
     return "\n".join(out) + "\n"
 
 
+# The founding material's scenario (SERVING.md "Capacity claims"): 20 users at >= 15 tok/s, 1,000 tokens in
+# and out; the appliance x N against one 8x H20-141G box, 8x H200 and an H800 expert-parallel cluster.
+PLAN_MACHINES = "epyc9355-rtx5090d,8x-h20,8x-h20-141g,8x-h200,h800-cluster"
+
+
+def plan_example() -> str:
+    """`moebench plan` on the seeds' scenario, and the appliance maker's 500-1000-user colony claim."""
+    console.width = 120
+    args = ["plan", "--users", "20", "--min-tps", "15", "--machines", PLAN_MACHINES]
+    out = CliRunner().invoke(app, args).output.splitlines()
+    console.width = None
+    keep = [line.rstrip() for line in out if line.startswith(("┃", "│", "┏", "┡", "└", "20 users", "best:", "… and"))]
+    colony = plan_for(users=500, min_tps=15, machines=PLAN_MACHINES.split(","), max_boxes=32)
+    box = next(o for o in colony["options"] if o["machine"] == "epyc9355-rtx5090d" and o["quant"] == "q4_k_m"
+               and o["engine"] == "ktransformers")
+    best = colony["best"]
+    return "\n".join([
+        "```", "$ moebench " + " ".join(args), *keep, "```", "",
+        "- **The 30-appliance \"colony\"** (its maker: 500–1000 concurrent users for 3–4M CNY, against ~2.5M CNY "
+        f"per 8×H200 box serving ~50): at ≥ 15 tok/s each the appliance with KTransformers holds one user (20 boxes for 20 users "
+        f"above), so 500 users take 500 appliances — `plan --users 500` says of 32: \"{box['reason']}\". The cheapest it finds for "
+        f"500 users is {best['count']} × {best['machine_name']} ({best['layout']}, {best['engine']}) at "
+        f"{best['price']:,.0f} {best['currency']}, holding {best['users_served']:,} users at the target.",
+    ]) + "\n"
+
+
 GENERATORS: dict[str, Callable[[], str]] = {"predict-example": predict_example, "accuracy": accuracy,
-                                            "limits": limits, "serving": serving, "serving-accuracy": serving_accuracy}
+                                            "limits": limits, "serving": serving, "serving-accuracy": serving_accuracy,
+                                            "plan": plan_example}
 
 
 def generated() -> dict[str, str]:

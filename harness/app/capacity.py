@@ -18,6 +18,9 @@ def simulated_users(machine: Machine, sc: Scenario, engines: EngineSet, target_t
     """Users served at ``target_tps`` each, from the simulator (prompt ``sc.prompt`` tokens, answers
     filling the context); None where the simulator does not apply or nothing fits. A cluster is
     simulated as one expert-parallel group (one rank, its share of the users)."""
+    boxes = 1
+    if machine.nodes > 1 and sc.placement != "multi-node":  # a [cluster] of boxes serving as replicas
+        boxes, machine = machine.nodes, replace(machine, nodes=1)
     try:
         setup = serving_setup(machine, sc, engines)
     except HarnessError:
@@ -25,8 +28,19 @@ def simulated_users(machine: Machine, sc: Scenario, engines: EngineSet, target_t
     input_len, output_len = max(1, sc.prompt), max(1, sc.context - sc.prompt)
     if (input_len + output_len) > setup.step.kv_capacity_tokens:
         return None
-    return max_users(setup.step, setup.scheduler, target_tps, input_len=input_len, output_len=output_len,
-                     request_latency_s=setup.request_latency_s)
+    out = max_users(setup.step, setup.scheduler, target_tps, input_len=input_len, output_len=output_len,
+                    request_latency_s=setup.request_latency_s)
+    return replicate(out, boxes)
+
+
+def replicate(users: dict[str, Any], boxes: int) -> dict[str, Any]:
+    """Users served by ``boxes`` identical boxes behind a load balancer, each serving its own (a
+    ``[cluster]`` whose placement does not spread one model over its nodes); ``boxes`` says how many."""
+    if boxes <= 1:
+        return users
+    return users | {"boxes": boxes, "max_users": users["max_users"] * boxes,
+                    **({"aggregate_tokens_per_s": users["aggregate_tokens_per_s"] * boxes}
+                       if users.get("aggregate_tokens_per_s") else {})}
 
 
 def with_simulated_users(machine: Machine, sc: Scenario, engines: EngineSet, prediction: dict[str, Any],

@@ -22,7 +22,8 @@ def machines(json_out: bool = typer.Option(False, "--json", help="Print as JSON.
         rows.append({"id": mid, "name": m.name, "cpu": m.cpu_model, "sockets": m.sockets,
                      "memory_gb": m.capacity_gb, "host_bandwidth_gbs": theoretical_bandwidth(m),
                      "gpus": [f"{g.count}x {g.model}" for g in m.gpus], "nodes": m.nodes,
-                     "price": m.price, "currency": m.currency, "machine": m.to_dict()})
+                     "price": m.price, "currency": m.currency, "price_date": m.price_date,
+                     "price_source": m.price_source, "power_kw": m.power_kw, "machine": m.to_dict()})
     if json_out:
         print_json(rows)
         return
@@ -30,9 +31,13 @@ def machines(json_out: bool = typer.Option(False, "--json", help="Print as JSON.
     table.add_column("id", no_wrap=True)  # what --machine takes: never cut
     for col in ("name", "GPUs"):
         table.add_column(col, overflow="fold")
-    for col in ("host GB/s", "memory GB", "nodes"):
+    for col in ("host GB/s", "memory GB", "nodes", "price", "kW"):
         table.add_column(col, justify="right", no_wrap=True)
     for r in rows:
+        estimate = (r["price_source"] or "").upper().startswith("ESTIMATE")
+        price = "—" if not r["price"] else f"{r['price']:,.0f} {r['currency'] or ''}{' (est.)' if estimate else ''}"
         table.add_row(r["id"], r["name"], ", ".join(r["gpus"]) or "—", fmt(r["host_bandwidth_gbs"], 0),
-                      fmt(r["memory_gb"], 0), str(r["nodes"]))
+                      fmt(r["memory_gb"], 0), str(r["nodes"]), price, fmt(r["power_kw"], 1))
     console.print(table)
+    console.print("prices: one box (one node of a cluster), with a date and a source (`--json`); (est.) marks an "
+                  "estimate where no published price was found; `moebench plan --price ID=AMOUNT` overrides")

@@ -63,7 +63,7 @@ def predict(machine: Machine, sc: Scenario, engines: EngineSet) -> Prediction:
     if sc.backend not in BACKENDS:
         raise HarnessError(f"unknown backend {sc.backend!r} — use one of: {', '.join(BACKENDS)}")
     requested = sc.placement
-    placement = auto_placement(machine, sc, engines) if requested == "auto" else resolve_placement(machine, requested)
+    placement, refused = _auto(machine, sc, engines) if requested == "auto" else (resolve_placement(machine, requested), None)
     eng_name = auto_engine(placement, machine.gpu_count, machine.nodes) if sc.engine == "auto" else sc.engine
     eng = engines.resolve(eng_name)
     check_engine_on(eng, [g.model for g in machine.gpus], placement)
@@ -116,7 +116,9 @@ def predict(machine: Machine, sc: Scenario, engines: EngineSet) -> Prediction:
                      f"{gpu_kernel_penalty(sc, eng):.2f} of the GPU rate ({eng.name} profile)")
     notes.append(f"fit: host memory keeps max({HOST_RESERVE_MIN_GB:g} GB, {HOST_RESERVE_FRAC:.0%}) for the OS and "
                  f"engine buffers; each GPU keeps {GPU_RESERVE_FRAC:.0%} (vLLM's gpu_memory_utilization 0.9)")
-    if requested == "auto" and not fits:  # auto falls back to cpu when no placement fits
+    if refused:
+        notes[placement_note] = refused
+    elif requested == "auto" and not fits:  # auto falls back to cpu when no placement fits
         notes[placement_note] = f"placement auto → {placement}: no placement fits this machine, so the answer says why"
     bottleneck = "does not fit" if not fits else max(times, key=times.get)
     return Prediction(
@@ -139,11 +141,19 @@ def _workload_notes(sc: Scenario) -> list[str]:
     return notes
 
 
+# auto never answers a larger batch with a placement this many times slower per user than the one that
+# serves one user best (the issue's 8x H20 case: KTransformers at 0.3 tok/s once vLLM's KV cache is full):
+# it keeps the fast placement, which then does not fit, and says what would.
+SLOWER_LIMIT = 10.0
+
+
 def auto_placement(machine: Machine, sc: Scenario, engines: EngineSet) -> str:
     """The fastest placement that fits (cpu when nothing fits, so the answer says why); an engine
     that runs on one placement only (MLX: the Apple GPU) has that one."""
-    if sc.engine != "auto" and engines.resolve(sc.engine).apple_only:
-        return "gpu"
+    return _auto(machine, sc, engines)[0]
+
+
+def _fastest(machine: Machine, sc: Scenario, engines: EngineSet) -> tuple[str, float]:
     options = ["cpu"]
     if machine.gpus:
         options += ["gpu", "hybrid"] if sc.model.n_routed_experts else ["gpu"]
@@ -155,4 +165,30 @@ def auto_placement(machine: Machine, sc: Scenario, engines: EngineSet) -> str:
         rate = pred.decode_tokens_per_s or 0.0
         if pred.fits and rate > best_rate:
             best, best_rate = p, rate
-    return best
+    return best, best_rate
+
+
+def _auto(machine: Machine, sc: Scenario, engines: EngineSet) -> tuple[str, str | None]:
+    """The placement auto picks and, when it refused a far slower one, the note that says so."""
+    if sc.engine != "auto" and engines.resolve(sc.engine).apple_only:
+        return "gpu", None
+    best, rate = _fastest(machine, sc, engines)
+    if sc.batch <= 1:
+        return best, None
+    alone, alone_rate = _fastest(machine, replace(sc, batch=1), engines)
+    if alone == best or alone_rate <= SLOWER_LIMIT * max(rate, 0.0):
+        return best, None
+    held = _most_that_fit(machine, replace(sc, placement=alone), engines)
+    return alone, (f"placement auto → {alone}: {sc.batch} users do not fit there, and what does ({best}, "
+                   f"{max(rate, 0.0):.2g} tok/s per user) is over {SLOWER_LIMIT:g}× slower than {alone} for one user "
+                   f"({alone_rate:.3g} tok/s), so auto does not switch: {alone} holds {held} users at this context; "
+                   "fewer users, an FP8 KV cache (--kv-bytes 1), a smaller quant or another node would fit")
+
+
+def _most_that_fit(machine: Machine, sc: Scenario, engines: EngineSet) -> int:
+    """The largest batch below ``sc.batch`` that fits with ``sc.placement``."""
+    lo, hi = 0, sc.batch  # fits(lo) (trivially for 0), not fits(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if predict(machine, replace(sc, batch=mid), engines).fits else (lo, mid)
+    return lo

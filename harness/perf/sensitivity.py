@@ -10,6 +10,7 @@ from typing import Any, Callable
 from harness.hardware.machine import Machine
 from harness.perf.devices import theoretical_bandwidth
 from harness.perf.engines import EngineSet
+from harness.perf.placement import tensor_parallel_size
 from harness.perf.prediction import predict
 from harness.workload.scenario import Scenario
 
@@ -97,16 +98,43 @@ def max_users_at(machine: Machine, sc: Scenario, engines: EngineSet, target_tps:
             "capped_at_search_limit": lo >= limit}
 
 
-def cost(machine: Machine, aggregate_tps: float | None) -> dict[str, Any] | None:
-    """Tokens/s per 10k of the machine's price and hardware cost per 1M output tokens."""
+def copies(machine: Machine, sc: Scenario, engines: EngineSet, placement: str, engine: str) -> int:
+    """How many copies of the predicted deployment the machine's price buys: the tensor-parallel
+    replicas a GPU node holds (8 GPUs at TP4: 2), on each of its ``[cluster]`` nodes unless the
+    placement spreads one deployment over them (multi-node): nodes of any other placement are
+    replicas behind a load balancer."""
+    per_node = 1
+    if placement == "gpu" and machine.gpu_count > 1:
+        per_node = max(1, machine.gpu_count // tensor_parallel_size(machine, sc, engines.resolve(engine)))
+    return per_node * (1 if placement == "multi-node" else max(1, machine.nodes))
+
+
+def cost(machine: Machine, aggregate_tps: float | None, n_copies: int = 1) -> dict[str, Any] | None:
+    """Tokens/s per 10k of the machine's price and hardware cost per 1M output tokens. ``price`` is one
+    box's (one node's): a cluster costs ``nodes`` of them; ``aggregate_tps`` is one deployment's, of
+    which the machine holds ``n_copies``."""
     if not machine.price or not aggregate_tps:
         return None
-    tokens = aggregate_tps * AMORTISATION_YEARS * SECONDS_PER_YEAR
-    return {"currency": machine.currency or "(currency not stated)", "price": machine.price,
-            "tokens_per_s_per_10k": aggregate_tps / (machine.price / 10_000),
-            "cost_per_million_tokens": machine.price / (tokens / 1e6),
+    price = machine.price * max(1, machine.nodes)
+    rate = aggregate_tps * max(1, n_copies)
+    tokens = rate * AMORTISATION_YEARS * SECONDS_PER_YEAR
+    fleet = (f"; {max(1, machine.nodes)} nodes at {machine.price:,.0f} each" if machine.nodes > 1 else "") + (
+        f"; {n_copies} copies of the predicted deployment ({'replicas behind a load balancer' if n_copies > 1 else ''}"
+        f"), each generating at this rate" if n_copies > 1 else "")
+    return {"currency": machine.currency or "(currency not stated)", "price": price, "copies": max(1, n_copies),
+            "tokens_per_s_per_10k": rate / (price / 10_000),
+            "cost_per_million_tokens": price / (tokens / 1e6),
             "assumption": f"hardware price amortised over {AMORTISATION_YEARS:g} years of continuous "
-                          "generation at this rate; power, hosting and idle time not included"}
+                          f"generation at this rate{fleet}; power, hosting and idle time not included"}
+
+
+def _boxes(users: dict[str, Any], boxes: int) -> dict[str, Any]:
+    """Users of ``boxes`` replicas behind a load balancer, each serving its own share."""
+    if boxes <= 1:
+        return users
+    return users | {"boxes": boxes, "max_users": users["max_users"] * boxes,
+                    **({"aggregate_tokens_per_s": users["aggregate_tokens_per_s"] * boxes}
+                       if users.get("aggregate_tokens_per_s") else {})}
 
 
 TARGET_TPS = 20.0  # a per-user speed that reads as fluent chat (the issue's example)
@@ -116,8 +144,10 @@ def analyse(machine: Machine, sc: Scenario, engines: EngineSet, target_tps: floa
     """The extras a spec sheet shows next to a prediction: upgrades, users at a target, cost."""
     pred = predict(machine, sc, engines)
     fixed = replace(sc, placement=pred.placement, engine=pred.engine)
+    boxes = max(1, machine.nodes) if pred.placement != "multi-node" else 1
     return {
         "upgrades": what_to_upgrade(machine, fixed, engines),
-        "users_at_target": max_users_at(machine, fixed, engines, target_tps),
-        "cost": cost(machine, pred.aggregate_tokens_per_s),
+        "users_at_target": _boxes(max_users_at(replace(machine, nodes=1) if boxes > 1 else machine, fixed, engines,
+                                               target_tps), boxes),
+        "cost": cost(machine, pred.aggregate_tokens_per_s, copies(machine, fixed, engines, pred.placement, pred.engine)),
     }

@@ -259,13 +259,16 @@ def assess(cand: Candidate, target: Target, evaluate: Evaluate, currency: str) -
 
 
 def _rank(option: dict[str, Any]) -> tuple:
+    """Meeting the target within the budget by price, then unpriced, then over budget; then the misses,
+    nearest first; ties by name so the order never depends on which candidate finished first."""
+    names = (option["machine"], option["layout"], option["engine"], option["quant"])
     if option["meets_target"]:
         group = 0 if option["within_budget"] is not False and option["price"] is not None else \
             1 if option["price"] is None else 2
-        return group, option["price"] or 0.0, option["cost_per_million_output_tokens"] or 0.0
+        return group, option["price"] or 0.0, option["cost_per_million_output_tokens"] or 0.0, names
     if option.get("closeness") is not None:
-        return 3, -option["closeness"], 0.0
-    return 4, 0.0, 0.0
+        return 3, -option["closeness"], 0.0, names
+    return 4, 0.0, 0.0, names
 
 
 def _closest_miss(options: list[dict[str, Any]], target: Target, currency: str) -> str:
