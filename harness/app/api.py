@@ -31,6 +31,13 @@ def check_scenario_numbers(*, context: int, prompt: int, batch: int, kv_dtype_by
         raise HarnessError(f"--kv-bytes must be between 0.25 and 4, got {kv_dtype_bytes}")
 
 
+def check_expert_layers(layers: int | None) -> int | None:
+    """``--gpu-expert-layers``: 0 (every routed expert in host RAM) up to the model's MoE layers."""
+    if layers is not None and not 0 <= layers <= 100_000:
+        raise HarnessError(f"--gpu-expert-layers must be 0 or more (0: every routed expert in host RAM), got {layers}")
+    return layers
+
+
 def load_model_arg(spec: str) -> Any:
     """``load_model`` for a --model argument; an empty one is refused, not read as the current folder."""
     if not str(spec).strip():
@@ -42,7 +49,7 @@ def load_model_arg(spec: str) -> Any:
 def predict_on(machine: str, *, model: str = "deepseek-v3", quant: str = "fp8", engine: str = "auto",
                placement: str = "auto", context: int = 4096, prompt: int = 1024, batch: int = 1,
                kv_dtype_bytes: float = 2.0, mtp: bool = False, backend: str = "auto",
-               target_tps: float | None = None) -> dict[str, Any]:
+               target_tps: float | None = None, gpu_expert_layers: int | None = None) -> dict[str, Any]:
     """``moebench predict`` as a function: load inputs, predict, return the JSON-able dict; with
     ``target_tps`` also what to upgrade, users served at that speed, and cost (harness.perf.sensitivity)."""
     check_scenario_numbers(context=context, prompt=prompt, batch=batch, kv_dtype_bytes=kv_dtype_bytes)
@@ -51,7 +58,7 @@ def predict_on(machine: str, *, model: str = "deepseek-v3", quant: str = "fp8", 
     m = load_machine(machine)
     sc = Scenario(model=load_model_arg(model), quant=parse_quant(quant), engine=engine, placement=placement,
                   context=context, prompt=prompt, batch=batch, kv_dtype_bytes=kv_dtype_bytes, mtp=mtp,
-                  backend=backend)
+                  backend=backend, gpu_expert_layers=check_expert_layers(gpu_expert_layers))
     engines = default_engines()
     out = predict(m, sc, engines).to_dict()
     if target_tps is not None:

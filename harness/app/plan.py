@@ -56,9 +56,9 @@ def layouts(m: Machine, model: Any, quant: str, max_boxes: int) -> list[dict[str
     need = _weights_gb(model, quant)
     if m.has_unified_gpu:
         apple = any("apple" in g.model.lower() for g in m.gpus)
-        if gguf or not apple:
+        if gguf:
             add("unified-memory GPU", "llama.cpp", "gpu")
-        else:
+        elif apple:
             add("unified-memory GPU", "mlx", "gpu")
         return out
     if not m.gpus:
@@ -87,13 +87,26 @@ def layouts(m: Machine, model: Any, quant: str, max_boxes: int) -> list[dict[str
     return out
 
 
+def _no_layout(name: str, m: Machine, quant: str, price: float | None, currency: str) -> dict[str, Any]:
+    """The option for a machine on which no engine runs this quant: why, and what would."""
+    why = ("the CPU engines load GGUF files: try --quant q4_k_m" if not m.gpus else
+           "its GPUs run GGUF files with llama.cpp or FP8/INT4 checkpoints with the serving engines" if not
+           m.has_unified_gpu else "its GPU runs GGUF files with llama.cpp (or MLX on Apple): try --quant q4_k_m")
+    return {"machine": name, "machine_name": m.name, "layout": "—", "engine": "—", "quant": parse_quant(quant).name,
+            "kind": REPLICAS, "unit_price": price, "currency": currency, "count": None, "users_served": 0,
+            "meets_target": False, "within_budget": None, "price": None, "cost_per_million_output_tokens": None,
+            "reason": f"does not run: no engine runs {parse_quant(quant).name} on this machine — {why}"}
+
+
 def _price(machine_arg: str, m: Machine, overrides: dict[str, float], currency: str,
            used: set[str], notes: list[str]) -> float | None:
     if machine_arg in overrides:
         return overrides[machine_arg]
     if not m.price:
         return None
-    src = check_currency(m.currency or "USD", f"{machine_arg}: currency")
+    if not m.currency:
+        notes.append(f"{m.name}: its price {m.price:,.0f} states no currency, read as {currency}")
+    src = check_currency(m.currency or currency, f"{machine_arg}: currency")
     used.add(src)
     if m.price_source and m.price_source.upper().startswith("ESTIMATE"):
         notes.append(f"{m.name}: price {m.price:,.0f} {src} is an estimate ({m.price_source[len('ESTIMATE'):].strip(' :')})")
@@ -146,7 +159,7 @@ def _assess_one(job: tuple[Candidate, Target, str, _Context]) -> dict[str, Any]:
 
 
 def _assess_all(cands: list[Candidate], target: Target, currency: str, context: _Context,
-                progress: Callable[[int, int], None] | None) -> dict[str, Any]:
+                progress: Callable[[int, int], None] | None) -> list[dict[str, Any]]:
     """Each candidate assessed, on every core but one spare (the simulator is single-threaded)."""
     workers = max(1, min(MAX_WORKERS, (os.cpu_count() or 1), len(cands)))
     # the GPU nodes' candidates first (their simulations carry hundreds of users), so no core idles at the end
@@ -157,7 +170,7 @@ def _assess_all(cands: list[Candidate], target: Target, currency: str, context: 
             options.append(_assess_one(job))
             if progress:
                 progress(len(options), len(jobs))
-        return summarise(options, target, currency)
+        return options
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_assess_one, job) for job in jobs]
         try:
@@ -169,7 +182,7 @@ def _assess_all(cands: list[Candidate], target: Target, currency: str, context: 
             for fut in futures:
                 fut.cancel()
             raise
-    return summarise(options, target, currency)
+    return options
 
 
 def plan_for(*, model: str = "deepseek-v3", quants: Sequence[str] = DEFAULT_QUANTS, users: int, min_tps: float,
@@ -202,11 +215,15 @@ def plan_for(*, model: str = "deepseek-v3", quants: Sequence[str] = DEFAULT_QUAN
     used: set[str] = set()
     notes: list[str] = []
     cands: list[Candidate] = []
+    unrunnable: list[dict[str, Any]] = []
     for name, m in loaded.items():
         price = _price(name, m, overrides, currency, used, notes)
         node = replace(m, nodes=1)
         for q in dict.fromkeys(quants):
-            for lay in layouts(node, shape, q, max_boxes):
+            found = layouts(node, shape, q, max_boxes)
+            if not found:
+                unrunnable.append(_no_layout(name, m, q, price, currency))
+            for lay in found:
                 flags = ("--model", model, "--quant", q, *lay["flags"], "--input-len", str(input_len),
                          "--output-len", str(output_len), *(("--nodes", "1") if m.nodes > 1 and lay["kind"] == REPLICAS else ()))
                 cands.append(Candidate(machine=name, machine_name=m.name, layout=lay["layout"], engine=lay["engine"],
@@ -216,7 +233,7 @@ def plan_for(*, model: str = "deepseek-v3", quants: Sequence[str] = DEFAULT_QUAN
                     max_boxes=max_boxes, budget=budget, kwh_price=kwh_price)
 
     context = _Context(model=model, machines=loaded, input_len=input_len, output_len=output_len)
-    result = _assess_all(cands, target, currency, context, progress)
+    result = summarise(_assess_all(cands, target, currency, context, progress) + unrunnable, target, currency)
     unpriced = sorted({c.machine_name for c in cands if c.unit_price is None})
     assumptions = [
         f"each option checked with `moebench serve` at its load: a closed loop of {users} users sending "

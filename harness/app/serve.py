@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Sequence
 
-from harness.app.api import check_scenario_numbers, load_model_arg
+from harness.app.api import check_expert_layers, check_scenario_numbers, load_model_arg
 from harness.calibration.fit_serving import serving_setup
 from harness.calibration.fitfile import default_engines
 from harness.documents.machines import load_machine
@@ -47,7 +47,8 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
              slo_tpot_ms: float | None = None, sweep: Sequence[int] = (), max_running: int | None = None,
              token_budget: int | None = None, tensor_parallel: int | None = None, mtp: bool = False,
              expert_parallel: bool = False, disaggregate: str | None = None,
-             prefix_hit: float = 0.0, nodes: int | None = None) -> dict[str, Any]:
+             prefix_hit: float = 0.0, nodes: int | None = None,
+             gpu_expert_layers: int | None = None) -> dict[str, Any]:
     """Simulate serving; with ``sweep``, one point per concurrency (closed loop). ``len_dist`` (fixed,
     uniform:R, lognormal:S, sharegpt) overrides ``len_ratio``. ``nodes`` makes a GPU machine a cluster of
     that many of its nodes (in place of its spec's ``[cluster] nodes``)."""
@@ -80,7 +81,8 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
                                "one box per group of users instead (replicas behind a load balancer)")
         m = replace(m, nodes=nodes)
     sc = Scenario(model=load_model_arg(model), quant=parse_quant(quant), engine=name, placement=placement,
-                  context=input_len + output_len, prompt=input_len, kv_dtype_bytes=kv_dtype_bytes)
+                  context=input_len + output_len, prompt=input_len, kv_dtype_bytes=kv_dtype_bytes,
+                  gpu_expert_layers=check_expert_layers(gpu_expert_layers))
     mtp_ok = mtp and bool(sc.model.params.get("mtp"))
     setup = serving_setup(m, sc, engines, version=version, tensor_parallel=tensor_parallel, max_running=max_running,
                           token_budget=token_budget, expert_parallel=expert_parallel, disaggregate=pd,

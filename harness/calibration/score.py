@@ -75,7 +75,10 @@ def score_case(case: CalibrationCase, engines: EngineSet) -> RowScore:
     quant = parse_quant(case.quant)
     sc = Scenario(model=model, quant=quant, engine=case.engine, placement=case.placement,
                   context=case.context, batch=case.batch, backend=case.backend,
-                  prompt=case.prompt or Scenario.prompt, prefill_depth=case.prefill_depth)
+                  prompt=case.prompt or Scenario.prompt, prefill_depth=case.prefill_depth,
+                  # the rows' hybrid runs keep every routed expert in host RAM (llama.cpp's -ot exps=CPU,
+                  # KTransformers' default rule files); none states a GPU-expert layer count
+                  gpu_expert_layers=0)
     pred = predict(case.machine, sc, engines)
     return RowScore(case.id, case.engine, case.placement, case.model_id, case.quant, case.measured_decode,
                     pred.decode_tokens_per_s or 0.0, rule_of_thumb(case, model, quant),

@@ -30,14 +30,22 @@ def machines(json_out: bool = typer.Option(False, "--json", help="Print as JSON.
     table = Table(title="Machine catalog (use with --machine ID)", title_justify="left")
     table.add_column("id", no_wrap=True)  # what --machine takes: never cut
     for col in ("name", "GPUs"):
-        table.add_column(col, overflow="fold")
-    for col in ("host GB/s", "memory GB", "nodes", "price", "kW"):
+        table.add_column(col, overflow="fold", min_width=6)
+    for col in ("GB/s", "RAM GB", "nodes"):
         table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("price", justify="right", overflow="fold", min_width=5)
     for r in rows:
         estimate = (r["price_source"] or "").upper().startswith("ESTIMATE")
-        price = "—" if not r["price"] else f"{r['price']:,.0f} {r['currency'] or ''}{' (est.)' if estimate else ''}"
         table.add_row(r["id"], r["name"], ", ".join(r["gpus"]) or "—", fmt(r["host_bandwidth_gbs"], 0),
-                      fmt(r["memory_gb"], 0), str(r["nodes"]), price, fmt(r["power_kw"], 1))
+                      fmt(r["memory_gb"], 0), str(r["nodes"]),
+                      _short_money(r["price"], r["currency"]) + ("*" if estimate else ""))
     console.print(table)
-    console.print("prices: one box (one node of a cluster), with a date and a source (`--json`); (est.) marks an "
-                  "estimate where no published price was found; `moebench plan --price ID=AMOUNT` overrides")
+    console.print("price: one box (one node of a cluster); * an estimate where no published price was found; "
+                  "dates, sources and power draw in --json; `moebench plan --price ID=AMOUNT` overrides")
+
+
+def _short_money(amount: float | None, currency: str | None) -> str:
+    if not amount:
+        return "—"
+    text = f"{amount / 1e6:.3g}M" if amount >= 1e6 else f"{amount / 1e3:.3g}k" if amount >= 1e4 else f"{amount:,.0f}"
+    return f"{text} {currency or ''}".strip()

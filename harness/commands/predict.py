@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 from rich.table import Table
 
@@ -25,12 +27,13 @@ def predict_cmd(
     kv_bytes: float = typer.Option(2.0, "--kv-bytes", help="Bytes per KV-cache element (2 = fp16/bf16, 1 = fp8/q8)."),
     mtp: bool = typer.Option(False, "--mtp", help="Use DeepSeek multi-token prediction where the engine supports it."),
     backend: str = typer.Option("auto", "--backend", help="GPU kernel backend: auto (the GPU vendor's own), cuda, rocm, vulkan, metal."),
+    gpu_expert_layers: Optional[int] = typer.Option(None, "--gpu-expert-layers", help="Hybrid: routed-expert layers on the GPU (llama.cpp --n-cpu-moe / -ot; default: as many as fit, 0: all in host RAM)."),
     target_tps: float = typer.Option(20.0, "--target-tps", help="Per-user tok/s for 'users served' (also shown: what to upgrade, cost when the spec has a price)."),
     json_out: bool = typer.Option(False, "--json", help="Print the prediction as JSON."),
 ) -> None:
     """Predict decode/prefill tokens/s, TTFT, fit and bottleneck for a model on a machine."""
     pred = predict_on(machine, model=model, quant=quant, engine=engine, placement=placement, context=context,
-                      prompt=prompt, batch=batch, kv_dtype_bytes=kv_bytes, mtp=mtp, backend=backend,
+                      prompt=prompt, batch=batch, kv_dtype_bytes=kv_bytes, mtp=mtp, backend=backend, gpu_expert_layers=gpu_expert_layers,
                       target_tps=target_tps)
     if json_out:
         print_json(pred)

@@ -61,6 +61,7 @@ def serve_cmd(
     mtp: bool = typer.Option(False, "--mtp", help="Multi-token prediction where the engine and model have it (DeepSeek MTP)."),
     expert_parallel: bool = typer.Option(False, "--expert-parallel", help="Data-parallel attention + expert parallelism over every GPU (SGLang --enable-dp-attention --ep N); a cluster always serves this way."),
     disaggregate: Optional[str] = typer.Option(None, "--disaggregate", help="PREFILL:DECODE nodes of the cluster: separate prefill and decode pools, the KV cache sent between them."),
+    gpu_expert_layers: Optional[int] = typer.Option(None, "--gpu-expert-layers", help="Hybrid: routed-expert layers on the GPU (default: as many as fit beside the KV cache of 4 requests; 0: all in host RAM)."),
     nodes: Optional[int] = typer.Option(None, "--nodes", help="Serve on a cluster of this many of the machine's nodes (GPU machines; in place of the spec's [cluster] nodes)."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON (benchmark_serving key names)."),
 ) -> None:
@@ -73,7 +74,7 @@ def serve_cmd(
                    requests=requests, kv_dtype_bytes=kv_bytes, seed=seed, slo_ttft_ms=slo_ttft_ms,
                    slo_tpot_ms=slo_tpot_ms, sweep=points, max_running=max_running, token_budget=token_budget,
                    tensor_parallel=tensor_parallel, mtp=mtp, expert_parallel=expert_parallel,
-                   disaggregate=disaggregate, prefix_hit=prefix_hit, nodes=nodes)
+                   disaggregate=disaggregate, prefix_hit=prefix_hit, nodes=nodes, gpu_expert_layers=gpu_expert_layers)
     if json_out:
         print_json(out)
         return

@@ -20,11 +20,16 @@ from harness.perf.devices import Devices, devices_for
 from harness.perf.engines import EngineProfile, EngineSet, auto_engine, check_engine_on
 from harness.perf.overheads import engine_overhead
 from harness.perf.placement import resolve_placement, tensor_parallel_size
-from harness.perf.prediction import auto_placement
-from harness.perf.step import device_of, gpu_kernel_penalty, integer_weights, unique_experts
+from harness.perf.prediction import auto_placement, with_expert_layers
+from harness.perf.step import device_of, gpu_kernel_penalty, integer_weights, split_by_device, unique_experts
 from harness.workload.scenario import Scenario
 
 DEVICES = ("host", "gpu")
+
+# A hybrid serving deployment leaves GPU memory for the KV cache of this many running requests before
+# it fills the rest with routed experts: KTransformers balance_serve's max_batch_size 4 (its example
+# configuration, the scheduler's own placeholder in harness.serving.scheduler).
+HYBRID_KV_SEQUENCES = 4
 
 
 class IterationTime:
@@ -158,6 +163,10 @@ def step_model(machine: Machine, sc: Scenario, engines: EngineSet, *, tensor_par
     if sc.model.linear_state_elems:
         sc = replace(sc, model=replace(sc.model, linear_state_dtype_bytes=eng.linear_state_bytes))
     dev = devices_for(machine, eng, placement)
+    notes = dev.notes
+    if placement == "hybrid":  # room for the KV cache of the engine's running requests (KTransformers: 4)
+        sc, note = with_expert_layers(sc, dev, max(sc.batch, HYBRID_KV_SEQUENCES))
+        notes += (note,) if note else ()
     read = sc.quant.read_bytes(sc.model)
     dense = {d: 0.0 for d in DEVICES}
     experts = {d: 0.0 for d in DEVICES}
@@ -165,11 +174,13 @@ def step_model(machine: Machine, sc: Scenario, engines: EngineSet, *, tensor_par
         if cls == "mtp" or not b:
             continue
         target = experts if cls == "routed_experts" else dense
-        target[device_of(cls, placement, dev.unified)] += b
+        for dev_name, part in split_by_device(cls, b, sc, placement, dev.unified).items():
+            target[dev_name] += part
     fpt = {d: 0.0 for d in DEVICES}
     for cls, p in sc.model.read_params.items():
         if cls not in ("mtp", "embedding"):
-            fpt[device_of(cls, placement, dev.unified)] += 2.0 * p
+            for dev_name, part in split_by_device(cls, 2.0 * p, sc, placement, dev.unified).items():
+                fpt[dev_name] += part
     shared = read.get("shared_experts", 0.0) if device_of("shared_experts", placement, dev.unified) == "gpu" else 0.0
     return StepModel(
         model=sc.model, kv_dtype_bytes=sc.kv_dtype_bytes, placement=placement, engine=eng, devices=dev,
@@ -177,4 +188,4 @@ def step_model(machine: Machine, sc: Scenario, engines: EngineSet, *, tensor_par
         kv_device=device_of("attention", placement, dev.unified),
         expert_slow=1 / gpu_kernel_penalty(sc, eng) - 1 if placement == "gpu" else 0.0,
         overhead_s=engine_overhead(sc.model, placement, dev, eng), kv_capacity_tokens=_capacity_tokens(sc, placement, dev),
-        integer_weights=integer_weights(sc.quant), replicas=replicas, notes=dev.notes)
+        integer_weights=integer_weights(sc.quant), replicas=replicas, notes=tuple(notes))

@@ -3,11 +3,12 @@ GPU runtime keep, and the largest context and batch that fit."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from harness.hardware.machine import Machine
 from harness.perf.devices import GB, GPU_GB, Devices
-from harness.perf.step import device_of
+from harness.perf.step import device_of, split_by_device
 from harness.workload.scenario import Scenario
 
 
@@ -32,7 +33,8 @@ def memory_breakdown(sc: Scenario, placement: str, unified: bool) -> dict[str, d
         if cls == "mtp" and not sc.mtp:
             continue
         if b:
-            out[device_of(cls, placement, unified)][cls] = b
+            for dev_name, part in split_by_device(cls, b, sc, placement, unified).items():
+                out[dev_name][cls] = part
     out[device_of("attention", placement, unified)]["kv_cache"] = (
         sc.model.kv_cache_bytes(sc.context, sc.kv_dtype_bytes) * sc.batch)
     return out
@@ -115,3 +117,20 @@ def capacity_limits(sc: Scenario, placement: str, dev: Devices, mem: dict[str, d
     kv_seq = sc.model.kv_cache_bytes(sc.context, sc.kv_dtype_bytes) * copies
     max_batch = int(room / kv_seq) if kv_seq > 0 else None
     return {"max_context": max_ctx, "max_batch": max_batch, "kv_bytes_per_token": per_token}
+
+
+def fitting_expert_layers(sc: Scenario, dev: Devices, kv_sequences: int) -> int:
+    """Routed-expert layers a hybrid placement can hold on its GPUs: the GPU memory left (after the
+    runtime reserve) beside everything else the placement keeps there and the KV cache of
+    ``kv_sequences`` sequences at ``sc.context``, divided by one MoE layer's routed-expert weights —
+    as a user sets llama.cpp's ``--n-cpu-moe`` or KTransformers' GPU experts to fill the card."""
+    m = sc.model
+    if dev.unified or not dev.gpu_capacity or not m.n_moe_layers:
+        return 0
+    base = replace(sc, gpu_expert_layers=0, batch=max(1, kv_sequences))
+    need = sum(memory_breakdown(base, "hybrid", dev.unified)["gpu"].values())
+    spare = dev.gpu_capacity * (1 - GPU_RESERVE_FRAC) - need
+    per_layer = sc.quant.weight_bytes(m).get("routed_experts", 0.0) / m.n_moe_layers
+    if spare <= 0 or per_layer <= 0:
+        return 0
+    return min(m.n_moe_layers, int(spare // per_layer))

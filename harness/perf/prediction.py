@@ -15,8 +15,8 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.hardware.machine import Machine
 from harness.perf.capacity import (GPU_RESERVE_FRAC, HOST_RESERVE_FRAC, HOST_RESERVE_MIN_GB, capacity_limits,
-                                   fit_ep, fits_on, memory_breakdown, memory_per_gpu_ep)
-from harness.perf.devices import devices_for
+                                   fit_ep, fits_on, fitting_expert_layers, memory_breakdown, memory_per_gpu_ep)
+from harness.perf.devices import Devices, devices_for
 from harness.perf.engines import EngineSet, auto_engine, check_engine_on
 from harness.perf.multinode import decode_step_ep
 from harness.perf.placement import resolve_placement, tensor_parallel_size
@@ -92,6 +92,9 @@ def predict(machine: Machine, sc: Scenario, engines: EngineSet) -> Prediction:
             machine = replace(machine, gpus=(replace(machine.gpus[0], count=tp),))
     dev = devices_for(machine, eng, placement)
     notes += dev.notes
+    if placement == "hybrid":
+        sc, note = with_expert_layers(sc, dev, sc.batch)
+        notes += [note] if note else []
     if placement == "multi-node":
         mem = memory_per_gpu_ep(sc, machine)
         fits, cap = fit_ep(mem, machine)
@@ -141,6 +144,24 @@ def _workload_notes(sc: Scenario) -> list[str]:
     return notes
 
 
+def with_expert_layers(sc: Scenario, dev: Devices, kv_sequences: int) -> tuple[Scenario, str | None]:
+    """A hybrid scenario with its GPU expert layers resolved (as many as fit, unless given) and the
+    sentence that says where the routed experts live."""
+    n = sc.model.n_moe_layers
+    if not n:
+        return sc, None
+    given = sc.gpu_expert_layers is not None
+    layers = min(n, max(0, sc.gpu_expert_layers)) if given else fitting_expert_layers(sc, dev, kv_sequences)
+    sc = replace(sc, gpu_expert_layers=layers)
+    if not layers:
+        return sc, None if not given else "routed experts of every MoE layer in host RAM (--gpu-expert-layers 0)"
+    how = "as given (--gpu-expert-layers)" if given else (
+        f"as many as the GPU memory left beside the rest of the model and the KV cache of {kv_sequences} "
+        f"sequence{'s' if kv_sequences != 1 else ''} holds (--gpu-expert-layers fixes it)")
+    return sc, (f"routed experts of {layers} of the {n} MoE layers on the GPU, {how}; the other {n - layers} "
+                "layers' experts in host RAM, computed by the CPU")
+
+
 # auto never answers a larger batch with a placement this many times slower per user than the one that
 # serves one user best (the issue's 8x H20 case: KTransformers at 0.3 tok/s once vLLM's KV cache is full):
 # it keeps the fast placement, which then does not fit, and says what would.
@@ -161,6 +182,8 @@ def _fastest(machine: Machine, sc: Scenario, engines: EngineSet) -> tuple[str, f
         options.append("multi-node")
     best, best_rate = "cpu", -1.0
     for p in options:
+        if p == "hybrid" and best == "gpu":  # experts go to host RAM only where the GPUs cannot hold them
+            continue
         pred = predict(machine, replace(sc, placement=p), engines)
         rate = pred.decode_tokens_per_s or 0.0
         if pred.fits and rate > best_rate:

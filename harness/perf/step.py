@@ -32,6 +32,23 @@ def device_of(cls: str, placement: str, unified: bool) -> str:
     return "gpu"
 
 
+def gpu_expert_share(sc: Scenario, placement: str) -> float:
+    """Share of the routed experts a hybrid placement keeps on the GPU: its ``gpu_expert_layers`` of the
+    model's MoE layers (0 until resolved, and on every other placement)."""
+    if placement != "hybrid" or not sc.gpu_expert_layers or not sc.model.n_moe_layers:
+        return 0.0
+    return min(1.0, sc.gpu_expert_layers / sc.model.n_moe_layers)
+
+
+def split_by_device(cls: str, amount: float, sc: Scenario, placement: str, unified: bool) -> dict[str, float]:
+    """``amount`` of a tensor class by device: all on ``device_of`` its class, except a hybrid's routed
+    experts, of which the GPU takes ``gpu_expert_share``."""
+    share = gpu_expert_share(sc, placement) if cls == "routed_experts" else 0.0
+    if not share:
+        return {device_of(cls, placement, unified): amount}
+    return {"host": amount * (1 - share), "gpu": amount * share}
+
+
 def step_bytes(sc: Scenario, placement: str, unified: bool) -> dict[str, dict[str, float]]:
     """Bytes read per decode step by device and class, at batch B."""
     read = sc.quant.read_bytes(sc.model)
@@ -42,7 +59,8 @@ def step_bytes(sc: Scenario, placement: str, unified: bool) -> dict[str, dict[st
         if cls == "mtp" or not b:
             continue
         b = b * scale if cls == "routed_experts" else b
-        out[device_of(cls, placement, unified)][cls] = b
+        for dev_name, part in split_by_device(cls, b, sc, placement, unified).items():
+            out[dev_name][cls] = part
     kv_dev = device_of("attention", placement, unified)
     out[kv_dev]["kv_cache"] = m.kv_read_bytes(sc.context, sc.kv_dtype_bytes) * sc.batch
     return out
@@ -57,7 +75,8 @@ def step_flops(sc: Scenario, placement: str, unified: bool) -> tuple[dict[str, f
     for cls, p in read_params.items():
         if cls in ("mtp", "embedding"):
             continue
-        flops[device_of(cls, placement, unified)] += 2.0 * p * sc.batch
+        for dev_name, part in split_by_device(cls, 2.0 * p * sc.batch, sc, placement, unified).items():
+            flops[dev_name] += part
     attn[device_of("attention", placement, unified)] += m.decode_attention_flops_per_token(sc.context) * sc.batch
     return flops, attn
 
@@ -129,7 +148,7 @@ def prefill_rate(sc: Scenario, placement: str, dev: Devices) -> float | None:
         rate = dev.host_gemm_flops
     elif placement == "hybrid":
         # experts on the CPU (KTransformers runs expert GEMMs with AMX/AVX-512), the rest on GPU
-        routed = 2.0 * m.read_params.get("routed_experts", 0)
+        routed = 2.0 * m.read_params.get("routed_experts", 0) * (1 - gpu_expert_share(sc, placement))
         if not dev.host_gemm_flops:
             return None
         t = routed / dev.host_gemm_flops + (per_token - routed) / dev.gpu_flops

@@ -14,18 +14,11 @@ from typing import Any, Callable, Iterable
 
 from harness.errors import HarnessError
 from harness.hardware.prices import AMORTISATION_YEARS, cost_per_million, electricity_per_million
+from harness.serving.capacity import queue_ttft_limit_ms
 
 REPLICAS, CLUSTER = "replicas", "cluster"
 MAX_USERS_SEARCH = 4096  # a box's own users are searched no further (the headroom column's ceiling)
 HEADROOM_SEARCH = 4  # ... nor beyond this many times the users asked for: more headroom is not a question
-
-# PLACEHOLDER (a definition, not fitted): without --max-ttft-ms a user counts as served only while the
-# median first token comes within QUEUE_TTFT_FACTOR times what one user alone on the same deployment
-# waits, or QUEUE_TTFT_S, whichever is longer — beyond that users are queueing for a KV page or a slot,
-# not being served, however fast the running ones decode.
-QUEUE_TTFT_FACTOR = 2.0
-QUEUE_TTFT_S = 10.0
-
 
 @dataclass(frozen=True)
 class Target:
@@ -46,9 +39,7 @@ class Target:
 
     def ttft_limit_ms(self, alone_ttft_ms: float) -> float:
         """The TTFT a served user may see: the buyer's limit, else the queueing bound."""
-        if self.max_ttft_ms is not None:
-            return self.max_ttft_ms
-        return max(QUEUE_TTFT_S * 1000.0, QUEUE_TTFT_FACTOR * alone_ttft_ms)
+        return self.max_ttft_ms if self.max_ttft_ms is not None else queue_ttft_limit_ms(alone_ttft_ms)
 
     def met_by(self, point: dict[str, Any], ttft_limit_ms: float) -> bool:
         """Median TPOT within the speed, median TTFT within the limit, and nobody waiting for a slot
@@ -288,8 +279,10 @@ def _closest_miss(options: list[dict[str, Any]], target: Target, currency: str) 
         o = max(slow, key=lambda x: x["closeness"])
         return (f"nothing meets the target; the closest is {o['machine_name']} ({o['layout']}, {o['engine']}, "
                 f"{o['quant']}): {o['reason']}")
-    return "nothing meets the target: no candidate runs this model at this length — " + (
-        options[0]["reason"] if options else "no candidates")
+    if not options:
+        return "nothing meets the target: there were no candidates"
+    o = options[0]
+    return f"nothing meets the target: no candidate runs ({o['machine_name']}, {o['quant']}: {o['reason']})"
 
 
 def summarise(options: list[dict[str, Any]], target: Target, currency: str) -> dict[str, Any]:

@@ -17,6 +17,18 @@ from harness.serving.workload import Load
 
 SEARCH_LIMIT = 4096
 
+# PLACEHOLDER (a definition, not fitted): a user counts as served only while the median first token
+# comes within QUEUE_TTFT_FACTOR times what one user alone on the same deployment waits, or
+# QUEUE_TTFT_S, whichever is longer — beyond that users are queueing for a KV page or a slot, not being
+# served, however fast the running ones decode. `max_users` and `moebench plan` share it.
+QUEUE_TTFT_FACTOR = 2.0
+QUEUE_TTFT_S = 10.0
+
+
+def queue_ttft_limit_ms(alone_ttft_ms: float) -> float:
+    """The median TTFT beyond which a deployment's users are queueing rather than served."""
+    return max(QUEUE_TTFT_S * 1000.0, QUEUE_TTFT_FACTOR * alone_ttft_ms)
+
 
 def _point(step: StepModel, cfg: SchedulerConfig, c: int, input_len: int, output_len: int,
            latency: float) -> dict[str, Any]:
@@ -30,17 +42,23 @@ def _point(step: StepModel, cfg: SchedulerConfig, c: int, input_len: int, output
 
 def max_users(step: StepModel, cfg: SchedulerConfig, target_tps: float, *, input_len: int, output_len: int,
               request_latency_s: float = 0.0, limit: int = SEARCH_LIMIT) -> dict[str, Any]:
-    """Users (over all replicas of the node) that each get ``target_tps`` at the median, found by
-    doubling then bisection on one replica's concurrency (TPOT does not fall as users are added). No
-    more than the engine runs at once: further clients only wait."""
+    """Users (over all replicas of the node) that each get ``target_tps`` at the median without
+    queueing (``queue_ttft_limit_ms``), found by doubling then bisection on one replica's concurrency
+    (TPOT does not fall as users are added). No more than the engine runs at once: further clients
+    only wait."""
     limit = min(limit, cfg.max_running)
     cache: dict[int, dict[str, Any]] = {}
 
-    def ok(c: int) -> bool:
+    def point(c: int) -> dict[str, Any]:
         if c not in cache:
             cache[c] = _point(step, cfg, c, input_len, output_len, request_latency_s)
-        tpot = cache[c]["median_tpot_ms"]
-        return bool(tpot) and 1000.0 / tpot >= target_tps
+        return cache[c]
+
+    limit_ttft = queue_ttft_limit_ms(point(1)["median_ttft_ms"])
+
+    def ok(c: int) -> bool:
+        tpot = point(c)["median_tpot_ms"]
+        return bool(tpot) and 1000.0 / tpot >= target_tps and point(c)["median_ttft_ms"] <= limit_ttft
 
     base = {"target_tokens_per_s": target_tps, "simulated": True, "replicas": step.replicas}
     lo = largest_passing(ok, limit)

@@ -41,9 +41,14 @@ class Scenario:
     # tokens already in the KV cache when the prompt is processed (llama-bench's "pp N @ d D"): the
     # prompt's attention then spans depth + its own positions
     prefill_depth: int = 0
+    # routed-expert layers a hybrid placement holds and computes on the GPU (llama.cpp --n-cpu-moe / -ot,
+    # KTransformers' GPU experts), the rest in host RAM; None = as many as the GPU memory left beside
+    # the rest of the model and the KV cache holds (harness.perf.capacity.fitting_expert_layers)
+    gpu_expert_layers: int | None = None
 
     def inputs(self) -> dict[str, Any]:
         return {"model": self.model.id, "quant": self.quant.name, "engine": self.engine,
                 "placement": self.placement, "context": self.context, "prompt": self.prompt,
                 "batch": self.batch, "kv_dtype_bytes": self.kv_dtype_bytes, "mtp": self.mtp,
-                "backend": self.backend, "prefill_depth": self.prefill_depth}
+                "backend": self.backend, "prefill_depth": self.prefill_depth,
+                **({"gpu_expert_layers": self.gpu_expert_layers} if self.gpu_expert_layers else {})}
