@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from harness.app.plan import layouts, plan_for
 from harness.cli import app
 from harness.documents.machines import load_machine
+from harness.errors import HarnessError
 from harness.hardware.prices import convert
 from harness.planning.search import CLUSTER, REPLICAS, Candidate, Target, assess, plan
 from harness.report.plan import pareto, plan_html
@@ -185,3 +186,28 @@ def test_bad_input_is_one_line_and_exit_2(args, words):
     res = runner.invoke(app, ["plan", *args])
     assert res.exit_code == 2, res.output
     assert words in res.output and "Traceback" not in res.output
+
+
+def test_a_cluster_too_small_to_hold_its_pools_grows_until_it_runs():
+    """A disaggregated cluster whose one-node pools cannot hold the model runs from a larger count; the
+    command names both pools."""
+    base = fake_box(2.0, slots=512)
+
+    def evaluate(c: Candidate, count: int, concurrency: int, requests: int | None) -> dict:
+        if count < 8:
+            raise HarnessError("does not fit expert-parallel over one node")
+        return base(c, count, concurrency, requests)
+
+    pd = Candidate(machine="n", machine_name="n", layout="PD", engine="sglang", quant="fp8", kind=CLUSTER,
+                   counts=(2, 4, 8, 16), unit_price=10.0, prefill_share=0.25)
+    out = assess(pd, Target(users=100, min_tps=20), evaluate, "CNY")
+    assert out["meets_target"] and out["count"] == 8 and "--nodes 8 --disaggregate 2:6" in out["serve_command"]
+    never = assess(pd, Target(users=100, min_tps=20), lambda *a: (_ for _ in ()).throw(HarnessError("no")), "CNY")
+    assert not never["meets_target"] and never["reason"] == "does not run: no"
+
+
+@pytest.mark.parametrize("command", ["predict", "serve"])
+def test_a_repeated_machine_is_refused_not_silently_dropped(command):
+    extra = ["-c", "1"] if command == "serve" else []
+    res = runner.invoke(app, [command, "--machine", "8x-h200", "--machine", "8x-h20", *extra])
+    assert res.exit_code == 2 and "given 2 times" in res.output

@@ -310,11 +310,17 @@ def test_vulkan_note_only_where_experts_are_on_the_gpu():
 
     machine = load_machine("xeon6454s-rtx4090")
     model = load_model("qwen3-30b-a3b")
-    base = Scenario(model=model, quant=parse_quant("bf16"), engine="llama.cpp", placement="hybrid")
+    base = Scenario(model=model, quant=parse_quant("bf16"), engine="llama.cpp", placement="hybrid",
+                    gpu_expert_layers=0)  # every routed expert in host RAM
     vk = predict(machine, replace(base, backend="vulkan"))
     rocm = predict(machine, replace(base, backend="rocm"))
     assert vk.decode_tokens_per_s == pytest.approx(rocm.decode_tokens_per_s)
     assert not any("vulkan backend" in a for a in vk.assumptions)
+    # with some layers' experts on the GPU (partial offload) the slow path applies to those, and is said
+    part = replace(base, gpu_expert_layers=8)
+    vk8, rocm8 = predict(machine, replace(part, backend="vulkan")), predict(machine, replace(part, backend="rocm"))
+    assert vk8.decode_tokens_per_s < rocm8.decode_tokens_per_s
+    assert any("vulkan backend" in a for a in vk8.assumptions)
 
 
 def test_a_model_that_fits_the_gpus_runs_on_them():

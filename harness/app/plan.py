@@ -27,6 +27,9 @@ GPU_ENGINES_AMD = ("sglang", "vllm")
 GGUF_ENGINES = ("llama.cpp", "ik_llama.cpp")
 DEFAULT_QUANTS = ("fp8", "q4_k_m")
 MAX_WORKERS = 8
+# A disaggregated cluster's prefill pool: a quarter of its nodes (DeepSeek's day-6 unit: 4 prefill and
+# 18 decode nodes, about a fifth; a starting split, not searched).
+PREFILL_SHARE = 0.25
 
 
 def is_gguf(quant: str) -> bool:
@@ -84,6 +87,9 @@ def layouts(m: Machine, model: Any, quant: str, max_boxes: int) -> list[dict[str
             add(f"EP{n} + DP attention", "sglang", "gpu", REPLICAS, "--expert-parallel")
         if n >= 4:
             add("EP cluster of nodes", "sglang", "gpu", CLUSTER, "--expert-parallel")
+            add("PD-disaggregated EP cluster (a quarter of the nodes prefill)", "sglang", "gpu", CLUSTER,
+                "--expert-parallel")
+            out[-1]["prefill_share"] = PREFILL_SHARE
     return out
 
 
@@ -150,7 +156,8 @@ class _Context:
                         placement=flags["--placement"], concurrency=concurrency, input_len=self.input_len,
                         output_len=self.output_len, requests=requests, tensor_parallel=int(tp) if tp else None,
                         expert_parallel="--expert-parallel" in cand.serve_args,
-                        nodes=count if cand.kind == CLUSTER else 1)
+                        nodes=count if cand.kind == CLUSTER else 1,
+                        disaggregate=f"{pools[0]}:{pools[1]}" if (pools := cand.pools(count)) else None)
 
 
 def _assess_one(job: tuple[Candidate, Target, str, _Context]) -> dict[str, Any]:
@@ -228,7 +235,8 @@ def plan_for(*, model: str = "deepseek-v3", quants: Sequence[str] = DEFAULT_QUAN
                          "--output-len", str(output_len), *(("--nodes", "1") if m.nodes > 1 and lay["kind"] == REPLICAS else ()))
                 cands.append(Candidate(machine=name, machine_name=m.name, layout=lay["layout"], engine=lay["engine"],
                                        quant=parse_quant(q).name, kind=lay["kind"], counts=lay["counts"],
-                                       unit_price=price, power_kw=m.power_kw, serve_args=flags))
+                                       unit_price=price, power_kw=m.power_kw, serve_args=flags,
+                                       prefill_share=lay.get("prefill_share", 0.0)))
     target = Target(users=users, min_tps=min_tps, max_ttft_ms=max_ttft_ms, input_len=input_len, output_len=output_len,
                     max_boxes=max_boxes, budget=budget, kwh_price=kwh_price)
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.documents.result import dumps
+from harness.errors import HarnessError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -35,6 +36,14 @@ def progress_bars(enabled: bool = True) -> Iterator[Callable[[str, float, float]
             bars.update(tasks[stage], completed=done, total=total or 1)
 
         yield update
+
+
+def one_machine(values: list[str]) -> str:
+    """The one ``--machine`` a command takes; repeating it is refused rather than the last one used."""
+    if len(values) != 1:
+        raise HarnessError(f"--machine was given {len(values)} times ({', '.join(values)}): this command takes one "
+                           "— compare machines with `moebench plan --machines A,B` or `moebench compare`")
+    return values[0]
 
 
 def fmt(value: float | None, digits: int = 1) -> str:

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from harness.commands._common import console, fmt, print_json
+from harness.commands._common import console, one_machine, fmt, print_json
 from harness.app.api import predict_on
 
 
@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 
 def predict_cmd(
-    machine: str = typer.Option(..., "--machine", help="Machine spec (TOML/JSON), probe JSON, result.json, or a catalog id (see `moebench machines`)."),
+    machine: list[str] = typer.Option(..., "--machine", help="Machine spec (TOML/JSON), probe JSON, result.json, or a catalog id (see `moebench machines`)."),
     model: str = typer.Option("deepseek-v3", "--model", "-m", help="Catalog id, config.json, GGUF or safetensors index."),
     quant: str = typer.Option("fp8", "--quant", "-q", help="Quant name, <N>bpw, or a mix like experts=q4_k_m,attention=q8_0."),
     engine: str = typer.Option("auto", "--engine", help="auto, ideal, llama.cpp, ik_llama.cpp, ktransformers, xingyun (the HY90 appliance's engine), vllm, sglang, tensorrt-llm, mlx (Apple GPUs)."),
@@ -32,7 +32,8 @@ def predict_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print the prediction as JSON."),
 ) -> None:
     """Predict decode/prefill tokens/s, TTFT, fit and bottleneck for a model on a machine."""
-    pred = predict_on(machine, model=model, quant=quant, engine=engine, placement=placement, context=context,
+    machine_arg = one_machine(machine)
+    pred = predict_on(machine_arg, model=model, quant=quant, engine=engine, placement=placement, context=context,
                       prompt=prompt, batch=batch, kv_dtype_bytes=kv_bytes, mtp=mtp, backend=backend, gpu_expert_layers=gpu_expert_layers,
                       target_tps=target_tps)
     if json_out:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from harness.app.serve import serve_on
-from harness.commands._common import console, print_json
+from harness.commands._common import console, one_machine, print_json
 from harness.errors import HarnessError
 
 
@@ -38,7 +38,7 @@ def _rate(text: str | None) -> float | None:
 
 
 def serve_cmd(
-    machine: str = typer.Option(..., "--machine", help="Machine spec (TOML/JSON), probe JSON, result.json, or a catalog id."),
+    machine: list[str] = typer.Option(..., "--machine", help="Machine spec (TOML/JSON), probe JSON, result.json, or a catalog id."),
     model: str = typer.Option("deepseek-v3", "--model", "-m", help="Catalog id, config.json, GGUF or safetensors index."),
     quant: str = typer.Option("fp8", "--quant", "-q", help="Quant name, <N>bpw, or a mix."),
     engine: str = typer.Option("auto", "--engine", help="Engine, optionally with a version: sglang@0.4.3."),
@@ -66,10 +66,11 @@ def serve_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print JSON (benchmark_serving key names)."),
 ) -> None:
     """Simulate many users: throughput, TTFT/TPOT/ITL/E2E percentiles, goodput, bottleneck."""
+    machine_arg = one_machine(machine)
     points = _sweep(sweep)
     if not points and (concurrency is None) == (rate is None):
         raise HarnessError("give exactly one of --concurrency (closed loop) and --rate (open loop), or --sweep")
-    out = serve_on(machine, model=model, quant=quant, engine=engine, placement=placement, concurrency=concurrency,
+    out = serve_on(machine_arg, model=model, quant=quant, engine=engine, placement=placement, concurrency=concurrency,
                    rate=_rate(rate), input_len=input_len, output_len=output_len, len_dist=len_dist,
                    requests=requests, kv_dtype_bytes=kv_bytes, seed=seed, slo_ttft_ms=slo_ttft_ms,
                    slo_tpot_ms=slo_tpot_ms, sweep=points, max_running=max_running, token_budget=token_budget,

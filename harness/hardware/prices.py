@@ -33,7 +33,10 @@ def check_currency(code: str | None, what: str = "--currency") -> str:
 
 
 def convert(amount: float, src: str, dst: str) -> float:
-    """``amount`` of ``src`` in ``dst`` at the table's rates."""
+    """``amount`` of ``src`` in ``dst`` at the table's rates (unchanged when they are the same)."""
+    src, dst = check_currency(src, "currency"), check_currency(dst, "currency")
+    if src == dst:
+        return amount
     return amount / RATES_PER_USD[check_currency(src, "currency")] * RATES_PER_USD[check_currency(dst, "currency")]
 
 

@@ -20,7 +20,7 @@ from harness.perf.devices import Devices, devices_for
 from harness.perf.engines import EngineSet, auto_engine, check_engine_on
 from harness.perf.multinode import decode_step_ep
 from harness.perf.placement import resolve_placement, tensor_parallel_size
-from harness.perf.step import decode_step, gpu_kernel_penalty, prefill_rate, unique_experts
+from harness.perf.step import decode_step, gpu_expert_share, gpu_kernel_penalty, prefill_rate, unique_experts
 from harness.workload.scenario import BACKENDS, Scenario
 
 # DeepSeek-V3 technical report §5.4.3: the MTP token is accepted 85–90% of the time, 1.8× TPS.
@@ -114,7 +114,7 @@ def predict(machine: Machine, sc: Scenario, engines: EngineSet) -> Prediction:
     prefill = prefill_rate(sc, placement, dev)
     ttft = (sc.prompt / prefill + (1 / per_user if per_user else 0.0)) if prefill else None
     notes += _workload_notes(sc)
-    if placement == "gpu" and gpu_kernel_penalty(sc, eng) < 1.0:  # the only placement with experts on a GPU it slows
+    if (placement == "gpu" or gpu_expert_share(sc, placement)) and gpu_kernel_penalty(sc, eng) < 1.0:  # experts on a GPU it slows
         notes.append(f"{sc.backend} backend without a BF16 expert mat-vec path: routed experts stream at "
                      f"{gpu_kernel_penalty(sc, eng):.2f} of the GPU rate ({eng.name} profile)")
     notes.append(f"fit: host memory keeps max({HOST_RESERVE_MIN_GB:g} GB, {HOST_RESERVE_FRAC:.0%}) for the OS and "

@@ -70,6 +70,14 @@ class Candidate:
     unit_price: float | None = None  # one box (node), in the plan's currency
     power_kw: float | None = None  # one box (node)
     serve_args: tuple[str, ...] = ()  # `moebench serve` flags for this layout, beyond load and nodes
+    prefill_share: float = 0.0  # a cluster's share of nodes in a separate prefill pool (0: not disaggregated)
+
+    def pools(self, count: int) -> tuple[int, int] | None:
+        """(prefill nodes, decode nodes) of a disaggregated cluster of ``count`` nodes, else None."""
+        if self.kind != CLUSTER or not self.prefill_share or count < 2:
+            return None
+        p = min(count - 1, max(1, round(count * self.prefill_share)))
+        return p, count - p
 
     def concurrency(self, count: int, users: int) -> int:
         return -(-users // count) if self.kind == REPLICAS else users
@@ -176,7 +184,9 @@ def _why_alone(target: Target, point: dict[str, Any], ttft_limit_ms: float) -> s
 
 
 def _command(cand: Candidate, count: int, concurrency: int) -> str:
-    nodes = ["--nodes", str(count)] if cand.kind == CLUSTER else []
+    pools = cand.pools(count)
+    nodes = (["--nodes", str(count)] if cand.kind == CLUSTER else []) + (
+        ["--disaggregate", f"{pools[0]}:{pools[1]}"] if pools else [])
     return " ".join(["moebench", "serve", "--machine", cand.machine, *cand.serve_args, *nodes,
                      "--concurrency", str(concurrency)])
 
@@ -199,8 +209,21 @@ def assess(cand: Candidate, target: Target, evaluate: Evaluate, currency: str) -
         return out | {"count": counts[0], "price": price * counts[0], "within_budget": False,
                       "reason": f"over budget: {counts[0]} × {price:,.0f} {currency} is more than {target.budget:,.0f}"}
     probe = _Probe(cand, target, evaluate)
+    first: int | None = None
+    error: HarnessError | None = None
+    for k in counts:  # the smallest deployment that runs (a cluster's pools may need more nodes)
+        try:
+            alone = probe.point(k, 1)  # one user alone: the fastest this deployment gets
+            first = k
+            break
+        except HarnessError as exc:
+            error = exc
+            if cand.kind == REPLICAS:  # more boxes change nothing about whether one runs
+                break
+    if first is None:
+        return out | {"reason": f"does not run: {error}"}
+    counts = [k for k in counts if k >= first]
     try:
-        alone = probe.point(counts[0], 1)  # one user alone: the fastest this deployment gets
         if not probe.ok(counts[0], 1):
             return out | {"count": counts[0], "tokens_per_s_per_user": _speed(alone), "per_box_concurrency": 1,
                           "median_ttft_ms": alone.get("median_ttft_ms"), "closeness": _speed(alone) / target.min_tps,
