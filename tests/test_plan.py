@@ -17,6 +17,7 @@ from harness.errors import HarnessError
 from harness.hardware.prices import convert
 from harness.planning.search import CLUSTER, REPLICAS, Candidate, Target, assess, plan
 from harness.report.plan import pareto, plan_html
+from harness.serving.capacity import queue_ttft_limit_ms
 from harness.workload import load_model
 
 runner = CliRunner()
@@ -211,3 +212,21 @@ def test_a_repeated_machine_is_refused_not_silently_dropped(command):
     extra = ["-c", "1"] if command == "serve" else []
     res = runner.invoke(app, [command, "--machine", "8x-h200", "--machine", "8x-h20", *extra])
     assert res.exit_code == 2 and "given 2 times" in res.output
+
+
+def test_the_seeds_scenario_is_consistent():
+    """The founding scenario (20 users at >= 15 tok/s, 1,000 in / 1,000 out) for the appliance fleet:
+    the price is count x the box's, every box carries its share at the target, and one box fewer would
+    not — checked with `serve` itself, not against a number."""
+    out = plan_for(users=20, min_tps=15, machines=["epyc9355-rtx5090d"], quants=["q4_k_m"], max_boxes=24)
+    fleet = next(o for o in out["options"] if o["engine"] == "ktransformers")
+    assert fleet["meets_target"] and fleet["price"] == fleet["count"] * 149000
+    assert fleet["per_box_concurrency"] * fleet["count"] >= 20 and fleet["users_served"] >= 20
+    assert _serve(fleet["serve_command"])["median_tpot_ms"] <= 1000 / 15
+    if fleet["count"] > 1:
+        fewer = fleet["serve_command"].replace(f"--concurrency {fleet['per_box_concurrency']}",
+                                               f"--concurrency {math.ceil(20 / (fleet['count'] - 1))}")
+        alone = _serve(fleet["serve_command"].replace(f"--concurrency {fleet['per_box_concurrency']}", "--concurrency 1"))
+        point = _serve(fewer)
+        assert point["median_tpot_ms"] > 1000 / 15 or point["median_ttft_ms"] > queue_ttft_limit_ms(
+            alone["median_ttft_ms"])

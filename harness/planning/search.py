@@ -166,7 +166,8 @@ def _why_slow(cand: Candidate, target: Target, count: int, point: dict[str, Any]
              f"one box with {c} users" if cand.kind == REPLICAS else f"a {count}-node cluster with {c} users")
     if queued(point):
         slots = point["max_running"] * (point.get("replicas") or 1)
-        return f"too slow: {where} — {c} users exceed the {slots} requests the engine runs at once, the rest queue"
+        return (f"too slow: {where} — {c} users exceed the {slots} request{'s' if slots != 1 else ''} the engine runs "
+                "at once, the rest queue")
     speed = _speed(point)
     if speed < target.min_tps:
         return f"too slow: {where} give {speed:.1f} tok/s per user (target {target.min_tps:g})"
