@@ -14,10 +14,10 @@ from harness.app.serve import serve_on
 from harness.documents.machines import load_machine, machine_ids
 from harness.errors import HarnessError
 from harness.hardware.gpu_sheet import is_amd
-from harness.hardware.machine import Machine
+from harness.hardware.machine import GPU_GB, Machine
 from harness.hardware.prices import RATES_PER_USD, check_currency, convert, rate_assumption
 from harness.planning.search import CLUSTER, REPLICAS, Candidate, Target, assess, summarise
-from harness.workload.quant import parse_quant
+from harness.workload.quant import gguf_experts, parse_quant
 
 MAX_USERS = 100_000
 MAX_BOXES = 256
@@ -33,14 +33,13 @@ PREFILL_SHARE = 0.25
 
 
 def is_gguf(quant: str) -> bool:
-    """GGUF recipes (Q4_K_M, IQ2_XXS, UD-Q2_K_XL ...) run on the llama.cpp family and KTransformers;
-    the GPU serving engines load FP8/INT4/NVFP4 checkpoints instead."""
-    q = quant.strip().lower()
-    return q.startswith(("q", "iq", "ud-", "ud_"))
+    """GGUF recipes run on the llama.cpp family and KTransformers; the GPU serving engines load
+    FP8/INT4/NVFP4 checkpoints instead."""
+    return gguf_experts(parse_quant(quant))
 
 
 def _weights_gb(model: Any, quant: str) -> float:
-    return sum(parse_quant(quant).weight_bytes(model).values()) / 2 ** 30
+    return sum(parse_quant(quant).weight_bytes(model).values()) / GPU_GB  # as GpuSpec.memory_gb counts
 
 
 def layouts(m: Machine, model: Any, quant: str, max_boxes: int) -> list[dict[str, Any]]:
@@ -53,8 +52,12 @@ def layouts(m: Machine, model: Any, quant: str, max_boxes: int) -> list[dict[str
     def add(layout: str, engine: str, placement: str, kind: str = REPLICAS, *flags: str) -> None:
         counts = tuple(range(1, max_boxes + 1)) if kind == REPLICAS else tuple(n for n in CLUSTER_SIZES
                                                                               if n <= max_boxes)
+        tp = flags[flags.index("--tensor-parallel") + 1] if "--tensor-parallel" in flags else None
         out.append({"layout": layout, "engine": engine, "kind": kind, "counts": counts,
-                    "flags": ("--engine", engine, "--placement", placement, *flags)})
+                    "flags": ("--engine", engine, "--placement", placement, *flags),
+                    "kwargs": (("engine", engine), ("placement", placement),
+                               ("tensor_parallel", int(tp) if tp else None),
+                               ("expert_parallel", "--expert-parallel" in flags))})
 
     need = _weights_gb(model, quant)
     if m.has_unified_gpu:
@@ -150,14 +153,11 @@ class _Context:
     output_len: int
 
     def evaluate(self, cand: Candidate, count: int, concurrency: int, requests: int | None) -> dict[str, Any]:
-        flags = dict(zip(cand.serve_args[::2], cand.serve_args[1::2]))
-        tp = flags.get("--tensor-parallel")
-        return serve_on(self.machines[cand.machine], model=self.model, quant=flags["--quant"], engine=cand.engine,
-                        placement=flags["--placement"], concurrency=concurrency, input_len=self.input_len,
-                        output_len=self.output_len, requests=requests, tensor_parallel=int(tp) if tp else None,
-                        expert_parallel="--expert-parallel" in cand.serve_args,
+        pools = cand.pools(count)
+        return serve_on(self.machines[cand.machine], model=self.model, concurrency=concurrency,
+                        input_len=self.input_len, output_len=self.output_len, requests=requests,
                         nodes=count if cand.kind == CLUSTER else 1,
-                        disaggregate=f"{pools[0]}:{pools[1]}" if (pools := cand.pools(count)) else None)
+                        disaggregate=f"{pools[0]}:{pools[1]}" if pools else None, **dict(cand.serve_kwargs))
 
 
 def _assess_one(job: tuple[Candidate, Target, str, _Context]) -> dict[str, Any]:
@@ -167,9 +167,9 @@ def _assess_one(job: tuple[Candidate, Target, str, _Context]) -> dict[str, Any]:
 
 def _assess_all(cands: list[Candidate], target: Target, currency: str, context: _Context,
                 progress: Callable[[int, int], None] | None) -> list[dict[str, Any]]:
-    """Each candidate assessed, on every core but one spare (the simulator is single-threaded)."""
+    """Each candidate assessed, one worker process per core (the simulator is single-threaded), the GPU
+    nodes' candidates first so no core idles at the end."""
     workers = max(1, min(MAX_WORKERS, (os.cpu_count() or 1), len(cands)))
-    # the GPU nodes' candidates first (their simulations carry hundreds of users), so no core idles at the end
     jobs = [(c, target, currency, context) for c in sorted(cands, key=lambda c: -(c.unit_price or 0.0))]
     options: list[dict[str, Any]] = []
     if workers == 1:
@@ -236,6 +236,7 @@ def plan_for(*, model: str = "deepseek-v3", quants: Sequence[str] = DEFAULT_QUAN
                 cands.append(Candidate(machine=name, machine_name=m.name, layout=lay["layout"], engine=lay["engine"],
                                        quant=parse_quant(q).name, kind=lay["kind"], counts=lay["counts"],
                                        unit_price=price, power_kw=m.power_kw, serve_args=flags,
+                                       serve_kwargs=(("quant", q), *lay["kwargs"]),
                                        prefill_share=lay.get("prefill_share", 0.0)))
     target = Target(users=users, min_tps=min_tps, max_ttft_ms=max_ttft_ms, input_len=input_len, output_len=output_len,
                     max_boxes=max_boxes, budget=budget, kwh_price=kwh_price)

@@ -70,6 +70,7 @@ class Candidate:
     unit_price: float | None = None  # one box (node), in the plan's currency
     power_kw: float | None = None  # one box (node)
     serve_args: tuple[str, ...] = ()  # `moebench serve` flags for this layout, beyond load and nodes
+    serve_kwargs: tuple[tuple[str, Any], ...] = ()  # the same as ``serve_on`` keywords (placement, quant ...)
     prefill_share: float = 0.0  # a cluster's share of nodes in a separate prefill pool (0: not disaggregated)
 
     def pools(self, count: int) -> tuple[int, int] | None:

@@ -277,6 +277,12 @@ class QuantRecipe:
         return model.tensor_bytes.get(src, 0) / n if n else self.bytes_per_param(cls)
 
 
+def gguf_experts(recipe: QuantRecipe) -> bool:
+    """Whether the routed experts are in a llama.cpp / ik_llama.cpp block format (Q4_K_M, IQ2_XXS ...):
+    a GGUF file, which the llama.cpp family and KTransformers load and the GPU serving engines do not."""
+    return (recipe.expert_recipe or recipe.name) in _GGUF
+
+
 def parse_quant(text: str) -> QuantRecipe:
     """A recipe from a name (``q4_k_m``), an average size (``3.54bpw``), or a mix by class
     (``experts=q4_k_m,attention=q8_0``; unnamed classes take a bare name in the mix if given,
