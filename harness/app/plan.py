@@ -90,7 +90,7 @@ def layouts(m: Machine, model: Any, quant: str, max_boxes: int) -> list[dict[str
             add(f"EP{n} + DP attention", "sglang", "gpu", REPLICAS, "--expert-parallel")
         if n >= 4:
             add("EP cluster of nodes", "sglang", "gpu", CLUSTER, "--expert-parallel")
-            add("PD-disaggregated EP cluster (a quarter of the nodes prefill)", "sglang", "gpu", CLUSTER,
+            add("PD-disaggregated EP cluster (¼ prefill)", "sglang", "gpu", CLUSTER,
                 "--expert-parallel")
             out[-1]["prefill_share"] = PREFILL_SHARE
     return out

@@ -23,18 +23,21 @@ def pareto(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def plan_chart(plan: dict[str, Any]) -> Chart:
+    prices = [o["price"] for o in plan["options"] if o["meets_target"] and o["price"]]
+    scale, unit = (1e6, f"million {plan['currency']}") if prices and max(prices) >= 1e6 else (
+        (1e3, f"thousand {plan['currency']}") if prices and max(prices) >= 1e4 else (1.0, plan["currency"]))
     lines = []
     machines = list(dict.fromkeys(o["machine_name"] for o in plan["options"] if o["meets_target"] and o["price"]))
     for i, name in enumerate(machines):
         pts = sorted((o["users_served"], o["price"]) for o in plan["options"]
                      if o["machine_name"] == name and o["meets_target"] and o["price"])
-        lines.append(Line(label=name, xs=[p[0] for p in pts], ys=[p[1] for p in pts], style="o", color_key=i))
+        lines.append(Line(label=name, xs=[p[0] for p in pts], ys=[p[1] / scale for p in pts], style="o", color_key=i))
     front = pareto(plan["options"])
     if len(front) > 1:
-        lines.append(Line(label="Pareto front", xs=[o["users_served"] for o in front], ys=[o["price"] for o in front],
+        lines.append(Line(label="Pareto front", xs=[o["users_served"] for o in front], ys=[o["price"] / scale for o in front],
                           style="--", color_key=7))
     return Chart(name="plan-cost-users", kind="lines", title="Price against users served at the target",
-                 unit=plan["currency"], lines=tuple(lines), xlabel="users served at the target",
+                 unit=unit, lines=tuple(lines), xlabel="users served at the target",
                  caption="each option meeting the target: its price for the planned load and how many users it holds")
 
 
