@@ -58,6 +58,7 @@ def test_fleet_economics_count_every_copy_and_every_node():
     four = replace(one, nodes=4)
     sc = Scenario(model=DSV3, quant=parse_quant("q4_k_m"))
     assert copies(four, sc, ENGINES, "hybrid", "ktransformers") == 4
+    assert any("serve as replicas behind a load balancer" in a for a in predict(four, sc).assumptions)
     c1, c4 = cost(one, 20.0), cost(four, 20.0, 4)
     assert c4["price"] == 4 * c1["price"]
     assert c4["cost_per_million_tokens"] == pytest.approx(c1["cost_per_million_tokens"])

@@ -79,6 +79,10 @@ def predict(machine: Machine, sc: Scenario, engines: EngineSet) -> Prediction:
         notes.append(f"placeholder values in the {eng.name} profile that this placement uses: {', '.join(leaned)} "
                      "(no calibration row binds them; harness/data/engine_fit.json says where each comes from)")
     notes += [f"machine: {n}" for n in machine.notes]
+    if machine.nodes > 1 and placement != "multi-node":
+        notes.append(f"[cluster] of {machine.nodes} boxes: the {placement} placement does not spread one model over "
+                     "them, so they serve as replicas behind a load balancer; these figures are one box's (users "
+                     "served and cost count every box)")
     if sc.model.linear_state_elems:
         sc = replace(sc, model=replace(sc.model, linear_state_dtype_bytes=eng.linear_state_bytes))
         notes.append(f"linear-attention state: {sc.model.linear_state_bytes / 1e6:.0f} MB per sequence "
