@@ -15,7 +15,7 @@ from harness.documents.machines import load_machine, machine_ids
 from harness.errors import HarnessError
 from harness.hardware.gpu_sheet import is_amd
 from harness.hardware.machine import GPU_GB, Machine
-from harness.hardware.prices import RATES_PER_USD, check_currency, convert, rate_assumption
+from harness.hardware.prices import RATES_DATE, RATES_PER_USD, RATES_SOURCE, check_currency, convert, rate_assumption
 from harness.planning.search import CLUSTER, REPLICAS, Candidate, Target, assess, summarise
 from harness.workload.quant import gguf_experts, parse_quant
 
@@ -262,7 +262,7 @@ def plan_for(*, model: str = "deepseek-v3", quants: Sequence[str] = DEFAULT_QUAN
     return {"model": shape.id, "users": users, "min_tps": min_tps, "max_ttft_ms": max_ttft_ms, "input_len": input_len,
             "output_len": output_len, "budget": budget, "currency": currency, "max_boxes": max_boxes,
             "machines": names, "quants": [parse_quant(q).name for q in quants], **result, "assumptions": assumptions,
-            "rates": {"date": "2025-12", "per_usd": dict(RATES_PER_USD)}}
+            "rates": {"date": RATES_DATE, "per_usd": dict(RATES_PER_USD), "source": RATES_SOURCE}}
 
 
 __all__ = ["layouts", "parse_prices", "plan_for"]
