@@ -10,6 +10,7 @@ from harness.calibration.fit_serving import serving_setup
 from harness.errors import HarnessError
 from harness.hardware.machine import Machine
 from harness.perf.engines import EngineSet
+from harness.perf.sensitivity import replicated_users
 from harness.serving.capacity import max_users
 from harness.workload.scenario import Scenario
 
@@ -30,17 +31,7 @@ def simulated_users(machine: Machine, sc: Scenario, engines: EngineSet, target_t
         return None
     out = max_users(setup.step, setup.scheduler, target_tps, input_len=input_len, output_len=output_len,
                     request_latency_s=setup.request_latency_s)
-    return replicate(out, boxes)
-
-
-def replicate(users: dict[str, Any], boxes: int) -> dict[str, Any]:
-    """Users served by ``boxes`` identical boxes behind a load balancer, each serving its own (a
-    ``[cluster]`` whose placement does not spread one model over its nodes); ``boxes`` says how many."""
-    if boxes <= 1:
-        return users
-    return users | {"boxes": boxes, "max_users": users["max_users"] * boxes,
-                    **({"aggregate_tokens_per_s": users["aggregate_tokens_per_s"] * boxes}
-                       if users.get("aggregate_tokens_per_s") else {})}
+    return replicated_users(out, boxes)
 
 
 def with_simulated_users(machine: Machine, sc: Scenario, engines: EngineSet, prediction: dict[str, Any],

@@ -128,8 +128,9 @@ def cost(machine: Machine, aggregate_tps: float | None, n_copies: int = 1) -> di
                           f"generation at this rate{fleet}; power, hosting and idle time not included"}
 
 
-def _boxes(users: dict[str, Any], boxes: int) -> dict[str, Any]:
-    """Users of ``boxes`` replicas behind a load balancer, each serving its own share."""
+def replicated_users(users: dict[str, Any], boxes: int) -> dict[str, Any]:
+    """Users served by ``boxes`` identical boxes behind a load balancer, each serving its own (a
+    ``[cluster]`` whose placement does not spread one model over its nodes); ``boxes`` says how many."""
     if boxes <= 1:
         return users
     return users | {"boxes": boxes, "max_users": users["max_users"] * boxes,
@@ -147,7 +148,7 @@ def analyse(machine: Machine, sc: Scenario, engines: EngineSet, target_tps: floa
     boxes = max(1, machine.nodes) if pred.placement != "multi-node" else 1
     return {
         "upgrades": what_to_upgrade(machine, fixed, engines),
-        "users_at_target": _boxes(max_users_at(replace(machine, nodes=1) if boxes > 1 else machine, fixed, engines,
+        "users_at_target": replicated_users(max_users_at(replace(machine, nodes=1) if boxes > 1 else machine, fixed, engines,
                                                target_tps), boxes),
         "cost": cost(machine, pred.aggregate_tokens_per_s, copies(machine, fixed, engines, pred.placement, pred.engine)),
     }
