@@ -59,23 +59,25 @@ def layouts(m: Machine, model: Any, quant: str, max_boxes: int) -> list[dict[str
                                ("tensor_parallel", int(tp) if tp else None),
                                ("expert_parallel", "--expert-parallel" in flags))})
 
+    # the llama.cpp family also loads MXFP4 GGUFs (ggml-org's gpt-oss files), which vLLM serves too
+    ggml = gguf or parse_quant(quant).expert_recipe == "mxfp4"
     need = _weights_gb(model, quant)
     if m.has_unified_gpu:
         apple = any("apple" in g.model.lower() for g in m.gpus)
-        if gguf:
+        if ggml:
             add("unified-memory GPU", "llama.cpp", "gpu")
-        elif apple:
+        if apple and not gguf:
             add("unified-memory GPU", "mlx", "gpu")
         return out
     if not m.gpus:
-        for engine in GGUF_ENGINES if gguf else ():
+        for engine in GGUF_ENGINES if ggml else ():
             add("CPU only", engine, "cpu")
         return out
     n, vram = m.gpu_count, m.gpu_memory_gb
     if vram < need:
-        for engine in ("ktransformers", *(GGUF_ENGINES if gguf else ())):
+        for engine in ("ktransformers", *(GGUF_ENGINES if ggml else ())):
             add("hybrid (experts in RAM)", engine, "hybrid")
-    elif gguf:
+    elif ggml:
         add("GPUs (layer split)", "llama.cpp", "gpu")
     if gguf or len(m.gpus) != 1:
         return out

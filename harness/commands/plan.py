@@ -57,6 +57,7 @@ def _money(value: float | None, digits: int = 0) -> str:
 
 
 SHOWN = 15  # options printed on a terminal (--json and --html have them all)
+WIDE = 110  # columns from which the cost per token and TTFT columns are printed too
 
 
 def print_plan(out: dict) -> None:
@@ -66,17 +67,20 @@ def print_plan(out: dict) -> None:
              + f" — {out['input_len']} in / {out['output_len']} out"
              + (f", budget {out['budget']:,.0f} {cur}" if out["budget"] else ""))
     table = Table(title=title, title_justify="left")
-    for col in ("#", "machine", "n", "layout", "engine", "quant", "users", f"price {cur}", f"{cur}/1M out",
-                "tok/s/user", "TTFT s"):
+    wide = console.width >= WIDE  # a narrow terminal keeps the columns a choice turns on
+    cols = ["#", "machine", "n", "layout", "engine", "quant", "users", f"price {cur}"]
+    cols += [f"{cur}/1M out", "tok/s/user", "TTFT s"] if wide else ["tok/s/user"]
+    for col in cols:
         table.add_column(col, justify="left" if col in ("machine", "layout", "engine", "quant") else "right",
                          overflow="fold")
     meets = [o for o in out["options"] if o["meets_target"]]
     for i, o in enumerate(meets[:SHOWN], 1):
         served = ("≥" if o.get("users_served_capped") else "") + f"{o['users_served']:,}"
         style = "bold green" if o == out["best"] else ("yellow" if o["within_budget"] is False else None)
-        table.add_row(str(i), o["machine"], str(o["count"]), o["layout"], o["engine"], o["quant"], served,
-                      _money(o["price"]), _money(o["cost_per_million_output_tokens"], 1),
-                      f"{o['tokens_per_s_per_user']:.1f}", f"{o['median_ttft_ms'] / 1000:.1f}", style=style)
+        cells = [str(i), o["machine"], str(o["count"]), o["layout"], o["engine"], o["quant"], served, _money(o["price"])]
+        cells += ([_money(o["cost_per_million_output_tokens"], 1), f"{o['tokens_per_s_per_user']:.1f}",
+                   f"{o['median_ttft_ms'] / 1000:.1f}"] if wide else [f"{o['tokens_per_s_per_user']:.1f}"])
+        table.add_row(*cells, style=style)
     if meets:
         console.print(table)
     if len(meets) > SHOWN:
