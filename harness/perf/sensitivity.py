@@ -8,16 +8,13 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from harness.hardware.machine import Machine
+from harness.hardware.prices import AMORTISATION_YEARS, cost_per_million
 from harness.perf.devices import theoretical_bandwidth
 from harness.perf.engines import EngineSet
 from harness.perf.placement import tensor_parallel_size
 from harness.perf.prediction import predict
 from harness.workload.scenario import Scenario
 
-# Hardware amortised over 3 years of continuous use (a common server depreciation period);
-# power and hosting are not included — say so wherever the figure is shown.
-AMORTISATION_YEARS = 3.0
-SECONDS_PER_YEAR = 365 * 24 * 3600
 
 
 def _host_scaled(m: Machine, factor: float, **changes: Any) -> Machine:
@@ -117,13 +114,12 @@ def cost(machine: Machine, aggregate_tps: float | None, n_copies: int = 1) -> di
         return None
     price = machine.price * max(1, machine.nodes)
     rate = aggregate_tps * max(1, n_copies)
-    tokens = rate * AMORTISATION_YEARS * SECONDS_PER_YEAR
-    fleet = (f"; {max(1, machine.nodes)} nodes at {machine.price:,.0f} each" if machine.nodes > 1 else "") + (
-        f"; {n_copies} copies of the predicted deployment ({'replicas behind a load balancer' if n_copies > 1 else ''}"
-        f"), each generating at this rate" if n_copies > 1 else "")
+    fleet = (f"; {machine.nodes} nodes at {machine.price:,.0f} each" if machine.nodes > 1 else "") + (
+        f"; {n_copies} copies of the predicted deployment (replicas behind a load balancer), each generating at "
+        "this rate" if n_copies > 1 else "")
     return {"currency": machine.currency or "(currency not stated)", "price": price, "copies": max(1, n_copies),
             "tokens_per_s_per_10k": rate / (price / 10_000),
-            "cost_per_million_tokens": price / (tokens / 1e6),
+            "cost_per_million_tokens": cost_per_million(price, rate),
             "assumption": f"hardware price amortised over {AMORTISATION_YEARS:g} years of continuous "
                           f"generation at this rate{fleet}; power, hosting and idle time not included"}
 
