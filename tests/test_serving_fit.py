@@ -128,3 +128,48 @@ def test_an_interrupted_runs_folds_are_reused_only_for_the_same_constants_and_ro
     assert fs._done_folds(values, cases[1:]) == {}  # other rows: start over
     fs.folds_path().write_text("{broken")
     assert fs._done_folds(values, cases) == {}
+
+
+def test_a_vllm_build_before_mla_kernels_has_its_own_factor_on_top_of_the_early_one():
+    """vLLM 0.7.0 ran DeepSeek without the MLA and FP8 kernel work of 0.7.1: its own factor multiplies
+    the early one, and only for vLLM on an MLA model."""
+    from harness.calibration.fit_serving import _relevant_of, uninformed
+    from harness.serving.eras import pre_mla
+    from harness.workload import load_model
+    dsv3, qwen = load_model("deepseek-v3"), load_model("qwen3-235b-a22b")
+    assert pre_mla(dsv3, "vllm", "0.7.0") and not pre_mla(dsv3, "vllm", "0.7.1")
+    assert not pre_mla(dsv3, "vllm", None) and not pre_mla(dsv3, "sglang", "0.4.1")
+    assert not pre_mla(qwen, "vllm", "0.7.0")  # no MLA to run as multi-head attention
+    case = next(c for c in load_serving_cases() if c.id == "EARLY-VLLM12568-H200-v070V1-rr4")
+    step = case_step(case, default_engines()).decode
+    k = ServingConstants(early_vllm_scale=1.5, pre_mla_vllm_scale=2.0)
+    assert k.apply(step, EARLY, pre_mla=True).step_scale == 3.0
+    assert k.apply(step, EARLY).step_scale == 1.5
+    assert k.apply(step, CURRENT, pre_mla=True).step_scale == step.step_scale
+    assert k.early_scale("sglang", pre_mla=True) == 1.0  # SGLang's early builds had MLA kernels
+    assert "pre_mla_vllm_scale" in _relevant_of("EARLY-VLLM12568-H200-v070V1-rr4")
+    assert "pre_mla_vllm_scale" not in _relevant_of("DSTACK-mi300x-vllm-rnd-800-c64")  # 0.7.3
+    cases = [c for c in load_serving_cases() if c.usable]
+    without = [c for c in cases if c.id != "EARLY-VLLM12568-H200-v070V1-rr4"]
+    assert "pre_mla_vllm_scale" in uninformed(without) and "early_vllm_scale" not in uninformed(without)
+
+
+def test_a_fit_of_some_constants_holds_the_others():
+    target = {**NEUTRAL, "prefill_scale": 3.0, "early_vllm_scale": 1.4}
+
+    def objective(values: dict[str, float], cases: object) -> float:
+        return sum(math.log(values[k] / v) ** 2 for k, v in target.items() if k not in ("request_latency_s",
+                   "seq_overhead_us", "prefill_token_us"))
+
+    got = fit([], sweeps=40, objective=objective, only=["early_vllm_scale"])
+    assert got["early_vllm_scale"] == pytest.approx(1.4, rel=0.05)
+    assert got["prefill_scale"] == NEUTRAL["prefill_scale"]
+
+
+def test_only_names_known_constants():
+    from harness.calibration.fit_serving import _only
+    assert _only([]) is None
+    assert _only(["--only", "early_vllm_scale,pre_mla_vllm_scale"]) == ["early_vllm_scale", "pre_mla_vllm_scale"]
+    for bad in (["--only"], ["--only", "nonsense"]):
+        with pytest.raises(SystemExit, match="--only takes"):
+            _only(bad)

@@ -110,8 +110,9 @@ def serve_on(machine: str | Machine, *, model: str = "deepseek-v3", quant: str =
     constants = (f"serving constants fitted on the published serving rows (harness/data/serving_fit.json): "
                  f"{k.request_latency_s * 1000:.0f} ms from send to scheduler, prefill compute ×{k.prefill_scale:g} "
                  f"plus {k.prefill_token_us:g} µs per prompt token on one GPU beyond its FLOPs, "
-                 + (f"the whole step ×{k.early_scale(step.engine.name, step.devices.rocm):g} for an early-2025 build"
-                    + (" on ROCm" if step.devices.rocm else "") if era == EARLY else
+                 + (f"the whole step ×{k.early_scale(step.engine.name, step.devices.rocm, setup.pre_mla):g} for an "
+                    "early-2025 build" + (" on ROCm" if step.devices.rocm else "")
+                    + (" from before vLLM 0.7.1's MLA kernels" if setup.pre_mla else "") if era == EARLY else
                     f"the tensor-parallel floor ×{k.current_tp_scale:g} for a current SGLang build (in the engine "
                     "profile, as predict uses it)")
                  + f", {k.seq_overhead_us:g} µs per step for each request beyond the first"

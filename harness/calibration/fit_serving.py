@@ -2,13 +2,15 @@
 
     python -m harness.calibration.fit_serving [--cold | --rescore]
 
-(``--cold`` fits from the neutral constants instead of the shipped ones; ``--rescore`` keeps the
+(``--cold`` fits from the neutral constants instead of the shipped ones; ``--only A,B`` moves those
+constants alone from the shipped ones, a cheap first stage when the model gains a sparse constant
+that a full refit would walk to in many sweeps; ``--rescore`` keeps the
 shipped constants and recomputes the scores, leave-one-source-out included; ``--keep-folds`` keeps the
 last fit's leave-one-source-out figures, marked as not rerun. Each finished fold is saved in
 ``serving_fit_folds.json`` beside the fit file, and a run with the same constants on the same rows —
 ``--rescore`` after an interrupted one — carries on from there.)
 
-Ten constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
+Eleven constants, each for a mechanism the step-time model does not hold, fitted together (Huber loss
 on log(simulated / measured) of output throughput, TPOT and TTFT over every usable row):
 - ``request_latency_s``: time from a request's send to the scheduler (HTTP, tokenising, queues);
 - ``prefill_scale``: prefill compute time of one node (tensor parallel, or data-parallel attention
@@ -22,6 +24,10 @@ on log(simulated / measured) of output throughput, TPOT and TTFT over every usab
 - ``early_sglang_scale`` / ``early_vllm_scale``: the whole step of an early-2025 build of SGLang / vLLM
   relative to the model (each engine's own: at 4 users on the same 8x MI300X, dstack measured vLLM
   0.7.3's TPOT 1.3x SGLang 0.4.2's, where one early factor for both put it at 1.9x);
+- ``pre_mla_vllm_scale``: a vLLM build before 0.7.1 on an MLA model relative to the later early
+  builds (0.7.1 brought MLA kernels and DeepSeek's FP8 kernel work; with one factor for 0.7.0 and
+  0.7.3 alike, the fold without dstack's 0.7.3 sweep read it off the 0.7.0 row, and predicted that
+  sweep's TPOT 2.4-3.2x too long);
 - ``current_tp_scale``: the tensor-parallel floor of current SGLang builds relative to the one
   derived from vLLM's July 2025 figure (every usable current-era row is SGLang); the engine profiles
   carry it (``fitfile.default_engines``), so ``predict`` and ``serve`` agree;
@@ -64,7 +70,8 @@ from harness.fsutil import atomic_write_text
 from harness.hardware.gpu_sheet import is_amd
 from harness.perf.ep_batch import EpStepModel
 from harness.serving.deployment import Deployment
-from harness.serving.eras import CURRENT, EARLY
+from harness.serving.eras import CURRENT, EARLY, pre_mla
+from harness.workload import load_model
 
 SCHEMA_VERSION = 1
 HUBER = math.log(1.5)
@@ -98,6 +105,8 @@ def relevant(case: ServingCase, dep: Deployment) -> tuple[str, ...]:
     names = ["request_latency_s", "prefill_scale", "prefill_token_us", "seq_overhead_us", "current_tp_scale"]
     if case.era == EARLY:
         names.append("early_vllm_scale" if case.engine == "vllm" else "early_sglang_scale")
+        if _pre_mla(case):
+            names.append("pre_mla_vllm_scale")
     if any(isinstance(s, EpStepModel) for s in (dep.decode, dep.prefill)):
         names.append("ep_overlap")
     if case.machine and case.machine.gpus and is_amd(case.machine.gpus[0].model):
@@ -134,15 +143,18 @@ def loss(values: dict[str, float], cases: Cases) -> float:
 
 def fit(cases: Cases, start: dict[str, float] | None = None, sweeps: int = 8, step: float = 0.5,
         objective: Callable[[dict[str, float], Cases], float] = loss,
-        log: Callable[[str], None] | None = None) -> dict[str, float]:
+        log: Callable[[str], None] | None = None, only: Sequence[str] | None = None) -> dict[str, float]:
     """Coordinate descent in log space (latency and the per-token terms in linear steps), inside the
-    bounds, from ``start`` with moves of ``step`` (halved for a constant whenever neither direction helps)."""
+    bounds, from ``start`` with moves of ``step`` (halved for a constant whenever neither direction
+    helps); ``only``: move these constants and hold the others."""
     values = dict(start or NEUTRAL)
     best = objective(values, cases)
-    steps = {k: step for k in values}
+    steps = {k: step for k in values if only is None or k in only}
     for sweep in range(sweeps):
         improved = False
         for name, (lo, hi) in BOUNDS.items():
+            if name not in steps:
+                continue
             for direction in (+1, -1):
                 trial = dict(values)
                 if name == "request_latency_s":
@@ -248,6 +260,10 @@ def _usable_cases() -> tuple[ServingCase, ...]:
     return tuple(out)
 
 
+def _pre_mla(case: ServingCase) -> bool:
+    return case.engine == "vllm" and pre_mla(load_model(case.model_id), case.engine, case.engine_version)
+
+
 # What a row must be for it to bind each sparse constant (the others bind on nearly every row).
 _BINDS: dict[str, Callable[[ServingCase], bool]] = {
     "early_sglang_scale": lambda c: c.era == EARLY and c.engine == "sglang",
@@ -256,6 +272,7 @@ _BINDS: dict[str, Callable[[ServingCase], bool]] = {
     and is_amd(c.machine.gpus[0].model),
     "early_rocm_scale": lambda c: c.era == EARLY and c.engine in ("vllm", "sglang") and bool(c.machine and c.machine.gpus)
     and is_amd(c.machine.gpus[0].model),
+    "pre_mla_vllm_scale": lambda c: c.era == EARLY and _pre_mla(c),
     "ep_overlap": lambda c: c.expert_parallel,
     "current_tp_scale": lambda c: c.era == CURRENT and c.engine == "sglang" and not c.expert_parallel,
 }
@@ -302,6 +319,18 @@ def _save_folds(values: dict[str, float], cases: Cases, done: dict[str, list[dic
     atomic_write_text(folds_path(), json.dumps(doc, indent=1) + "\n")
 
 
+def _only(args: list[str]) -> list[str] | None:
+    """The constants ``--only A,B`` names (None without it)."""
+    if "--only" not in args:
+        return None
+    i = args.index("--only")
+    names = args[i + 1].split(",") if i + 1 < len(args) else []
+    unknown = [n for n in names if n not in BOUNDS]
+    if not names or unknown:
+        raise SystemExit(f"--only takes constants from {', '.join(BOUNDS)}; got {','.join(unknown or names)}")
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     cases = list(_usable_cases())
@@ -310,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     # refit the constants and the in-sample figures but keep the last fit's leave-one-source-out figures,
     # marked as such (the folds take hours on two cores); a full run replaces them
     keep_folds = "--keep-folds" in args
+    only = _only(args)
     print(f"{len(cases)} usable rows; " + ("scoring the shipped constants" if rescore else
           f"fitting from the {'shipped' if start else 'neutral'} constants"), file=sys.stderr)
     loso: list[dict[str, Any]] = []
@@ -321,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         def log(text: str) -> None:
             print(f"  {text} ({cache.simulated} row simulations)", file=sys.stderr, flush=True)
         values = dict(start) if rescore and start else fit(cases, start=start, step=0.125 if start else 0.5,
-                                                           sweeps=12, objective=cache.loss, log=log)
+                                                           sweeps=12, objective=cache.loss, log=log, only=only)
         print(f"constants: {json.dumps(values)} ({cache.simulated} row simulations)", file=sys.stderr)
         done = _done_folds(values, cases) if not keep_folds else {}
         for source in [] if keep_folds else sources:

@@ -17,7 +17,7 @@ from harness.hardware.machine import Machine
 from harness.perf.engines import EngineSet
 from harness.perf.ep_batch import EpStepModel
 from harness.serving.deployment import Deployment, Step, deployment, engine_memory
-from harness.serving.eras import EARLY, era_of, model_as_run
+from harness.serving.eras import EARLY, era_of, model_as_run, pre_mla
 from harness.serving.point import serve_point
 from harness.serving.scheduler import SchedulerConfig, per_rank, scheduler_for
 from harness.serving.simulate import PrefillPool
@@ -31,11 +31,12 @@ MAX_REQUESTS = 2000  # per simulated instance (every row states fewer), in fitti
 BOUNDS = {"request_latency_s": (0.0, 0.5), "prefill_scale": (0.5, 20.0), "early_sglang_scale": (0.5, 5.0),
           "early_vllm_scale": (0.5, 5.0),
           "current_tp_scale": (0.05, 2.0), "ep_overlap": (0.0, 1.0), "seq_overhead_us": (0.0, 500.0),
-          "rocm_floor_scale": (0.5, 10.0), "prefill_token_us": (0.0, 1000.0), "early_rocm_scale": (0.5, 5.0)}
+          "rocm_floor_scale": (0.5, 10.0), "prefill_token_us": (0.0, 1000.0), "early_rocm_scale": (0.5, 5.0),
+          "pre_mla_vllm_scale": (0.5, 5.0)}
 NEUTRAL = {"request_latency_s": 0.0, "prefill_scale": 1.0, "early_sglang_scale": 1.0, "early_vllm_scale": 1.0,
            "current_tp_scale": 1.0,
            "ep_overlap": 1.0, "seq_overhead_us": 0.0, "rocm_floor_scale": 1.0, "prefill_token_us": 0.0,
-           "early_rocm_scale": 1.0}
+           "early_rocm_scale": 1.0, "pre_mla_vllm_scale": 1.0}
 
 
 
@@ -51,26 +52,34 @@ class ServingConstants:
     rocm_floor_scale: float = 1.0  # in the engine profiles (fitfile.default_engines), not applied here
     prefill_token_us: float = 0.0
     early_rocm_scale: float = 1.0
+    pre_mla_vllm_scale: float = 1.0
 
-    def apply(self, step: Step, era: str) -> Step:
+    def apply(self, step: Step, era: str, *, pre_mla: bool = False) -> Step:
         """The step model of a build of this era with the constants in (the tensor-parallel scale is
-        already in the engine profiles the step was built from)."""
+        already in the engine profiles the step was built from); ``pre_mla``: a vLLM build before 0.7.1
+        running an MLA model (``eras.pre_mla``)."""
         step = replace(step, seq_overhead_s=self.seq_overhead_us * 1e-6)
         if isinstance(step, EpStepModel):
             step = replace(step, overlap=self.ep_overlap)
             if step.ranks <= step.gpus_per_node:  # one node's DP attention prefills as a tensor-parallel node
                 step = replace(step, prefill_scale=self.prefill_scale, prefill_token_s=self.prefill_token_us * 1e-6)
             # a multi-node group keeps the GEMM share derived from DeepSeek's expert-parallel cluster
-            return replace(step, step_scale=self.early_scale(step.engine.name, step.devices.rocm)) if era == EARLY else step
+            return replace(step, step_scale=self.early_scale(step.engine.name, step.devices.rocm, pre_mla)) \
+                if era == EARLY else step
         step = replace(step, prefill_scale=self.prefill_scale, prefill_token_s=self.prefill_token_us * 1e-6)
-        return replace(step, step_scale=self.early_scale(step.engine.name, step.devices.rocm)) if era == EARLY else step
+        return replace(step, step_scale=self.early_scale(step.engine.name, step.devices.rocm, pre_mla)) \
+            if era == EARLY else step
 
-    def early_scale(self, engine: str, rocm: bool = False) -> float:
+    def early_scale(self, engine: str, rocm: bool = False, pre_mla: bool = False) -> float:
         """The whole step of an early-2025 build of this engine relative to the model (only vLLM and
         SGLang have an early era: ``harness.serving.eras``), on AMD GPUs times the early ROCm builds'
-        own factor (fitted at 0.94 on 130 rows: early builds were about as slow on H200 as on MI300X)."""
+        own factor (fitted at 0.94 on 130 rows: early builds were about as slow on H200 as on MI300X),
+        and for a vLLM build before 0.7.1 on an MLA model times its own factor: 0.7.1 brought MLA and
+        FP8 kernel work for DeepSeek that Neural Magic put at up to 3x the output throughput, so one
+        early factor for 0.7.0 and 0.7.3 alike was bound by the oldest build's row."""
         base = self.early_vllm_scale if engine == "vllm" else self.early_sglang_scale
-        return base * (self.early_rocm_scale if rocm else 1.0)
+        older = self.pre_mla_vllm_scale if pre_mla and engine == "vllm" else 1.0
+        return base * older * (self.early_rocm_scale if rocm else 1.0)
 
 
 def fit_path() -> Path:
@@ -100,6 +109,7 @@ class ServingSetup:
     request_latency_s: float
     era: str
     constants: ServingConstants | None  # None: the engine has no serving constants
+    pre_mla: bool = False  # a vLLM build before 0.7.1 running an MLA model (eras.pre_mla)
 
     @property
     def step(self) -> Step:
@@ -113,6 +123,7 @@ def serving_setup(machine: Machine, sc: Scenario, engines: EngineSet, *, version
                   disaggregate: tuple[int, int] | None = None, speculative: bool = False) -> ServingSetup:
     """The deployment's step models with the shipped serving constants of its engine and era, and the
     engine's scheduler limits on this machine."""
+    older = pre_mla(sc.model, sc.engine, version)
     sc = replace(sc, model=model_as_run(sc.model, sc.engine, version))
     dep = deployment(machine, sc, engines, tensor_parallel=tensor_parallel, expert_parallel=expert_parallel,
                      disaggregate=disaggregate)
@@ -123,8 +134,8 @@ def serving_setup(machine: Machine, sc: Scenario, engines: EngineSet, *, version
     dep, cfg = engine_scheduler(dep, gpu_mem, era, speculative=speculative, max_running=max_running,
                                 token_budget=token_budget)
     if k:
-        dep = dep.with_steps(lambda s: k.apply(s, era))
-    return ServingSetup(dep, cfg, k.request_latency_s if k else 0.0, era, k)
+        dep = dep.with_steps(lambda s: k.apply(s, era, pre_mla=older))
+    return ServingSetup(dep, cfg, k.request_latency_s if k else 0.0, era, k, older)
 
 
 def engine_scheduler(dep: Deployment, gpu_mem: float | None, era: str, *, speculative: bool = False,
@@ -164,7 +175,8 @@ def run_case(case: ServingCase, dep: Deployment, k: ServingConstants) -> dict[st
     era = case.era
     if case.engine not in SERVING_ENGINES:
         k = ServingConstants()
-    dep = dep.with_steps(lambda s: k.apply(s, era))
+    older = pre_mla(load_model(case.model_id), case.engine, case.engine_version)
+    dep = dep.with_steps(lambda s: k.apply(s, era, pre_mla=older))
     dep, cfg = engine_scheduler(dep, case.machine.gpus[0].memory_gb, era, speculative=case.draft_tokens > 0)
     if case.input_throughput is not None:
         return {"input_throughput": prefill_node_rate(dep.decode, case.input_len, case.token_budget or cfg.token_budget)}

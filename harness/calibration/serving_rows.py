@@ -278,6 +278,10 @@ def _layout(row: dict[str, str], hw: str, par: str) -> tuple[int, int, str, bool
     # data-parallel attention (SGLang --enable-dp-attention, TensorRT-LLM attention DP) is the expert-parallel
     # layout; "TP8 EP8" alone is tensor-parallel attention with the experts split, simulated as tensor parallel
     dp_attention = bool(re.search(r"dp[- ]?attention|attention[- ]?dp|dp\d+ attention|wide[- ]?ep", par))
+    # SGLang 0.5.x turns --enable-dp-attention off unless --dp is above 1 (server_args.py
+    # _handle_data_parallelism: "if self.dp_size == 1: self.enable_dp_attention = False"): a launch
+    # without --dp ran tensor parallel, whatever its label
+    dp_attention = dp_attention and "without --dp" not in par
     # several nodes run tensor parallel over all of them where the row's TP (x PP) size spans them
     # (early-2025 two-node recipes: SGLang --tp 16 --nnodes 2; vLLM TP8 x PP2) or it states no layout
     # (the engines' default), expert parallel where it says DP attention, EP or disaggregation, or its

@@ -62,6 +62,12 @@ def runs_mla(engine: str, version: str | None) -> bool:
     return v is None or first is None or v >= first
 
 
+def pre_mla(model: Any, engine: str, version: str | None) -> bool:
+    """Whether this build runs an MLA model without MLA kernels (vLLM before 0.7.1): the early build
+    whose DeepSeek kernels 0.7.1 replaced (the serving fit gives it its own factor)."""
+    return getattr(model, "attention_kind", None) == "mla" and not runs_mla(engine, version)
+
+
 def model_as_run(model: Any, engine: str, version: str | None) -> Any:
     """The model as this engine build runs it (MLA expanded to every head's keys and values by a build
     that had no MLA kernels)."""
