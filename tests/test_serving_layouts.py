@@ -172,6 +172,21 @@ def test_published_expert_parallel_rows_are_read_as_their_layouts():
     assert ant.usable and ant.input_throughput == 16500 and not ant.expert_parallel and ant.machine.nodes == 1
 
 
+def test_dp_attention_launched_without_a_dp_size_is_read_as_tensor_parallel():
+    """SGLang 0.5.x turns --enable-dp-attention off at dp_size 1: GPUStack's 'TP8 + DP-attention' runs,
+    launched without --dp, ran TP8; a row that gives a DP size stays data-parallel attention."""
+    from harness.calibration.serving_rows import to_case
+    row = {"id": "x", "model": "DeepSeek-R1", "quant": "FP8", "engine_and_version": "SGLang 0.5.3",
+           "hardware": "8x NVIDIA H200 141GB", "input_len": "1000", "output_len": "100", "concurrency": "8",
+           "output_tok_s_aggregate": "500", "source_group": "t"}
+    assert to_case({**row, "parallelism": "TP8 + DP8 attention"}).expert_parallel
+    assert not to_case({**row, "parallelism": "TP8 + DP-attention as labelled, launched --tp-size 8 "
+                                              "--enable-dp-attention without --dp: runs TP8"}).expert_parallel
+    cases = {c.id: c for c in load_serving_cases()}
+    assert not any(cases[f"GPUS-DSR1-{n}"].expert_parallel for n in ("04", "05", "09", "10", "11"))
+    assert cases["SGLCB-DSV3-MI300X-c100"].expert_parallel
+
+
 def test_inferencex_rows_run_as_its_client_does():
     c = {c.id: c for c in load_serving_cases()}["INFX870-H200-FP8-c64"]
     assert c.requests == 640 and c.len_ratio == 0.8
