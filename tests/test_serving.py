@@ -165,6 +165,18 @@ def test_engine_version_selects_an_era_and_is_said():
         assert early["median_tpot_ms"] > current["median_tpot_ms"]
 
 
+def test_vllm_before_its_mla_kernels_says_its_own_slowdown():
+    kw = dict(concurrency=2, requests=4, input_len=256, output_len=32)
+    old = serve_on("8x-h200", engine="vllm@0.7.0", **kw)
+    later = serve_on("8x-h200", engine="vllm@0.7.3", **kw)
+    said = " ".join(old["assumptions"])
+    assert "before vLLM 0.7.1's MLA kernels" in said and "multi-head attention" in said
+    assert "before vLLM 0.7.1" not in " ".join(later["assumptions"])
+    from harness.calibration.fit_serving import default_serving_constants
+    k = default_serving_constants()
+    assert f"×{k.early_scale('vllm', False, True):g}" in said
+
+
 def test_serving_constants_come_from_the_fit_file():
     from harness.calibration.fit_serving import BOUNDS, default_serving_constants, fit_path
     doc = json.loads(fit_path().read_text())
