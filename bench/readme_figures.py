@@ -178,7 +178,13 @@ def serving_accuracy() -> str:
            line("leave one source out" + (" — an earlier model's folds, not rerun (see below)"
                                           if doc.get("leave_one_source_out_from") else ""), m["leave_one_source_out"])]
     from harness.app.validate_serving import validate_serving
-    outside = validate_serving()["out_of_sample"]
+    checked = validate_serving()
+    outside = checked["out_of_sample"]
+    rerun = checked["leave_one_source_out_rerun"]
+    if rerun:  # folds of the shipped constants finished so far, beside the same rows' earlier folds
+        out.append(line(f"&nbsp;&nbsp;rerun so far with these constants ({len(rerun['sources'])} of "
+                        f"{rerun['of_sources']} sources)", rerun["mape"]))
+        out.append(line("&nbsp;&nbsp;the same rows in the earlier folds", rerun["earlier_folds_same_rows"]))
     if outside:  # the check rows (split = check) and any other shipped row the fit did not read
         out.append(line("out of sample (never fitted)", outside))
     by_source: dict[str, list[dict[str, Any]]] = {}
@@ -188,7 +194,8 @@ def serving_accuracy() -> str:
         s = summary(by_source[source])
         out.append(line(f"&nbsp;&nbsp;{source}, left out", s))
     if doc.get("leave_one_source_out_from"):
-        out.append(f"\nThe leave-one-source-out folds are those of {doc['leave_one_source_out_from']}.")
+        out.append(f"\nThe leave-one-source-out folds are those of {doc['leave_one_source_out_from']}."
+                   + (f" Rerun so far with the shipped constants: {', '.join(rerun['sources'])}." if rerun else ""))
     return "\n".join(out) + "\n"
 
 

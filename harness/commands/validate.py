@@ -116,6 +116,14 @@ def print_serving_validation(result: dict) -> None:
                       f"{s['ttft_within_2x']} of {s['ttft_count']} rows"
                       + (f"; prefill nodes' input throughput MAPE {_pct(s['prefill_input_throughput_mape_pct'])} "
                          f"({s['prefill_count']} rows)" if s.get("prefill_count") else ""))
+    rerun = result.get("leave_one_source_out_rerun")
+    if rerun:
+        for label, s in ((f"  rerun so far with the shipped constants ({len(rerun['sources'])} of {rerun['of_sources']} "
+                          f"sources: {', '.join(rerun['sources'])})", rerun["mape"]),
+                         ("  the same rows in the earlier folds", rerun["earlier_folds_same_rows"])):
+            console.print(f"{label}: output throughput MAPE {_pct(s['output_throughput_mape_pct'])} (median "
+                          f"{_pct(s['output_throughput_median_ape_pct'])}, {s['rows']} rows); TPOT MAPE "
+                          f"{_pct(s['tpot_ms_mape_pct'])}; TTFT within ×2 in {s['ttft_within_2x']} of {s['ttft_count']}")
     console.print(f"  · {result['leave_one_source_out']['note']}; constants: "
                   + ", ".join(f"{k} {v:g}" for k, v in result["constants"].items()))
     console.print(f"{len(result['skipped'])} rows skipped (reasons with --json)")
