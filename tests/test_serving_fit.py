@@ -177,20 +177,21 @@ def test_only_names_known_constants():
 
 def test_folds_rerun_so_far_are_reported_beside_the_earlier_ones_only_for_the_shipped_fit(tmp_path, monkeypatch):
     from harness.calibration import fit_serving as fs
-    monkeypatch.setattr(fs, "fit_path", lambda: tmp_path / "serving_fit.json")
+    from harness.calibration.serving_rerun import rerun_folds
+    monkeypatch.setattr(fs, "fit_path", lambda: tmp_path / "serving_fit.json")  # the folds file beside it
     values = dict(NEUTRAL)
     fitted = {"parameters": {k: {"value": v} for k, v in values.items()}, "rows_used": ["a", "b", "c"],
               "leave_one_source_out_from": "an earlier fit",
               "leave_one_source_out_rows": [{"id": "a", "source": "s1", "tpot_ms": 3.0},
                                             {"id": "b", "source": "s1", "tpot_ms": 2.0},
                                             {"id": "c", "source": "s2", "tpot_ms": 1.0}]}
-    assert fs.rerun_folds(fitted) is None  # no folds file
+    assert rerun_folds(fitted) is None  # no folds file
     fs.folds_path().write_text(json.dumps({"constants": values, "rows_used": ["a", "b", "c"],
                                            "folds": {"s1": [{"id": "a", "source": "s1", "tpot_ms": 1.5},
                                                             {"id": "b", "source": "s1", "tpot_ms": 1.0}]}}))
-    got = fs.rerun_folds(fitted)
+    got = rerun_folds(fitted)
     assert got["sources"] == ["s1"] and got["of_sources"] == 2
     assert got["mape"]["tpot_ms_mape_pct"] == 25.0 and got["earlier_folds_same_rows"]["tpot_ms_mape_pct"] == 150.0
-    assert fs.rerun_folds({**fitted, "leave_one_source_out_from": None}) is None  # the headline is fresh
+    assert rerun_folds({**fitted, "leave_one_source_out_from": None}) is None  # the headline is fresh
     other = {**fitted, "parameters": {**fitted["parameters"], "prefill_scale": {"value": 2.0}}}
-    assert fs.rerun_folds(other) is None  # folds of other constants
+    assert rerun_folds(other) is None  # folds of other constants

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.calibration.fit_serving import (MAX_REQUESTS, case_step, default_serving_constants, fit_path, ratios,
-                                             rerun_folds, run_case, summary)
+                                             run_case, summary)
+from harness.calibration.serving_rerun import rerun_folds
 from harness.calibration.fitfile import default_engines
 from harness.calibration.serving_rows import case_record, load_serving_cases, serving_path
 from harness.errors import HarnessError

@@ -314,25 +314,6 @@ def _done_folds(values: dict[str, float], cases: Cases) -> dict[str, list[dict[s
     return dict(doc.get("folds", {}))
 
 
-def rerun_folds(fitted: dict[str, Any]) -> dict[str, Any] | None:
-    """Where the fit file's folds are an earlier model's (``leave_one_source_out_from``) and some folds
-    of the shipped constants on the shipped rows are finished (``serving_fit_folds.json``): their
-    sources, their figures, and the same rows' figures in the earlier folds (None otherwise)."""
-    if not fitted.get("leave_one_source_out_from"):
-        return None
-    values = {k: v["value"] for k, v in fitted["parameters"].items()}
-    try:
-        doc = json.loads(folds_path().read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    if doc.get("constants") != values or doc.get("rows_used") != fitted.get("rows_used") or not doc.get("folds"):
-        return None
-    fresh = [r for rows in doc["folds"].values() for r in rows]
-    earlier = {r["id"]: r for r in fitted.get("leave_one_source_out_rows", [])}
-    return {"sources": sorted(doc["folds"]), "of_sources": len({r["source"] for r in earlier.values()}),
-            "mape": summary(fresh), "earlier_folds_same_rows": summary([earlier[r["id"]] for r in fresh if r["id"] in earlier])}
-
-
 def _save_folds(values: dict[str, float], cases: Cases, done: dict[str, list[dict[str, Any]]]) -> None:
     doc = {"constants": values, "rows_used": [c.id for c in cases], "folds": done}
     atomic_write_text(folds_path(), json.dumps(doc, indent=1) + "\n")
