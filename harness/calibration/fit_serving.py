@@ -61,7 +61,7 @@ from typing import Any, Callable, Sequence
 
 from harness.calibration.fitfile import raw_engines, with_serving_scales
 from harness.calibration.serving_constants import (BOUNDS, MAX_REQUESTS, NEUTRAL, SERVING_ENGINES,  # noqa: F401
-                                                   ServingConstants, ServingSetup, case_step,
+                                                   ServingConstants, ServingSetup, case_pre_mla, case_step,
                                                    default_serving_constants, engine_scheduler, fit_path,
                                                    prefill_node_rate, ratios, run_case, serving_setup)
 from harness.calibration.serving_rows import ServingCase, load_serving_cases
@@ -70,8 +70,7 @@ from harness.fsutil import atomic_write_text
 from harness.hardware.gpu_sheet import is_amd
 from harness.perf.ep_batch import EpStepModel
 from harness.serving.deployment import Deployment
-from harness.serving.eras import CURRENT, EARLY, pre_mla
-from harness.workload import load_model
+from harness.serving.eras import CURRENT, EARLY
 
 SCHEMA_VERSION = 1
 HUBER = math.log(1.5)
@@ -261,7 +260,7 @@ def _usable_cases() -> tuple[ServingCase, ...]:
 
 
 def _pre_mla(case: ServingCase) -> bool:
-    return case.engine == "vllm" and pre_mla(load_model(case.model_id), case.engine, case.engine_version)
+    return case_pre_mla(case.model_id, case.engine, case.engine_version)
 
 
 # What a row must be for it to bind each sparse constant (the others bind on nearly every row).

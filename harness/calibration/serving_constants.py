@@ -167,6 +167,13 @@ def case_step(case: ServingCase, engines: EngineSet) -> Deployment:
                       expert_parallel=case.expert_parallel, disaggregate=case.disaggregate)
 
 
+@lru_cache(maxsize=None)
+def case_pre_mla(model_id: str, engine: str, version: str | None) -> bool:
+    """Whether a row's build runs its MLA model without MLA kernels (``eras.pre_mla``), read once per
+    model rather than on every simulation of the fit."""
+    return pre_mla(load_model(model_id), engine, version)
+
+
 def run_case(case: ServingCase, dep: Deployment, k: ServingConstants) -> dict[str, Any]:
     """The simulated benchmark of one row with the constants applied: a decode-only test has its
     prompts arrive prefilled; speculative decoding verifies the row's draft tokens. An engine the
@@ -175,7 +182,7 @@ def run_case(case: ServingCase, dep: Deployment, k: ServingConstants) -> dict[st
     era = case.era
     if case.engine not in SERVING_ENGINES:
         k = ServingConstants()
-    older = pre_mla(load_model(case.model_id), case.engine, case.engine_version)
+    older = case_pre_mla(case.model_id, case.engine, case.engine_version)
     dep = dep.with_steps(lambda s: k.apply(s, era, pre_mla=older))
     dep, cfg = engine_scheduler(dep, case.machine.gpus[0].memory_gb, era, speculative=case.draft_tokens > 0)
     if case.input_throughput is not None:
